@@ -1,0 +1,123 @@
+# sluice: make | make test | make demo | make bench | make install | make clean
+# Quiet unless V=1.
+
+.DELETE_ON_ERROR:
+.SUFFIXES:
+
+V ?= 0
+ifeq ($(V),1)
+Q :=
+msg :=
+else
+Q := @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+CC       ?= gcc
+CLANG    ?= clang
+BPFTOOL  ?= bpftool
+PREFIX   ?= /usr/local
+DESTDIR  ?=
+BUILD    := build
+
+ARCH := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
+
+# clang -target bpf does not search the multiarch include dir, where
+# Debian keeps asm/types.h: derive clang's own system dirs and add them
+# with -idirafter (the libbpf-bootstrap way).
+CLANG_BPF_SYS_INCLUDES ?= $(shell $(CLANG) -v -E - </dev/null 2>&1 \
+	| sed -n '/<...> search starts here:/,/End of search list./{ s| \(/.*\)|-idirafter \1|p }')
+
+BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -Wall -Werror \
+	-D__TARGET_ARCH_$(ARCH) -Iinclude -Ibpf $(CLANG_BPF_SYS_INCLUDES)
+
+CFLAGS   ?= -O2 -g
+CFLAGS   += -Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE -Iinclude -Iuser \
+	    -I$(BUILD) -Itests/lib
+LDLIBS   := -lbpf -lelf -lz -lyaml -lmicrohttpd -lhiredis -lm -lpthread
+
+BPF_SRCS  := $(wildcard bpf/*.bpf.c)
+BPF_OBJS  := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
+BPF_HDRS  := $(wildcard bpf/lib/*.h) $(wildcard include/*.h)
+SKELS     := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))
+
+# user/*.c is a library except the two mains; every binary links it.
+USER_MAINS := $(wildcard user/sluiced.c user/sluicectl.c)
+LIB_SRCS   := $(filter-out $(USER_MAINS),$(wildcard user/*.c))
+LIB_OBJS   := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRCS))
+LIB        := $(BUILD)/libsluice.a
+BINS       := $(patsubst user/%.c,$(BUILD)/%,$(USER_MAINS))
+
+TEST_LIB_OBJS := $(BUILD)/tests/lib/test.o
+UNIT_TESTS    := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(wildcard tests/unit/test_*.c))
+BPF_TEST_LIB  := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/bpf/lib/*.c))
+BPF_TESTS     := $(patsubst tests/bpf/%.c,$(BUILD)/tests/bpf/%,$(wildcard tests/bpf/test_*.c))
+TOOL_SRCS     := $(wildcard tools/bench/*.c)
+TOOLS         := $(patsubst tools/bench/%.c,$(BUILD)/tools/%,$(TOOL_SRCS))
+
+.PHONY: all deps test test-unit test-bpf test-netns demo bench install clean
+
+all: $(BPF_OBJS) $(SKELS) $(BINS) $(UNIT_TESTS) $(BPF_TESTS) $(TOOLS)
+
+deps:
+	$(Q)tools/deps.sh
+
+$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) | $(BUILD)/bpf
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/%.skel.h: $(BUILD)/bpf/%.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name $(subst -,_,$*) > $@
+
+$(BUILD)/%.o: %.c $(SKELS) $(wildcard include/*.h user/*.h tests/lib/*.h tests/bpf/lib/*.h) | $(BUILD)/bpf
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(LIB): $(LIB_OBJS) | $(BUILD)/bpf
+	$(call msg,AR,$@)
+	$(Q)rm -f $@
+	$(Q)ar rcs $@ $(LIB_OBJS)	# empty when user/ has no library yet
+
+$(BUILD)/sluiced $(BUILD)/sluicectl: $(BUILD)/%: $(BUILD)/user/%.o $(LIB)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(TEST_LIB_OBJS) $(LIB)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/bpf/%: $(BUILD)/tests/bpf/%.o $(BPF_TEST_LIB) $(TEST_LIB_OBJS) $(LIB)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tools/%: $(BUILD)/tools/bench/%.o $(BPF_TEST_LIB) $(LIB)
+	$(call msg,LINK,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/bpf:
+	$(Q)mkdir -p $@
+
+test: deps all
+	$(Q)BUILD=$(BUILD) tests/run
+
+test-unit test-bpf test-netns: all
+	$(Q)BUILD=$(BUILD) tests/run $(patsubst test-%,%,$@)
+
+demo: deps all
+	$(Q)BUILD=$(BUILD) tools/demo.sh
+
+bench: all
+	$(Q)BUILD=$(BUILD) tools/bench/run.sh
+
+install: all
+	$(call msg,INSTALL,$(DESTDIR)$(PREFIX))
+	$(Q)install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/lib/sluice
+	$(Q)for b in $(BINS); do install -m 0755 $$b $(DESTDIR)$(PREFIX)/sbin/; done
+	$(Q)install -m 0644 $(BPF_OBJS) $(DESTDIR)$(PREFIX)/lib/sluice/
+
+clean:
+	$(call msg,CLEAN,$(BUILD))
+	$(Q)rm -rf $(BUILD)

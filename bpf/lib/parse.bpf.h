@@ -1,0 +1,300 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Packet parsing for the XDP hot path: Ethernet, up to two VLAN tags,
+ * IPv4 (options, fragments), IPv6 (bounded extension-header walk), TCP
+ * and UDP.  Every read is bounds-checked against data_end; anything that
+ * does not fit the headers it claims is PARSE_MALFORMED.
+ */
+#ifndef SLUICE_PARSE_BPF_H
+#define SLUICE_PARSE_BPF_H
+
+#include <linux/if_ether.h>
+#include <linux/in.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/tcp.h>
+#include <linux/udp.h>
+#include <bpf/bpf_endian.h>
+
+#include "sluice_abi.h"
+
+#define PARSE_VLAN_MAX		2
+#define PARSE_V6_EXT_MAX	6
+
+#ifndef ETH_P_8021AD
+#define ETH_P_8021AD		0x88A8
+#endif
+
+#define IP_MF			0x2000
+#define IP_OFFSET		0x1FFF
+
+enum parse_result {
+	PARSE_OK = 0,
+	PARSE_NON_IP,
+	PARSE_MALFORMED,
+};
+
+struct vlan_hdr {
+	__be16 tci;
+	__be16 encap_proto;
+};
+
+struct ipv6_frag_hdr {
+	__u8   nexthdr;
+	__u8   reserved;
+	__be16 frag_off;	/* offset << 3 | flags */
+	__be32 identification;
+};
+
+/* What the rest of the program needs to know about a packet. */
+struct sl_pkt {
+	__u32 src[4];		/* source address, network order; v4 in src[0] */
+	__u32 len;		/* frame length: the bytes meter's cost */
+	__u16 l3_off;		/* offset of the IP header from data */
+	__u16 l4_off;		/* offset of the TCP/UDP header (if l4proto set) */
+	__u16 payload_len;	/* TCP payload length by the IP length fields */
+	__u8  family;		/* SL_AF_INET / SL_AF_INET6 */
+	__u8  l4proto;		/* IPPROTO_TCP, IPPROTO_UDP or 0 (none parsed) */
+	__u8  tcp_flags;	/* byte 13 of the TCP header */
+	__u8  is_request;	/* TCP payload starts an HTTP/1.x request line */
+	__u8  frag_later;	/* non-first fragment: no L4 header */
+	__u8  pad;
+};
+
+#define TCPF_FIN	0x01
+#define TCPF_SYN	0x02
+#define TCPF_RST	0x04
+#define TCPF_ACK	0x10
+
+static __always_inline void event_count(__u32 ev);
+
+/* HTTP/1.x request methods followed by a space, as little-endian
+ * 64-bit loads of the first payload bytes, with the mask of the bytes
+ * that matter. */
+#define M8(a, b, c, d, e, f, g, h) \
+	((__u64)(a) | (__u64)(b) << 8 | (__u64)(c) << 16 | (__u64)(d) << 24 | \
+	 (__u64)(e) << 32 | (__u64)(f) << 40 | (__u64)(g) << 48 | (__u64)(h) << 56)
+#define MASK_LEN(n)	((n) == 8 ? ~0ULL : ((1ULL << ((n) * 8)) - 1))
+
+static __always_inline int parse_http_method(__u64 w, __u32 avail)
+{
+	/* Ordered by how common they are on an API. */
+	if (avail >= 4 && (w & MASK_LEN(4)) == M8('G', 'E', 'T', ' ', 0, 0, 0, 0))
+		return 1;
+	if (avail >= 5 && (w & MASK_LEN(5)) == M8('P', 'O', 'S', 'T', ' ', 0, 0, 0))
+		return 1;
+	if (avail >= 4 && (w & MASK_LEN(4)) == M8('P', 'U', 'T', ' ', 0, 0, 0, 0))
+		return 1;
+	if (avail >= 5 && (w & MASK_LEN(5)) == M8('H', 'E', 'A', 'D', ' ', 0, 0, 0))
+		return 1;
+	if (avail >= 7 && (w & MASK_LEN(7)) == M8('D', 'E', 'L', 'E', 'T', 'E', ' ', 0))
+		return 1;
+	if (avail >= 6 && (w & MASK_LEN(6)) == M8('P', 'A', 'T', 'C', 'H', ' ', 0, 0))
+		return 1;
+	if (avail >= 8 && w == M8('O', 'P', 'T', 'I', 'O', 'N', 'S', ' '))
+		return 1;
+	if (avail >= 8 && w == M8('C', 'O', 'N', 'N', 'E', 'C', 'T', ' '))
+		return 1;
+	if (avail >= 6 && (w & MASK_LEN(6)) == M8('T', 'R', 'A', 'C', 'E', ' ', 0, 0))
+		return 1;
+	return 0;
+}
+
+/* Does the TCP payload at `pl` start a request line?  `plen` is the
+ * payload length by the IP header, which excludes Ethernet padding. */
+static __always_inline int parse_is_request(void *pl, void *end, __u32 plen)
+{
+	__u64 w = 0;
+	__u8 *b = pl;
+
+	if (plen < 4)
+		return 0;
+	if ((void *)(b + 8) <= end) {
+		w = *(__u64 *)b;	/* one load on the common path */
+	} else {
+		/* Short segment at the end of the frame: copy what is there. */
+#pragma unroll
+		for (int i = 0; i < 8; i++) {
+			if ((void *)(b + i + 1) > end)
+				break;
+			w |= (__u64)b[i] << (i * 8);
+		}
+	}
+	return parse_http_method(w, plen > 8 ? 8 : plen);
+}
+
+static __always_inline int parse_tcp(void *l4, void *end, struct sl_pkt *p,
+				     __u32 l4_bytes)
+{
+	struct tcphdr *th = l4;
+	__u32 hlen;
+
+	if ((void *)(th + 1) > end)
+		return PARSE_MALFORMED;
+	hlen = th->doff * 4;
+	if (hlen < sizeof(*th) || hlen > l4_bytes || l4 + hlen > end)
+		return PARSE_MALFORMED;
+	p->tcp_flags = ((__u8 *)th)[13];
+	p->payload_len = l4_bytes - hlen;
+	if (p->payload_len)
+		p->is_request = parse_is_request(l4 + hlen, end, p->payload_len);
+	return PARSE_OK;
+}
+
+/* L4 at `l4`; `l4_bytes` is what the IP header says follows it. */
+static __always_inline int parse_l4(void *data, void *l4, void *end,
+				    struct sl_pkt *p, __u8 proto, __u32 l4_bytes)
+{
+	p->l4_off = l4 - data;
+	if (proto == IPPROTO_TCP) {
+		p->l4proto = IPPROTO_TCP;
+		return parse_tcp(l4, end, p, l4_bytes);
+	}
+	if (proto == IPPROTO_UDP) {
+		if (l4 + sizeof(struct udphdr) > end ||
+		    l4_bytes < sizeof(struct udphdr))
+			return PARSE_MALFORMED;
+		p->l4proto = IPPROTO_UDP;
+		return PARSE_OK;
+	}
+	event_count(SL_EV_L4_OTHER);
+	return PARSE_OK;
+}
+
+static __always_inline int parse_ipv4(void *data, void *l3, void *end,
+				      struct sl_pkt *p)
+{
+	struct iphdr *ip = l3;
+	__u32 hlen, tot;
+	__u16 frag;
+
+	if ((void *)(ip + 1) > end)
+		return PARSE_MALFORMED;
+	if (ip->version != 4 || ip->ihl < 5)
+		return PARSE_MALFORMED;
+	hlen = ip->ihl * 4;
+	tot = bpf_ntohs(ip->tot_len);
+	/* The IP length may be shorter than the frame (Ethernet padding),
+	 * never longer. */
+	if (tot < hlen || l3 + tot > end || l3 + hlen > end)
+		return PARSE_MALFORMED;
+	if (hlen > sizeof(*ip))
+		event_count(SL_EV_IPV4_OPTIONS);
+
+	p->family = SL_AF_INET;
+	p->src[0] = ip->saddr;
+
+	frag = bpf_ntohs(ip->frag_off);
+	if (frag & IP_OFFSET) {
+		p->frag_later = 1;
+		event_count(SL_EV_FRAG_LATER);
+		return PARSE_OK;
+	}
+	if (frag & IP_MF)
+		event_count(SL_EV_FRAG_FIRST);
+	return parse_l4(data, l3 + hlen, end, p, ip->protocol, tot - hlen);
+}
+
+static __always_inline int parse_ipv6(void *data, void *l3, void *end,
+				      struct sl_pkt *p)
+{
+	struct ipv6hdr *ip6 = l3;
+	void *cur = ip6 + 1;
+	__u32 left;
+	__u8 nh;
+
+	if (cur > end)
+		return PARSE_MALFORMED;
+	if (ip6->version != 6)
+		return PARSE_MALFORMED;
+	left = bpf_ntohs(ip6->payload_len);
+	if (cur + left > end)
+		return PARSE_MALFORMED;
+
+	p->family = SL_AF_INET6;
+	__builtin_memcpy(p->src, &ip6->saddr, 16);
+	nh = ip6->nexthdr;
+
+#pragma unroll
+	for (int i = 0; i < PARSE_V6_EXT_MAX; i++) {
+		__u8 *eh = cur;
+		__u32 elen;
+
+		if (nh != IPPROTO_HOPOPTS && nh != IPPROTO_ROUTING &&
+		    nh != IPPROTO_DSTOPTS && nh != IPPROTO_FRAGMENT)
+			return parse_l4(data, cur, end, p, nh, left);
+
+		if (i == 0)
+			event_count(SL_EV_V6_EXTHDR);
+		if ((void *)(eh + 8) > end)
+			return PARSE_MALFORMED;
+		if (nh == IPPROTO_FRAGMENT) {
+			struct ipv6_frag_hdr *fh = cur;
+
+			elen = sizeof(*fh);
+			if (bpf_ntohs(fh->frag_off) & 0xFFF8) {
+				p->frag_later = 1;
+				event_count(SL_EV_FRAG_LATER);
+				return PARSE_OK;
+			}
+			if (bpf_ntohs(fh->frag_off) & 1)
+				event_count(SL_EV_FRAG_FIRST);
+		} else {
+			elen = (eh[1] + 1) * 8;
+		}
+		if (elen > left)
+			return PARSE_MALFORMED;
+		nh = eh[0];
+		cur += elen;
+		left -= elen;
+	}
+	if (nh == IPPROTO_HOPOPTS || nh == IPPROTO_ROUTING ||
+	    nh == IPPROTO_DSTOPTS || nh == IPPROTO_FRAGMENT) {
+		event_count(SL_EV_V6_EXT_LIMIT);
+		return PARSE_MALFORMED;
+	}
+	return parse_l4(data, cur, end, p, nh, left);
+}
+
+/* Fill `p` from the frame.  PARSE_NON_IP for anything that is not IPv4
+ * or IPv6 under at most two VLAN tags. */
+static __always_inline int parse_packet(struct xdp_md *ctx, struct sl_pkt *p)
+{
+	void *data = (void *)(long)ctx->data;
+	void *end = (void *)(long)ctx->data_end;
+	struct ethhdr *eth = data;
+	void *cur = eth + 1;
+	__u16 proto;
+
+	p->len = end - data;
+	if (cur > end)
+		return PARSE_MALFORMED;
+	proto = eth->h_proto;
+
+#pragma unroll
+	for (int i = 0; i < PARSE_VLAN_MAX; i++) {
+		struct vlan_hdr *vh = cur;
+
+		if (proto != bpf_htons(ETH_P_8021Q) &&
+		    proto != bpf_htons(ETH_P_8021AD))
+			break;
+		if (i == 0)
+			event_count(SL_EV_VLAN);
+		if ((void *)(vh + 1) > end)
+			return PARSE_MALFORMED;
+		proto = vh->encap_proto;
+		cur = vh + 1;
+	}
+	/* A third tag is not something a gateway NIC should hand us. */
+	if (proto == bpf_htons(ETH_P_8021Q) || proto == bpf_htons(ETH_P_8021AD))
+		return PARSE_MALFORMED;
+
+	p->l3_off = cur - data;
+	if (proto == bpf_htons(ETH_P_IP))
+		return parse_ipv4(data, cur, end, p);
+	if (proto == bpf_htons(ETH_P_IPV6))
+		return parse_ipv6(data, cur, end, p);
+	return PARSE_NON_IP;
+}
+
+#endif /* SLUICE_PARSE_BPF_H */

@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * sluiced's configuration: one YAML file, parsed and validated whole
+ * into a struct sl_config before anything is applied.  The daemon keeps
+ * the running config and swaps in a new one only when it is valid.
+ */
+#ifndef SLUICE_CONFIG_H
+#define SLUICE_CONFIG_H
+
+#include <net/if.h>
+#include <stdint.h>
+#include "sluice_abi.h"
+
+#define CFG_NAME_MAX		64
+#define CFG_MAX_IFACES		16
+#define CFG_ERR_MAX		512
+
+enum cfg_attach {
+	CFG_ATTACH_AUTO = 0,	/* native, falling back to generic with a warning */
+	CFG_ATTACH_NATIVE,
+	CFG_ATTACH_GENERIC,
+};
+
+enum cfg_log_level {
+	CFG_LOG_ERROR = 0,
+	CFG_LOG_WARN,
+	CFG_LOG_INFO,
+	CFG_LOG_DEBUG,
+};
+
+struct cfg_prefix {
+	uint8_t family;		/* SL_AF_INET or SL_AF_INET6 */
+	uint8_t len;		/* prefix length */
+	uint8_t addr[16];	/* network order, masked to len */
+};
+
+struct cfg_meter {
+	uint8_t  unit;		/* enum sl_unit */
+	uint8_t  action;	/* enum sl_action */
+	uint64_t count;		/* rate = count per period_ns */
+	uint64_t period_ns;
+	uint32_t burst;
+};
+
+struct cfg_tier {
+	char     name[CFG_NAME_MAX];
+	uint8_t  verdict;	/* enum sl_tier_verdict */
+	uint8_t  v4_prefix;	/* client key prefix; default 32 */
+	uint8_t  v6_prefix;	/* default 64 */
+	int      nmatch;
+	struct cfg_prefix *match;
+	int      nmeters;
+	struct cfg_meter meters[SL_METERS_PER_TIER];
+	int      flood_guard;	/* new-client rate limit set? */
+	struct cfg_meter new_clients;
+	int      line;		/* where it was defined, for messages */
+};
+
+struct cfg_iface {
+	char name[IF_NAMESIZE];
+	int  attach;		/* enum cfg_attach */
+};
+
+struct sl_config {
+	char     path[4096];
+	uint64_t hash;		/* FNV-1a of the file's bytes */
+	int      niface;
+	struct cfg_iface ifaces[CFG_MAX_IFACES];
+	int      mode;		/* enum sl_mode */
+	int      malformed;	/* enum sl_policy */
+	uint32_t client_table_size;
+	char     control_socket[108];
+	int      log_level;	/* enum cfg_log_level */
+	int      default_tier;	/* index into tiers[]: the catch-all tier */
+	int      ntiers;
+	struct cfg_tier *tiers;
+};
+
+/* Parse and validate `path`.  On error returns a negative errno, *out is
+ * NULL and `err` holds one line: "FILE:LINE:COL: KEY.PATH: what was
+ * expected, got 'VALUE'". */
+int cfg_load(const char *path, struct sl_config **out, char err[CFG_ERR_MAX]);
+
+/* The same from a string (tests); `name` is used in messages. */
+int cfg_parse(const char *name, const char *text, size_t len,
+	      struct sl_config **out, char err[CFG_ERR_MAX]);
+
+void cfg_free(struct sl_config *cfg);
+
+/* Translate one tier to the map value the XDP program reads. */
+int cfg_tier_to_abi(const struct cfg_tier *t, struct sl_tier *out);
+
+#endif /* SLUICE_CONFIG_H */
