@@ -34,7 +34,7 @@ BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -Wall -Werror \
 CFLAGS   ?= -O2 -g
 CFLAGS   += -Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE -Iinclude -Iuser \
 	    -I$(BUILD) -Itests/lib
-LDLIBS   := -lbpf -lelf -lz -lyaml -lmicrohttpd -lhiredis -lm -lpthread
+LDLIBS   := -lbpf -lelf -lz -lyaml -ljson-c -lmicrohttpd -lhiredis -lm -lpthread
 
 BPF_SRCS  := $(wildcard bpf/*.bpf.c)
 BPF_OBJS  := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))

@@ -6,7 +6,7 @@ set -euo pipefail
 PKGS=(
 	clang llvm make gcc libc6-dev pkg-config
 	libbpf-dev bpftool libelf-dev zlib1g-dev linux-libc-dev
-	libyaml-dev libmicrohttpd-dev libhiredis-dev libcmocka-dev
+	libyaml-dev libmicrohttpd-dev libhiredis-dev libcmocka-dev libjson-c-dev
 	iproute2 ethtool iptables nftables
 	nginx redis-server redis-tools wrk hey hping3 curl jq prometheus
 	procps psmisc

@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * The control protocol between sluicectl and sluiced: JSON lines over a
+ * unix stream socket (default /run/sluice/sluiced.sock, mode 0600).
+ * One request line, one response line, then the server closes.
+ *
+ * Request:  {"v":1,"cmd":"<name>", ...arguments}
+ * Response: {"v":1,"ok":true,"data":{...}}
+ *       or  {"v":1,"ok":false,"error":"what went wrong"}
+ * A request with another "v" gets ok:false and the server's version, so
+ * a newer sluicectl talking to an older daemon fails with a clear error.
+ *
+ * Commands and their data:
+ *   status   -> {"version":"0.1.0","abi":1,"pid":N,"uptime_s":N,
+ *                "mode":"enforce"|"shadow","config":{"path":S,"hash":"%016llx",
+ *                "loaded_at":UNIX_S},"interfaces":[{"name":S,"ifindex":N,
+ *                "attach":"native"|"generic","prog_id":N,"link_id":N}],
+ *                "client_table":{"size":N}}
+ *   tiers    -> {"tiers":[{"id":N,"name":S,"verdict":"limit"|"pass"|"drop",
+ *                "limits":[{"unit":S,"rate":S,"burst":N,"action":S}],
+ *                "counters":{"<reason>":{"packets":N,"bytes":N},...},
+ *                "rates":{"<reason>":{"pps":F,"bps":F},...}}]}
+ *                (reason names: SL_REASON_NAMES below; rates over the last
+ *                sampling second; the row named "(none)" holds non-IP and
+ *                malformed packets)
+ *   client   {"addr":"198.18.0.5"} ->
+ *               {"addr":S,"tier":S,"tier_id":N,"key":"198.18.0.5/32",
+ *                "known":true|false,"meters":[{"unit":S,"rate":S,"burst":N,
+ *                "tokens":N,"next_token_ms":F}]}
+ *   reload   -> {"changed":true|false,"summary":[S,...]}   (or ok:false, why)
+ *   mode     {"mode":"enforce"|"shadow"} -> {"mode":S}
+ *   detach   -> {"detached":[ifname,...]}   (the daemon then exits)
+ */
+#ifndef SLUICE_PROTO_H
+#define SLUICE_PROTO_H
+
+#define SL_PROTO_VERSION	1
+#define SL_CONTROL_SOCKET	"/run/sluice/sluiced.sock"
+#define SL_PIN_ROOT		"/sys/fs/bpf/sluice"
+
+/* Names used on the wire and in output, indexed by the ABI enums. */
+#define SL_REASON_NAMES { "passed", "dropped", "reset", "shadow_drop", \
+	"shadow_reset", "denylisted", "allowlisted", "unmetered", \
+	"flood_drop", "malformed", "non_ip" }
+#define SL_UNIT_NAMES	{ "none", "packets", "bytes", "connections", "requests" }
+#define SL_ACTION_NAMES	{ "drop", "reset", "http" }
+#define SL_VERDICT_NAMES { "limit", "pass", "drop" }
+
+#endif /* SLUICE_PROTO_H */
