@@ -2,6 +2,8 @@
 # Quiet unless V=1.
 
 .DELETE_ON_ERROR:
+# Keep objects built through pattern chains (tests, tools): no rebuilds.
+.SECONDARY:
 .SUFFIXES:
 
 V ?= 0
