@@ -8,12 +8,21 @@
 #define SLUICE_CONFIG_H
 
 #include <net/if.h>
+#include <stddef.h>
 #include <stdint.h>
 #include "sluice_abi.h"
+#include "addr.h"	/* struct cfg_prefix */
 
 #define CFG_NAME_MAX		64
 #define CFG_MAX_IFACES		16
 #define CFG_ERR_MAX		512
+
+#define CFG_CLIENTS_MIN		1024
+#define CFG_CLIENTS_MAX		(64U << 20)
+
+/* A tier reads the coarse clock when every meter tolerates this much
+ * (4 ticks of the 4 ms coarse clock); see cfg_tier_to_abi(). */
+#define CFG_COARSE_MIN_TOL_NS	(16 * 1000000ULL)
 
 enum cfg_attach {
 	CFG_ATTACH_AUTO = 0,	/* native, falling back to generic with a warning */
@@ -26,12 +35,6 @@ enum cfg_log_level {
 	CFG_LOG_WARN,
 	CFG_LOG_INFO,
 	CFG_LOG_DEBUG,
-};
-
-struct cfg_prefix {
-	uint8_t family;		/* SL_AF_INET or SL_AF_INET6 */
-	uint8_t len;		/* prefix length */
-	uint8_t addr[16];	/* network order, masked to len */
 };
 
 struct cfg_meter {
@@ -52,7 +55,7 @@ struct cfg_tier {
 	int      nmeters;
 	struct cfg_meter meters[SL_METERS_PER_TIER];
 	int      flood_guard;	/* new-client rate limit set? */
-	struct cfg_meter new_clients;
+	struct cfg_meter new_clients;	/* unit packets: one per new client */
 	int      line;		/* where it was defined, for messages */
 };
 
@@ -89,5 +92,9 @@ void cfg_free(struct sl_config *cfg);
 
 /* Translate one tier to the map value the XDP program reads. */
 int cfg_tier_to_abi(const struct cfg_tier *t, struct sl_tier *out);
+
+/* A meter's rate as the config would write it ("10/s", "600/m",
+ * "0.5/s"; bytes meters in bytes per period).  Returns buf. */
+char *cfg_rate_format(const struct cfg_meter *m, char *buf, size_t size);
 
 #endif /* SLUICE_CONFIG_H */
