@@ -1,0 +1,342 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * Randomized run: random frames and valid ones mutated (bytes flipped,
+ * cut, extended) through every tier kind, mode and malformed policy.
+ * The program must never return XDP_ABORTED (or anything but pass, drop
+ * or tx), every tx must be a well-formed RST, and the per-CPU counters
+ * must add up to exactly the packets and bytes sent.
+ *
+ *   SLUICE_SEED=N   replay a run (the seed is printed first)
+ *   SLUICE_FUZZ_N=N packets (default 200000)
+ */
+#include <stdint.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/if_ether.h>
+
+#include "gcra.h"
+#include "lib/expect.h"
+
+#define FUZZ_DEFAULT_N	200000
+#define PHASES		6	/* mode x policy x tier generation changes */
+#define MAX_REPORTS	5
+
+static uint64_t rng_state;
+
+/* splitmix64: small, and the same sequence everywhere for a seed. */
+static uint64_t rnd(void)
+{
+	uint64_t z = (rng_state += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+static __u32 below(__u32 n)
+{
+	return rnd() % n;
+}
+
+static const char *const reasons[SL_R__MAX] = {
+	"passed", "dropped", "reset", "shadow_drop", "shadow_reset",
+	"denylisted", "allowlisted", "unmetered", "flood_drop", "malformed",
+	"non_ip",
+};
+
+static const char *const methods[] = {
+	"GET ", "HEAD ", "POST ", "PUT ", "DELETE ", "PATCH ", "OPTIONS ",
+	"CONNECT ", "TRACE ", "GETX ", "GET", "PO", "OPTIONS", "get ",
+};
+
+static const __u8 flag_sets[] = {
+	TH_SYN, TH_SYN | TH_ACK, TH_ACK, TH_ACK | TH_PSH, TH_FIN | TH_ACK,
+	TH_RST, TH_RST | TH_ACK, TH_FIN, TH_FIN | TH_SYN,
+};
+
+static const __u8 ext_kinds[] = {
+	IPPROTO_HOPOPTS, IPPROTO_ROUTING, IPPROTO_DSTOPTS, IPPROTO_FRAGMENT,
+};
+
+/* A random valid packet from a small pool of sources (so buckets run
+ * dry) or, now and then, anywhere in the benchmark ranges (so the flood
+ * guard and the LRU see new clients). */
+static int random_valid(struct pkt *p, char *src, size_t srclen,
+			char *payload)
+{
+	static const __u8 kinds[] = { PKT_IPV4, PKT_IPV6, PKT_IPV4, PKT_IPV6,
+				      PKT_IPV4, PKT_IPV6, PKT_IPV4, PKT_IPV6,
+				      PKT_IPV4, PKT_IPV6, PKT_ARP, PKT_LLDP };
+	static const __u8 protos[] = { IPPROTO_TCP, IPPROTO_TCP, IPPROTO_TCP,
+				       IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMP };
+	struct pkt_spec s = { .kind = kinds[below(sizeof(kinds))] };
+	int wide = below(8) == 0;
+	__u32 plen = 0;
+
+	s.nvlan = below(10) == 0 ? 1 + below(3) : 0;
+	for (int i = 0; i < s.nvlan; i++)
+		s.vlan_tpid[i] = below(2) ? 0 : 0x88a8;
+	if (s.kind == PKT_IPV4) {
+		snprintf(src, srclen, "198.%u.%u.%u", 18 + wide * below(2),
+			 wide ? below(256) : below(4), below(wide ? 256 : 16));
+		if (below(5) == 0)
+			s.ip_opts = 4 * below(11);
+	} else {
+		snprintf(src, srclen, "2001:2:0:%x::%x",
+			 wide ? below(65536) : below(4),
+			 wide ? below(65536) : below(16));
+		if (below(3) == 0) {
+			s.n_ext = 1 + below(7);
+			for (int i = 0; i < s.n_ext; i++)
+				s.ext[i] = ext_kinds[below(4)];
+		}
+	}
+	s.src = src;
+	if (below(10) == 0) {
+		s.frag_more = below(2);
+		s.frag_offset = below(2) ? below(400) : 0;
+	}
+	s.proto = protos[below(sizeof(protos))];
+	if (s.kind == PKT_IPV6 && s.proto == IPPROTO_ICMP)
+		s.proto = IPPROTO_ICMPV6;
+	s.sport = 1024 + below(60000);
+	s.tcp_flags = below(20) ? flag_sets[below(sizeof(flag_sets))] :
+		      below(256);
+	s.seq = rnd();
+	s.ack = rnd();
+	if (below(4) == 0)
+		s.tcp_opts = 4 * below(11);
+	switch (below(3)) {
+	case 0: {
+		const char *m = methods[below(sizeof(methods) /
+					      sizeof(methods[0]))];
+
+		plen = snprintf(payload, 256, "%s/v1/%u HTTP/1.1\r\n", m,
+				below(100));
+		if (below(4) == 0)	/* cut: a request split by the frame */
+			plen = strlen(m);
+		break;
+	}
+	case 1:
+		plen = below(256);
+		for (__u32 i = 0; i < plen; i++)
+			payload[i] = rnd();
+		break;
+	}
+	s.payload = payload;
+	s.payload_len = plen;
+	if (!plen)
+		s.payload = NULL;
+	if (below(10) == 0)
+		s.pad = below(32);
+	return pkt_build(p, &s);
+}
+
+/* Flip, cut or extend: mostly in the headers, where the parser looks. */
+static void mutate(struct pkt *p)
+{
+	int n = 1 + below(4);
+
+	for (int i = 0; i < n; i++) {
+		__u32 hot = p->len < 120 ? p->len : 120;
+
+		switch (below(5)) {
+		case 0:
+		case 1:
+			p->data[below(hot)] ^= 1 << below(8);
+			break;
+		case 2:
+			p->data[below(p->len)] = rnd();
+			break;
+		case 3:
+			p->len = ETH_HLEN + below(p->len - ETH_HLEN + 1);
+			break;
+		case 4: {
+			__u32 more = below(64);
+
+			if (p->len + more > PKT_MAX)
+				more = PKT_MAX - p->len;
+			for (__u32 k = 0; k < more; k++)
+				p->data[p->len + k] = rnd();
+			p->len += more;
+			break;
+		}
+		}
+	}
+}
+
+static void random_frame(struct pkt *p)
+{
+	static const __u16 types[] = { 0x0800, 0x86dd, 0x8100, 0x88a8, 0x0806 };
+
+	p->len = ETH_HLEN + below(300);
+	for (__u32 i = 0; i < p->len; i++)
+		p->data[i] = rnd();
+	if (below(2)) {
+		__u16 t = types[below(5)];
+
+		p->data[12] = t >> 8;
+		p->data[13] = t & 0xff;
+	}
+}
+
+/*
+ * Tier 0 (default): four meters with every action, a flood guard, the
+ * coarse clock in generation 1.  Tier 1 allowlists, 2 denylists, 3 keys
+ * by /24 and /48, 40 is an empty slot, and a prefix points past the
+ * last tier (the default tier takes it).
+ */
+static bool configure(struct xdp_fixture *fx)
+{
+	static const struct { const char *cidr; __u32 tier; } pfx[] = {
+		{ "198.18.1.0/24", 1 }, { "2001:2:0:1::/64", 1 },
+		{ "198.18.2.0/24", 2 }, { "2001:2:0:2::/64", 2 },
+		{ "198.18.3.0/24", 3 }, { "2001:2:0:3::/64", 3 },
+		{ "198.19.0.0/16", 40 }, { "2001:2:0:ff00::/56", 40 },
+		{ "198.19.128.0/17", 200 },
+	};
+	struct sl_tier t;
+	bool ok = true;
+
+	for (__u32 gen = 0; gen < 2 && ok; gen++) {
+		fx->global.tier_gen = gen;
+		ok &= ASSERT_OK(fixture_set_limit(fx, 0, FIXTURE_METERS(
+			{ SL_UNIT_PACKETS, SL_ACT_DROP, .burst = 20, .per_sec = 1000 },
+			{ SL_UNIT_BYTES, SL_ACT_RESET, .burst = 3000, .per_sec = 100000 },
+			{ SL_UNIT_CONNECTIONS, SL_ACT_RESET, .burst = 3, .per_sec = 10 },
+			{ SL_UNIT_REQUESTS, SL_ACT_HTTP, .burst = 2, .per_sec = 5 }),
+			&t), "tier 0");
+		t.flags = SL_TIER_F_FLOOD_GUARD |
+			  (gen ? SL_TIER_F_COARSE_CLOCK : 0);
+		ok &= ASSERT_OK(gcra_meter_set(&t.new_clients, 100,
+					       SL_NSEC_PER_SEC, 50,
+					       SL_UNIT_PACKETS, SL_ACT_DROP),
+				"new clients") &&
+		      ASSERT_OK(fixture_set_tier(fx, 0, &t), "flood guard");
+		fixture_tier_init(&t, SL_TIER_PASS, 0, 0);
+		ok &= ASSERT_OK(fixture_set_tier(fx, 1, &t), "tier 1");
+		t.verdict = SL_TIER_DROP;
+		ok &= ASSERT_OK(fixture_set_tier(fx, 2, &t), "tier 2");
+		ok &= ASSERT_OK(fixture_set_limit(fx, 3, FIXTURE_METERS(
+			{ SL_UNIT_PACKETS, gen ? SL_ACT_DROP : SL_ACT_RESET,
+			  .burst = 1, .per_sec = 1 }), &t), "tier 3");
+		t.v4_prefix = 24;
+		t.v6_prefix = 48;
+		ok &= ASSERT_OK(fixture_set_tier(fx, 3, &t), "tier 3 keys");
+	}
+	for (size_t i = 0; i < sizeof(pfx) / sizeof(pfx[0]) && ok; i++)
+		ok &= ASSERT_OK(fixture_add_prefix(fx, pfx[i].cidr, pfx[i].tier),
+				pfx[i].cidr);
+	return ok;
+}
+
+static void dump(const char *what, __u64 iter, const struct pkt *p, int v)
+{
+	fprintf(stderr, "    packet %llu: %s (verdict %d), %u bytes:",
+		(unsigned long long)iter, what, v, p->len);
+	for (__u32 i = 0; i < p->len && i < 128; i++)
+		fprintf(stderr, "%s%02x", i % 32 ? "" : "\n      ", p->data[i]);
+	fprintf(stderr, "\n");
+}
+
+/* A tx frame must be a RST with both checksums right. */
+static const char *rst_problem(const __u8 *out, __u32 len)
+{
+	struct pkt_view v;
+	const char *why = NULL;
+
+	if (pkt_parse(out, len, &v, &why))
+		return why;
+	if (v.proto != IPPROTO_TCP || !(v.tcp_flags & TH_RST))
+		return "tx frame is not a RST";
+	if (!v.ip_csum_ok || !v.l4_csum_ok)
+		return "bad RST checksum";
+	return NULL;
+}
+
+static void test_fuzz(void)
+{
+	static const __u32 modes[PHASES][3] = {	/* mode, policy, tier gen */
+		{ SL_MODE_ENFORCE, SL_POLICY_PASS, 0 },
+		{ SL_MODE_ENFORCE, SL_POLICY_DROP, 1 },
+		{ SL_MODE_SHADOW, SL_POLICY_DROP, 0 },
+		{ SL_MODE_ENFORCE, SL_POLICY_DROP, 0 },
+		{ SL_MODE_SHADOW, SL_POLICY_PASS, 1 },
+		{ SL_MODE_ENFORCE, SL_POLICY_PASS, 1 },
+	};
+	const char *env_seed = getenv("SLUICE_SEED"), *env_n = getenv("SLUICE_FUZZ_N");
+	__u64 n = env_n ? strtoull(env_n, NULL, 0) : FUZZ_DEFAULT_N;
+	__u64 seed, sent_bytes = 0, verdicts[XDP_REDIRECT + 1] = {}, bad = 0;
+	struct sl_counter total;
+	struct xdp_fixture fx;
+	char src[64], payload[256];
+	__u8 out[PKT_MAX];
+	struct pkt p;
+
+	seed = env_seed ? strtoull(env_seed, NULL, 0) :
+	       (__u64)time(NULL) ^ ((__u64)getpid() << 32);
+	printf("# seed %llu (replay: SLUICE_SEED=%llu), %llu packets\n",
+	       (unsigned long long)seed, (unsigned long long)seed,
+	       (unsigned long long)n);
+	rng_state = seed;
+	if (!FIXTURE_SETUP(&fx, FIXTURE_CLIENTS))
+		return;
+	if (!configure(&fx))
+		goto out;
+
+	for (__u64 i = 0; i < n; i++) {
+		const char *problem = NULL;
+		__u32 out_len = 0;
+		int v;
+
+		if (i % (n / PHASES + 1) == 0) {
+			const __u32 *m = modes[i / (n / PHASES + 1)];
+
+			fx.global.tier_gen = m[2];
+			if (!ASSERT_OK(fixture_set_mode(&fx, m[0], m[1], 0), "phase"))
+				goto out;
+		}
+		if (below(100) < 15) {
+			random_frame(&p);
+		} else {
+			if (!ASSERT_OK(random_valid(&p, src, sizeof(src), payload),
+				       "build"))
+				goto out;
+			if (below(10) < 7)
+				mutate(&p);
+		}
+		v = fixture_run(&fx, p.data, p.len, out, &out_len);
+		sent_bytes += p.len;
+		if (v < 0 || (v != XDP_PASS && v != XDP_DROP && v != XDP_TX))
+			problem = v == XDP_ABORTED ? "XDP_ABORTED" :
+				  v < 0 ? "test run failed" : "unexpected verdict";
+		else if (v == XDP_TX)
+			problem = rst_problem(out, out_len);
+		if (v >= 0 && v <= XDP_REDIRECT)
+			verdicts[v]++;
+		if (problem && bad++ < MAX_REPORTS)
+			dump(problem, i, &p, v);
+	}
+	printf("# pass %llu, drop %llu, tx %llu\n",
+	       (unsigned long long)verdicts[XDP_PASS],
+	       (unsigned long long)verdicts[XDP_DROP],
+	       (unsigned long long)verdicts[XDP_TX]);
+	ASSERT_EQ(bad, 0, "packets with a bad verdict or RST");
+	if (ASSERT_OK(fixture_stats_total(&fx, &total), "stats")) {
+		ASSERT_EQ(total.packets, n, "counted packets = sent");
+		ASSERT_EQ(total.bytes, sent_bytes, "counted bytes = sent");
+	}
+	/* The run is only worth something if it reached every verdict. */
+	for (__u32 r = 0; r < SL_R__MAX; r++) {
+		__u64 sum = 0;
+
+		for (__u32 tier = 0; tier <= SL_TIER_NONE; tier++)
+			sum += fixture_stat_packets(&fx, tier, r);
+		printf("# %-13s %llu\n", reasons[r], (unsigned long long)sum);
+		ASSERT_NEQ(sum, 0, reasons[r]);
+	}
+out:
+	fixture_close(&fx);
+}
+
+TEST_MAIN("bpf/fuzz", TEST(test_fuzz));
