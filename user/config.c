@@ -444,7 +444,7 @@ static int meter_finish(struct cfg_ctx *c, yaml_node_t *map,
 	if (err == -EPROTO)
 		err = cfg_expect(c, rate, "a rate without a size unit (units like Mbit/s and MB/s need unit: bytes)");
 	else if (err == -ERANGE)
-		err = cfg_expect(c, rate, "a rate whose count fits in 64 bits");
+		err = cfg_expect(c, rate, "a rate whose count and period fit in 64 bits");
 	else if (err)
 		err = cfg_expect(c, rate, what);
 	/* A rate the meter cannot hold even with a burst of one. */
@@ -912,7 +912,7 @@ static int iface_parse(struct cfg_ctx *c, yaml_node_t *v)
 		return cfg_err(c, v, "expected at most %d interfaces", CFG_MAX_IFACES);
 	memset(f, 0, sizeof(*f));
 	if (v && v->type == YAML_MAPPING_NODE) {
-		err = map_walk(c, v, iface_keys, 2, f, "", &seen);
+		err = map_walk(c, v, iface_keys, 2, f, "{name, attach}", &seen);
 		if (!err && !(seen & KEY_BIT(0)))
 			err = cfg_missing(c, v, "name", "an interface name");
 	} else if (v && v->type == YAML_SCALAR_NODE) {
@@ -1149,46 +1149,49 @@ out:
 
 int cfg_load(const char *path, struct sl_config **out, char err[CFG_ERR_MAX])
 {
+	size_t len = 0, cap = 0;
+	char *text = NULL, *t;
 	struct stat st;
-	char *text = NULL;
-	size_t len = 0;
 	FILE *f;
-	int ret;
+	int ret = 0;
 
 	*out = NULL;
 	f = fopen(path, "re");
-	if (!f) {
+	if (!f || fstat(fileno(f), &st)) {
 		ret = -errno;
-		goto fail;
+		goto out;
 	}
-	if (fstat(fileno(f), &st)) {
-		ret = -errno;
-		goto fail;
+	if (S_ISDIR(st.st_mode)) {
+		ret = -EISDIR;
+		goto out;
 	}
-	if (!S_ISREG(st.st_mode) || st.st_size > FILE_MAX) {
-		ret = S_ISDIR(st.st_mode) ? -EISDIR : -EFBIG;
-		goto fail;
-	}
-	text = malloc(st.st_size + 1);
-	if (!text) {
-		ret = -ENOMEM;
-		goto fail;
-	}
-	len = fread(text, 1, st.st_size, f);
-	if (ferror(f)) {
+	/* Read to EOF rather than trust st_size: pipes (-c <(...)) work too. */
+	do {
+		if (len == cap) {
+			cap = cap ? 2 * cap : 65536;
+			if (cap > FILE_MAX + 1) {
+				ret = -EFBIG;
+				goto out;
+			}
+			t = realloc(text, cap + 1);
+			if (!t) {
+				ret = -ENOMEM;
+				goto out;
+			}
+			text = t;
+		}
+		len += fread(text + len, 1, cap - len, f);
+	} while (len == cap);
+	if (ferror(f))
 		ret = -EIO;
-		goto fail;
-	}
-	fclose(f);
-	f = NULL;
-	text[len] = '\0';
-	ret = cfg_parse(path, text, len, out, err);
-	free(text);
-	return ret;
-fail:
-	snprintf(err, CFG_ERR_MAX, "%s: cannot read: %s", path, strerror(-ret));
+out:
 	if (f)
 		fclose(f);
+	if (ret)
+		snprintf(err, CFG_ERR_MAX, "%s: cannot read: %s", path,
+			 ret == -EFBIG ? "larger than 64 MiB" : strerror(-ret));
+	else
+		ret = cfg_parse(path, text, len, out, err);
 	free(text);
 	return ret;
 }
