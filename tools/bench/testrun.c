@@ -1,0 +1,302 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * testrun: ns per packet of the XDP limiter under BPF_PROG_TEST_RUN,
+ * next to baselines measured in the same run.
+ *
+ *   baseline_lookup  read the clock, one hash lookup (bpf/baseline.bpf.c)
+ *   sluice_pass      a known client under its limit
+ *   sluice_drop      a known client over its limit
+ *   xdp_drop         XDP_DROP and nothing else
+ * (plus the pass path on the coarse clock and over IPv6).
+ *
+ * Each scenario runs `repeat` times in the kernel per round; the kernel
+ * reports the mean ns per run, and the median over the rounds is kept.
+ * Rounds interleave the scenarios, so a noisy moment hits them all.
+ *
+ *   testrun [-j] [-o FILE] [-r REPEAT] [-n ROUNDS]
+ * Prints a table (or JSON with -j) and writes a JSON list of
+ * {"scenario", "ns_per_pkt", "ratio_baseline"} to FILE (default
+ * $BUILD/bench/testrun.json).  Exit: 0 ok, 1 failure, 2 usage.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <linux/bpf.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "../../tests/bpf/lib/pkt.h"
+#include "../../tests/bpf/lib/xdp_fixture.h"
+#include "baseline.skel.h"
+
+#define MAX_ROUNDS	101
+
+struct scenario {
+	const char *name;
+	const char *desc;
+	int prog_fd;
+	struct pkt pkt;
+	int verdict;		/* what the program must answer */
+	double ns[MAX_ROUNDS];
+	double median;
+};
+
+enum { S_BASE, S_PASS, S_DROP, S_XDP_DROP, S_PASS_COARSE, S_PASS_V6, S__N };
+
+static int json;
+
+/* Errors go to stderr, or as {"error": ...} to stdout under -j. */
+static void __attribute__((format(printf, 1, 2))) fail(const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (json)
+		printf("{\"error\": \"%s\"}\n", msg);
+	else
+		fprintf(stderr, "testrun: %s\n", msg);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Tier 0 takes every source: `t` with one packets meter. */
+static int sluice_tier(struct xdp_fixture *fx, __u32 tier_flags,
+		       __u64 per_sec, __u32 burst)
+{
+	struct sl_tier t;
+	int err;
+
+	err = fixture_set_limit(fx, 0, FIXTURE_METERS(
+			{ SL_UNIT_PACKETS, SL_ACT_DROP, .burst = burst,
+			  .per_sec = per_sec }), &t);
+	if (err)
+		return err;
+	t.flags = tier_flags;
+	return fixture_set_tier(fx, 0, &t);
+}
+
+static int build(struct scenario *s, int kind, const char *src)
+{
+	struct pkt_spec spec = { .kind = kind, .src = src,
+				 .tcp_flags = TH_ACK, .payload_len = 10 };
+
+	return pkt_build(&s->pkt, &spec);
+}
+
+/* One fixture per sluice scenario: each has its own client state. */
+static int setup_sluice(struct xdp_fixture *fx, struct scenario *s,
+			int kind, __u32 tier_flags, int over)
+{
+	int err = fixture_open(fx, 65536);
+
+	if (err == FIXTURE_SKIP)
+		return -EPERM;
+	if (err)
+		return err;
+	/* Under its limit: a rate no benchmark reaches.  Over it: one
+	 * packet a second, spent by a first packet. */
+	err = over ? sluice_tier(fx, tier_flags, 1, 1) :
+		     sluice_tier(fx, tier_flags, 1000000000000ULL, 1000000000);
+	if (!err)
+		err = build(s, kind, kind == PKT_IPV4 ? "198.18.0.1" : "2001:2::1");
+	if (!err && fixture_run(fx, s->pkt.data, s->pkt.len, NULL, NULL) !=
+		    XDP_PASS)
+		err = -EPROTO;
+	s->prog_fd = fx->prog_fd;
+	s->verdict = over ? XDP_DROP : XDP_PASS;
+	return err;
+}
+
+static int setup_baseline(struct baseline *b, struct scenario *sc)
+{
+	struct sl_client_key k = { .family = SL_AF_INET };
+	struct sl_client v = {};
+	int err;
+
+	err = build(&sc[S_BASE], PKT_IPV4, "198.18.0.1");
+	if (err)
+		return err;
+	/* The client the lookup finds, keyed as bpf/baseline.bpf.c keys it. */
+	memcpy(&k.addr[0], sc[S_BASE].pkt.data + sc[S_BASE].pkt.l3_off + 12, 4);
+	if (bpf_map_update_elem(bpf_map__fd(b->maps.sl_base_map), &k, &v,
+				BPF_ANY))
+		return -errno;
+	sc[S_BASE].prog_fd = bpf_program__fd(b->progs.sl_base_lookup);
+	sc[S_BASE].verdict = XDP_PASS;
+	sc[S_XDP_DROP].pkt = sc[S_BASE].pkt;
+	sc[S_XDP_DROP].prog_fd = bpf_program__fd(b->progs.sl_base_drop);
+	sc[S_XDP_DROP].verdict = XDP_DROP;
+	return 0;
+}
+
+static int measure(struct scenario *sc, __u32 repeat, int rounds)
+{
+	for (int r = 0; r < rounds; r++) {
+		for (int i = 0; i < S__N; i++) {
+			__u32 ns;
+			int v = prog_run_repeat(sc[i].prog_fd, sc[i].pkt.data,
+						sc[i].pkt.len, repeat, &ns);
+
+			if (v < 0) {
+				fail("%s: test run: %s", sc[i].name,
+				     strerror(-v));
+				return v;
+			}
+			if (v != sc[i].verdict) {
+				fail("%s: verdict %d, expected %d", sc[i].name,
+				     v, sc[i].verdict);
+				return -EPROTO;
+			}
+			sc[i].ns[r] = ns;
+		}
+	}
+	for (int i = 0; i < S__N; i++) {
+		qsort(sc[i].ns, rounds, sizeof(double), cmp_double);
+		sc[i].median = sc[i].ns[rounds / 2];
+	}
+	return 0;
+}
+
+static double ratio(const struct scenario *sc, int i)
+{
+	return sc[S_BASE].median > 0 ? sc[i].median / sc[S_BASE].median : 0;
+}
+
+static void print_json(FILE *f, const struct scenario *sc)
+{
+	fprintf(f, "[\n");
+	for (int i = 0; i < S__N; i++)
+		fprintf(f, "  {\"scenario\": \"%s\", \"ns_per_pkt\": %.1f, "
+			"\"ratio_baseline\": %.3f}%s\n", sc[i].name,
+			sc[i].median, ratio(sc, i), i + 1 < S__N ? "," : "");
+	fprintf(f, "]\n");
+}
+
+static void print_table(const struct scenario *sc, __u32 repeat, int rounds)
+{
+	printf("BPF_PROG_TEST_RUN, %u runs x %d rounds, median of the kernel's "
+	       "ns/run\n", repeat, rounds);
+	printf("%-20s %-44s %8s %12s\n", "scenario", "", "ns/pkt",
+	       "x baseline");
+	for (int i = 0; i < S__N; i++)
+		printf("%-20s %-44s %8.1f %12.2f\n", sc[i].name, sc[i].desc,
+		       sc[i].median, ratio(sc, i));
+}
+
+static int write_json(const char *path, const struct scenario *sc)
+{
+	char dir[PATH_MAX], *slash;
+	FILE *f;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (slash) {
+		*slash = '\0';
+		mkdir(dir, 0755);	/* one level: build/ exists */
+	}
+	f = fopen(path, "w");
+	if (!f)
+		return -errno;
+	print_json(f, sc);
+	return fclose(f) ? -errno : 0;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"usage: testrun [-j] [-o FILE] [-r REPEAT] [-n ROUNDS]\n"
+"  -j         print JSON instead of the table\n"
+"  -o FILE    where to write the JSON (default $BUILD/bench/testrun.json)\n"
+"  -r REPEAT  runs per round and scenario (default 1000000)\n"
+"  -n ROUNDS  rounds; the median is kept (default 7, at most %d)\n",
+		MAX_ROUNDS);
+}
+
+int main(int argc, char **argv)
+{
+	struct scenario sc[S__N] = {
+		[S_BASE] = { "baseline_lookup", "baseline: clock + one hash lookup" },
+		[S_PASS] = { "sluice_pass", "known client under its limit" },
+		[S_DROP] = { "sluice_drop", "known client over its limit" },
+		[S_XDP_DROP] = { "xdp_drop", "XDP_DROP only" },
+		[S_PASS_COARSE] = { "sluice_pass_coarse",
+				    "under its limit, coarse clock tier" },
+		[S_PASS_V6] = { "sluice_pass_v6", "under its limit, IPv6" },
+	};
+	struct xdp_fixture fx[S__N] = {};
+	const char *build = getenv("BUILD"), *out = NULL;
+	char out_default[PATH_MAX];
+	struct baseline *b = NULL;
+	__u32 repeat = 1000000;
+	int rounds = 7, c, err;
+
+	while ((c = getopt(argc, argv, "jo:r:n:h")) != -1) {
+		switch (c) {
+		case 'j': json = 1; break;
+		case 'o': out = optarg; break;
+		case 'r': repeat = strtoul(optarg, NULL, 0); break;
+		case 'n': rounds = atoi(optarg); break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (!repeat || rounds < 1 || rounds > MAX_ROUNDS) {
+		usage(stderr);
+		return 2;
+	}
+	snprintf(out_default, sizeof(out_default), "%s/bench/testrun.json",
+		 build ? build : "build");
+	if (!out)
+		out = out_default;
+
+	if (fixture_skip_reason()) {
+		fail("%s", fixture_skip_reason());
+		return 1;
+	}
+	b = baseline__open_and_load();
+	err = b ? setup_baseline(b, sc) : -errno;
+	if (err) {
+		fail("loading the baseline: %s", strerror(-err));
+		goto out;
+	}
+	err = setup_sluice(&fx[S_PASS], &sc[S_PASS], PKT_IPV4, 0, 0) ?:
+	      setup_sluice(&fx[S_DROP], &sc[S_DROP], PKT_IPV4, 0, 1) ?:
+	      setup_sluice(&fx[S_PASS_COARSE], &sc[S_PASS_COARSE], PKT_IPV4,
+			   SL_TIER_F_COARSE_CLOCK, 0) ?:
+	      setup_sluice(&fx[S_PASS_V6], &sc[S_PASS_V6], PKT_IPV6, 0, 0);
+	if (err) {
+		fail("loading sluice_xdp: %s", strerror(-err));
+		goto out;
+	}
+	err = measure(sc, repeat, rounds);
+	if (err)
+		goto out;
+	if (json)
+		print_json(stdout, sc);
+	else
+		print_table(sc, repeat, rounds);
+	err = write_json(out, sc);
+	if (err)
+		fail("%s: %s", out, strerror(-err));
+	else if (!json)
+		printf("wrote %s\n", out);
+out:
+	for (int i = 0; i < S__N; i++)
+		if (fx[i].skel)
+			fixture_close(&fx[i]);
+	baseline__destroy(b);
+	return err ? 1 : 0;
+}
