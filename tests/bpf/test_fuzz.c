@@ -92,6 +92,9 @@ static int random_valid(struct pkt *p, char *src, size_t srclen,
 			s.n_ext = 1 + below(7);
 			for (int i = 0; i < s.n_ext; i++)
 				s.ext[i] = ext_kinds[below(4)];
+			/* Now and then past the 255 bytes a RST can follow. */
+			if (s.n_ext <= 3 && below(4) == 0)
+				s.ext_grow = below(32);
 		}
 	}
 	s.src = src;

@@ -34,6 +34,11 @@ static const struct rst_case rst_cases[] = {
 	{ "v4 fin with data, no ack",
 	  V4(.tcp_flags = TH_FIN | TH_PSH, .seq = 500, .payload_len = 10), 0,
 	  511, TH_RST | TH_ACK },
+	{ "v4 syn with Ethernet padding", V4(.tcp_flags = TH_SYN, .seq = 1,
+					     .pad = 6), 0, 2, TH_RST | TH_ACK },
+	{ "v4 fin with data and padding: the IP length counts",
+	  V4(.tcp_flags = TH_FIN, .seq = 20, .payload_len = 3, .pad = 3), 0,
+	  24, TH_RST | TH_ACK },
 	{ "v4 syn, sequence wraps", V4(.tcp_flags = TH_SYN, .seq = 0xffffffff),
 	  0, 0, TH_RST | TH_ACK },
 	/* ACK: the RST takes its sequence number from the ACK field. */
@@ -188,11 +193,25 @@ static void test_reset_falls_back_to_drop(void)
 					       .payload_len = 20),
 		  XDP_DROP, T0, SL_R_DROPPED, NO_EVENT },
 	};
+	/* Past 255 bytes of headers the program drops instead of building
+	 * a RST (the verifier needs a bound on the offset). */
+	static const struct pkt_spec deep = V6(.n_ext = 2,
+		.ext = { IPPROTO_ROUTING, IPPROTO_DSTOPTS }, .ext_grow = 20,
+		.tcp_flags = TH_SYN);
 	struct xdp_fixture fx;
 	struct pkt p;
 
 	if (!setup(&fx, SL_ACT_RESET))
 		return;
+	test_subtest_begin("tcp behind 256 bytes of headers");
+	if (ASSERT_OK(pkt_build(&p, &deep), "build") &&
+	    ASSERT_GE(p.l4_off, 256, "deep enough"))
+		ASSERT_EQ(send_refused(&fx, &p, NULL, NULL), XDP_DROP, "verdict");
+	ASSERT_EQ(fixture_event(&fx, SL_EV_RESET_FAIL), 1, "reset_fail");
+	ASSERT_EQ(fixture_stat_packets(&fx, T0, SL_R_DROPPED), 1, "dropped");
+	test_subtest_end();
+	if (!ASSERT_OK(fixture_clear_stats(&fx), "clear stats"))
+		goto out;
 	for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
 		test_subtest_begin(cases[k].desc);
 		if (ASSERT_OK(pkt_build(&p, &cases[k].pkt), "build") &&
@@ -203,6 +222,7 @@ static void test_reset_falls_back_to_drop(void)
 		test_subtest_end();
 	}
 	ASSERT_EQ(fixture_stat_packets(&fx, T0, SL_R_RESET), 0, "no resets");
+out:
 	fixture_close(&fx);
 }
 

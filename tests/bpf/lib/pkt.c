@@ -179,6 +179,7 @@ static int build_v6_ext(struct pkt *p, const struct pkt_spec *s, __u8 proto)
 	for (int i = 0; i < s->n_ext; i++) {
 		__u8 nh = i + 1 < s->n_ext ? s->ext[i + 1] : proto;
 		__u8 extra = i == 0 ? s->ext_len_extra : 0;
+		__u32 units;
 		__u8 *h;
 
 		if (s->ext[i] == IPPROTO_FRAGMENT) {
@@ -192,18 +193,19 @@ static int build_v6_ext(struct pkt *p, const struct pkt_spec *s, __u8 proto)
 			continue;
 		}
 		/* Routing: 24 bytes (type 253, experimental, nothing left);
-		 * hop-by-hop and destination options: 8 bytes of PadN. */
-		h = pkt_put(p, s->ext[i] == IPPROTO_ROUTING ? 24 : 8);
+		 * hop-by-hop and destination options: 8 bytes of PadN.
+		 * Both grow by .ext_grow 8-byte units. */
+		units = (s->ext[i] == IPPROTO_ROUTING ? 2 : 0) + s->ext_grow;
+		h = pkt_put(p, (units + 1) * 8);
 		if (!h)
 			return -EINVAL;
 		h[0] = nh;
+		h[1] = units + extra;
 		if (s->ext[i] == IPPROTO_ROUTING) {
-			h[1] = 2 + extra;
 			h[2] = 253;
 		} else {
-			h[1] = extra;
-			h[2] = 1;	/* PadN */
-			h[3] = 4;
+			h[2] = 1;	/* PadN over the rest */
+			h[3] = (units + 1) * 8 - 4;
 		}
 	}
 	return 0;

@@ -57,6 +57,7 @@ struct pkt_spec {
 	 * the chain has an explicit length). */
 	__u8  n_ext;
 	__u8  ext[PKT_EXT_MAX];
+	__u8  ext_grow;		/* 8-byte units added to each non-fragment header (< 32) */
 	__u8  ext_len_extra;	/* override: added to the first header's length field */
 
 	/* L4 */
