@@ -3,8 +3,9 @@
  * Randomized run: random frames and valid ones mutated (bytes flipped,
  * cut, extended) through every tier kind, mode and malformed policy.
  * The program must never return XDP_ABORTED (or anything but pass, drop
- * or tx), every tx must be a well-formed RST, and the per-CPU counters
- * must add up to exactly the packets and bytes sent.
+ * or tx), every tx must be a well-formed RST, every frame must be
+ * malformed / non-IP exactly when a reference parser here says so, and
+ * the per-CPU counters must add up to exactly the packets and bytes sent.
  *
  * The seed is fixed, so CI sees the same packets every run, and printed
  * first, so a run can be replayed:
@@ -236,6 +237,93 @@ static bool configure(struct xdp_fixture *fx)
 	return ok;
 }
 
+/*
+ * The parser's contract, written down again in plain C: which frames are
+ * malformed, which are not IP.  The program must agree on every frame.
+ */
+enum ref_class { REF_IP, REF_NON_IP, REF_MALFORMED };
+
+static __u16 be16(const __u8 *b)
+{
+	return b[0] << 8 | b[1];
+}
+
+static int ref_ext(__u8 nh)
+{
+	return nh == IPPROTO_HOPOPTS || nh == IPPROTO_ROUTING ||
+	       nh == IPPROTO_DSTOPTS || nh == IPPROTO_FRAGMENT;
+}
+
+/* L4 at `l4`, with `bytes` of it by the IP length fields. */
+static int ref_l4(const __u8 *b, __u32 len, __u32 l4, __u8 proto,
+		  __u32 bytes)
+{
+	__u32 hl;
+
+	if (proto == IPPROTO_TCP) {
+		if (l4 + 20 > len)
+			return REF_MALFORMED;
+		hl = (b[l4 + 12] >> 4) * 4;
+		return hl < 20 || hl > bytes || l4 + hl > len ?
+		       REF_MALFORMED : REF_IP;
+	}
+	if (proto == IPPROTO_UDP)
+		return l4 + 8 > len || bytes < 8 ? REF_MALFORMED : REF_IP;
+	return REF_IP;
+}
+
+static int ref_ipv6(const __u8 *b, __u32 len, __u32 off)
+{
+	__u32 cur = off + 40, left, elen;
+	__u8 nh;
+
+	if (off + 40 > len || b[off] >> 4 != 6)
+		return REF_MALFORMED;
+	left = be16(b + off + 4);
+	if (cur + left > len)
+		return REF_MALFORMED;
+	nh = b[off + 6];
+	for (int i = 0; i < 6 && ref_ext(nh); i++) {
+		if (cur + 8 > len)
+			return REF_MALFORMED;
+		if (nh == IPPROTO_FRAGMENT && (be16(b + cur + 2) & 0xfff8))
+			return REF_IP;		/* non-first fragment */
+		elen = nh == IPPROTO_FRAGMENT ? 8 : (b[cur + 1] + 1) * 8;
+		if (elen > left)
+			return REF_MALFORMED;
+		nh = b[cur];
+		cur += elen;
+		left -= elen;
+	}
+	return ref_ext(nh) ? REF_MALFORMED : ref_l4(b, len, cur, nh, left);
+}
+
+static int ref_parse(const __u8 *b, __u32 len)
+{
+	__u32 off = ETH_HLEN, hlen, tot;
+	__u16 type = be16(b + 12);
+
+	for (int i = 0; i < 3 && (type == 0x8100 || type == 0x88a8); i++) {
+		if (i == 2 || off + 4 > len)
+			return REF_MALFORMED;	/* a third tag, or a cut one */
+		type = be16(b + off + 2);
+		off += 4;
+	}
+	if (type == 0x86dd)
+		return ref_ipv6(b, len, off);
+	if (type != 0x0800)
+		return REF_NON_IP;
+	if (off + 20 > len || b[off] >> 4 != 4 || (b[off] & 15) < 5)
+		return REF_MALFORMED;
+	hlen = (b[off] & 15) * 4;
+	tot = be16(b + off + 2);
+	if (tot < hlen || off + tot > len)
+		return REF_MALFORMED;
+	if (be16(b + off + 6) & 0x1fff)
+		return REF_IP;			/* non-first fragment */
+	return ref_l4(b, len, off + hlen, b[off + 9], tot - hlen);
+}
+
 static void dump(const char *what, __u64 iter, const struct pkt *p, int v)
 {
 	fprintf(stderr, "    packet %llu: %s (verdict %d), %u bytes:",
@@ -273,6 +361,7 @@ static void test_fuzz(void)
 	const char *env_seed = getenv("SLUICE_SEED"), *env_n = getenv("SLUICE_FUZZ_N");
 	__u64 n = env_n ? strtoull(env_n, NULL, 0) : FUZZ_DEFAULT_N;
 	__u64 seed, sent_bytes = 0, verdicts[XDP_REDIRECT + 1] = {}, bad = 0;
+	__u64 ref[3] = {};	/* packets per enum ref_class */
 	struct sl_counter total;
 	struct xdp_fixture fx;
 	char src[64], payload[256];
@@ -322,6 +411,19 @@ static void test_fuzz(void)
 				  v < 0 ? "test run failed" : "unexpected verdict";
 		else if (v == XDP_TX)
 			problem = rst_problem(out, out_len);
+		ref[ref_parse(p.data, p.len)]++;
+		if (!problem &&
+		    (fixture_stat_packets(&fx, SL_TIER_NONE, SL_R_MALFORMED) !=
+		     ref[REF_MALFORMED] ||
+		     fixture_stat_packets(&fx, SL_TIER_NONE, SL_R_NON_IP) !=
+		     ref[REF_NON_IP])) {
+			problem = "the parser disagrees with the reference";
+			/* Compare the next packet on its own. */
+			ref[REF_MALFORMED] = fixture_stat_packets(&fx, SL_TIER_NONE,
+								  SL_R_MALFORMED);
+			ref[REF_NON_IP] = fixture_stat_packets(&fx, SL_TIER_NONE,
+							       SL_R_NON_IP);
+		}
 		if (v >= 0 && v <= XDP_REDIRECT)
 			verdicts[v]++;
 		if (problem && bad++ < MAX_REPORTS)
@@ -331,7 +433,11 @@ static void test_fuzz(void)
 	       (unsigned long long)verdicts[XDP_PASS],
 	       (unsigned long long)verdicts[XDP_DROP],
 	       (unsigned long long)verdicts[XDP_TX]);
-	ASSERT_EQ(bad, 0, "packets with a bad verdict or RST");
+	printf("# reference: ip %llu, non-ip %llu, malformed %llu\n",
+	       (unsigned long long)ref[REF_IP],
+	       (unsigned long long)ref[REF_NON_IP],
+	       (unsigned long long)ref[REF_MALFORMED]);
+	ASSERT_EQ(bad, 0, "packets with a bad verdict, RST or parse");
 	if (ASSERT_OK(fixture_stats_total(&fx, &total), "stats")) {
 		ASSERT_EQ(total.packets, n, "counted packets = sent");
 		ASSERT_EQ(total.bytes, sent_bytes, "counted bytes = sent");
