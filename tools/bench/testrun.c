@@ -7,7 +7,9 @@
  *   sluice_pass      a known client under its limit
  *   sluice_drop      a known client over its limit
  *   xdp_drop         XDP_DROP and nothing else
- * (plus the pass path on the coarse clock and over IPv6).
+ * (plus the pass path on the coarse clock and over IPv6).  The limiter
+ * holds the prefixes of examples/sluice.yaml; its client is in tier 0
+ * with one packets meter.
  *
  * Each scenario runs `repeat` times in the kernel per round; the kernel
  * reports the mean ns per run, and the median over the rounds is kept.
@@ -96,6 +98,23 @@ static int build(struct scenario *s, int kind, const char *src)
 	return pkt_build(&s->pkt, &spec);
 }
 
+/* The prefixes of examples/sluice.yaml, so the LPM walk is a real one:
+ * the benchmark's client falls to the catch-all. */
+static int sluice_prefixes(struct xdp_fixture *fx)
+{
+	static const struct { const char *cidr; __u32 tier; } pfx[] = {
+		{ "0.0.0.0/0", 0 }, { "::/0", 0 },
+		{ "198.18.10.0/24", 1 }, { "2001:2:0:10::/64", 1 },
+		{ "198.18.20.0/24", 2 }, { "2001:2:0:20::/64", 2 },
+		{ "198.18.66.0/24", 3 }, { "198.18.99.0/24", 4 },
+	};
+	int err = 0;
+
+	for (size_t i = 0; i < sizeof(pfx) / sizeof(pfx[0]) && !err; i++)
+		err = fixture_add_prefix(fx, pfx[i].cidr, pfx[i].tier);
+	return err;
+}
+
 /* One fixture per sluice scenario: each has its own client state. */
 static int setup_sluice(struct xdp_fixture *fx, struct scenario *s,
 			int kind, __u32 tier_flags, int over)
@@ -110,6 +129,8 @@ static int setup_sluice(struct xdp_fixture *fx, struct scenario *s,
 	 * packet a second, spent by a first packet. */
 	err = over ? sluice_tier(fx, tier_flags, 1, 1) :
 		     sluice_tier(fx, tier_flags, 1000000000000ULL, 1000000000);
+	if (!err)
+		err = sluice_prefixes(fx);
 	if (!err)
 		err = build(s, kind, kind == PKT_IPV4 ? "198.18.0.1" : "2001:2::1");
 	if (!err && fixture_run(fx, s->pkt.data, s->pkt.len, NULL, NULL) !=
