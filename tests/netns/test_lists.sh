@@ -1,0 +1,50 @@
+#!/bin/bash
+# Tier verdicts: a denylisted range (IPv4, IPv6, and a /32 inside a
+# metered /24: the longest prefix wins) is dropped at XDP and never
+# reaches nginx; an allowlisted range bypasses every meter.
+. "$(dirname "$0")/lib.sh"
+netns_init
+lab_up
+
+cfg=$T_DIR/sluice.yaml
+{
+	cfg_header enforce
+	cfg_tier normal "$ANY" "$REQ_1_5"
+	cfg_tier vip "198.18.10.0/24, 2001:2:0:10::/64" "$REQ_10_20"
+	cfg_tier blocked "198.18.66.0/24, 2001:2:0:66::/64, 198.18.10.29/32" "verdict: drop"
+	cfg_tier monitors "198.18.99.0/24, 2001:2:0:99::/64" "verdict: pass"
+} >"$cfg"
+sluiced_up "$cfg"
+log=$LAB_RUN/nginx/access.log
+
+for src in 198.18.66.10 2001:2:0:66::10 198.18.10.29; do
+	subtest "denylisted $src"
+	before=$(tiers_json)
+	read -r rc code < <(http_one "$src" 1)
+	after=$(tiers_json)
+	assert_eq "$src: connection times out (curl exit 28)" 28 "$rc"
+	assert_ge "$src: packets counted as denylisted" 1 \
+		"$(count_delta "$before" "$after" blocked denylisted)"
+	assert_eq "$src: requests in nginx's access log" 0 \
+		"$(grep -c "^$src " "$log")"
+done
+
+subtest "a /32 denylisted inside the VIP range leaves its neighbours alone"
+read -r got el < <(http_burst 198.18.10.28 20 1)
+assert_eq "198.18.10.28 (vip): answered 200 of 20" 20 "$got"
+
+for src in 198.18.99.10 2001:2:0:99::10; do
+	subtest "allowlisted $src: 100 requests at once, no meter applies"
+	before=$(tiers_json)
+	read -r got el < <(http_burst "$src" 100 2)
+	after=$(tiers_json)
+	assert_eq "$src: answered 200 of 100" 100 "$got"
+	# Every packet of every connection: at least the 100 requests.
+	assert_ge "$src: packets counted as allowlisted" 100 \
+		"$(count_delta "$before" "$after" monitors allowlisted)"
+	assert_eq "$src: nothing metered in its tier" 0 \
+		$(($(count_delta "$before" "$after" monitors passed) +
+		   $(count_delta "$before" "$after" monitors dropped)))
+done
+
+finish

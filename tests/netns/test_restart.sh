@@ -1,0 +1,90 @@
+#!/bin/bash
+# sluiced dies under traffic: after kill -9 the XDP program keeps
+# enforcing from its pins; a restarted sluiced adopts them, so buckets
+# and counters carry on instead of restarting from zero.  SIGTERM leaves
+# enforcement in place too; sluicectl detach removes program and pins.
+. "$(dirname "$0")/lib.sh"
+netns_init
+lab_up
+
+cfg=$T_DIR/sluice.yaml
+{
+	cfg_header enforce
+	cfg_tier normal "$ANY" "$REQ_1_5"
+	cfg_tier vip 198.18.10.0/24 "$REQ_10_20"
+} >"$cfg"
+pins=/sys/fs/bpf/sluice/$LAB_GW_IF
+normal_passed() { count_of "$(tiers_json)" normal passed; }
+
+sluiced_up "$cfg"
+prog=$(xdp_prog_id)
+live_start 198.18.10.11	# traffic throughout
+
+subtest "before the kill"
+read -r got el < <(http_burst 198.18.1.11 20 1)
+assert_eq "normal 198.18.1.11: answered 200 of 20" 5 "$got"
+spent=$(now_ms)
+passed0=$(normal_passed)
+assert_ge "normal tier: passed requests counted" 5 "$passed0"
+
+subtest "kill -9 sluiced: enforcement continues"
+daemon_kill9
+assert_eq "XDP program still attached" "$prog" "$(xdp_prog_id)"
+if [[ -n $(ls -A "$pins" 2>/dev/null) ]]; then t_pass "pins under $pins remain"
+else t_fail "no pins under $pins"; fi
+read -r got el < <(http_burst 198.18.1.12 20 1)
+assert_range "fresh normal 198.18.1.12 while the daemon is dead: 200 of 20" 5 \
+	"$(gcra_max 5 1 "$el")" "$got"
+down_passed=$got
+spent12=$(now_ms)
+read -r got el < <(http_burst 198.18.1.11 5 1)
+assert_le "198.18.1.11 is still limited" "$(gcra_max 0 1 $(($(now_ms) - spent)))" "$got"
+down_passed=$((down_passed + got))
+assert_fails "sluicectl says the daemon is not running" ctl status
+
+subtest "restart: pins adopted, state carried on"
+sluiced_up "$cfg" "sluiced restarts over its pins"
+now_prog=$(xdp_prog_id)
+if [[ $now_prog == "$prog" ]]; then note "same XDP program ($prog)"
+else note "XDP program $prog replaced by $now_prog"; fi
+assert_ge "normal tier's passed counter carried on (was $passed0, +$down_passed while down)" \
+	$((passed0 + down_passed)) "$(normal_passed)"
+c=$(client_json 198.18.1.12)
+assert_eq "client 198.18.1.12 known to the new daemon" true "$(jq -r .known <<<"$c")"
+# A bucket refills at 1/s: what it may hold now, had nothing reset it.
+assert_le "client 198.18.1.12's bucket is not refilled" \
+	"$(gcra_max 0 1 $(($(now_ms) - spent12)))" "$(jq -r '.meters[0].tokens' <<<"$c")"
+read -r got el < <(http_burst 198.18.1.12 20 1)
+assert_le "198.18.1.12 is still limited" "$(gcra_max 0 1 $(($(now_ms) - spent12)))" "$got"
+read -r got el < <(http_burst 198.18.1.13 20 1)
+assert_range "fresh normal 198.18.1.13: answered 200 of 20" 5 "$(gcra_max 5 1 "$el")" "$got"
+
+subtest "SIGTERM: clean exit, enforcement stays"
+passed1=$(normal_passed)
+kill -TERM "$DAEMON_PID"
+if wait_for 5 daemon_gone; then t_pass "sluiced exits on SIGTERM"
+else t_fail "sluiced still running 5 s after SIGTERM"; fi
+wait "$DAEMON_PID"
+assert_eq "sluiced's exit status" 0 $?
+DAEMON_PID=
+assert_ok "an XDP program still attached" test -n "$(xdp_prog_id)"
+read -r got el < <(http_burst 198.18.1.14 20 1)
+assert_range "fresh normal 198.18.1.14 with the daemon stopped: 200 of 20" 5 \
+	"$(gcra_max 5 1 "$el")" "$got"
+sluiced_up "$cfg" "sluiced restarts after SIGTERM"
+assert_ge "counters carried on again" $((passed1 + got)) "$(normal_passed)"
+
+subtest "the live VIP client throughout"
+read -r n ok < <(live_stop)
+assert_ge "VIP requests made" 10 "$n"
+assert_eq "VIP requests answered 200" "$n" "$ok"
+
+subtest "sluicectl detach removes program and pins"
+assert_ok "sluicectl detach" ctl detach
+wait_for 5 daemon_gone
+assert_ok "sluiced has exited" daemon_gone
+DAEMON_PID=
+assert_eq "XDP program on $LAB_GW_IF" "" "$(xdp_prog_id)"
+assert_fails "pins under $pins" test -e "$pins"
+
+finish

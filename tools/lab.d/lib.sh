@@ -1,0 +1,174 @@
+# shellcheck shell=bash
+# Helpers for scripts that drive the lab (tools/demo.sh, tests/netns):
+# run a command in a lab host, make HTTP requests from a client address,
+# run sluiced in the gateway and read its counters with sluicectl.
+#
+# The caller sets SLUICED and SLUICECTL (binaries), SOCK (control
+# socket) and DAEMON_LOG; DAEMON_PID is set by daemon_start.
+
+# shellcheck source=topology.sh
+. "$(dirname "${BASH_SOURCE[0]}")/topology.sh"
+
+DAEMON_PID=
+
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+
+wait_for() {	# SECONDS CMD...: poll CMD every 0.1 s until it succeeds
+	local tries
+	tries=$(awk -v s="$1" 'BEGIN { print int(s * 10) + 1 }')
+	shift
+	while ((tries-- > 0)); do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# ---- hosts -------------------------------------------------------------------
+
+on() {	# HOST CMD...: run CMD in a lab host's namespace
+	local ns
+	ns=$(lab_ns "$1")
+	shift
+	nsenter --net="/run/netns/$ns" -- "$@"
+}
+
+host_of() {	# ADDR: the lab client that owns ADDR
+	local h net
+	for h in "${LAB_CLIENTS[@]}"; do
+		for net in ${LAB_NETS[$h]}; do
+			if [[ $1 == "$net".* || $1 == "$net"::* ]]; then
+				echo "$h"
+				return 0
+			fi
+		done
+	done
+	echo "host_of: no lab host owns $1" >&2
+	return 1
+}
+
+gw_url() {	# SRC [PATH]: the gateway's URL in SRC's address family
+	if [[ $1 == *:* ]]; then echo "http://[$LAB_GW6]${2:-/}"
+	else echo "http://$LAB_GW4${2:-/}"; fi
+}
+
+# ---- sluiced -----------------------------------------------------------------
+
+ctl() { timeout 10 "$SLUICECTL" -s "$SOCK" "$@"; }
+
+daemon_gone() { ! kill -0 "$DAEMON_PID" 2>/dev/null; }
+
+# sluiced runs in the gateway's netns but the host's mount namespace
+# (nsenter --net, not ip netns exec), so it pins in the real /sys/fs/bpf
+# and a restarted daemon finds its state.
+daemon_start() {	# CONFIG [ARGS...]
+	local cfg=$1
+	shift
+	nsenter --net="/run/netns/$(lab_ns gw)" -- \
+		"$SLUICED" -c "$cfg" "$@" >>"$DAEMON_LOG" 2>&1 &
+	DAEMON_PID=$!
+	if wait_for 15 ctl status; then
+		return 0
+	fi
+	echo "sluiced did not answer on $SOCK; its log:"
+	tail -20 "$DAEMON_LOG" | sed 's/^/   /'
+	return 1
+}
+
+# The way an operator stops it for good: detach removes programs and
+# pins, and the daemon exits; kill it if it does not.
+daemon_stop() {
+	[[ -n $DAEMON_PID ]] || return 0
+	if kill -0 "$DAEMON_PID" 2>/dev/null; then
+		ctl detach >/dev/null 2>&1 || true
+		wait_for 3 daemon_gone || kill -9 "$DAEMON_PID" 2>/dev/null || true
+	fi
+	wait "$DAEMON_PID" 2>/dev/null || true
+	DAEMON_PID=
+	return 0
+}
+
+daemon_kill9() {
+	kill -9 "$DAEMON_PID" 2>/dev/null || true
+	wait "$DAEMON_PID" 2>/dev/null || true
+	DAEMON_PID=
+}
+
+xdp_prog_id() {	# the id of the XDP program on the gateway interface, or nothing
+	on gw ip -j -d link show "$LAB_GW_IF" |
+		jq -r '.[0].xdp.prog.id // .[0].xdp.progs[0].id // empty'
+}
+
+# sluicectl -j prints the protocol's data object (user/proto.h).
+tiers_json() { ctl -j tiers | jq -c '.data // .'; }
+client_json() { ctl -j client "$1" | jq -c '.data // .'; }
+
+count_of() {	# JSON TIER REASON: packets counted for TIER under REASON
+	jq -r --arg t "$2" --arg r "$3" \
+		'[.tiers[] | select(.name == $t) | .counters[$r].packets // 0] | add // 0' <<<"$1"
+}
+
+count_delta() {	# BEFORE AFTER TIER REASON
+	echo $(($(count_of "$2" "$3" "$4") - $(count_of "$1" "$3" "$4")))
+}
+
+# ---- traffic -----------------------------------------------------------------
+
+# Kill what curl left behind: a request dropped by XDP stays in the
+# socket's send queue after curl gives up, and the orphan's later
+# retransmissions would be admitted as the bucket refills, skewing the
+# next batch's counters.
+kill_orphans() {	# HOST
+	on "$1" ss -K -tn dst "$LAB_GW4" >/dev/null 2>&1 || true
+	on "$1" ss -K -tn dst "[$LAB_GW6]" >/dev/null 2>&1 || true
+}
+
+url_args() {	# SRC N: URL_ARGS=(-o /dev/null URL ...) for N requests
+	local i
+	URL_ARGS=()
+	for ((i = 1; i <= $2; i++)); do
+		URL_ARGS+=(-o /dev/null "$(gw_url "$1" "/?n=$i")")
+	done
+}
+
+# N requests at once from SRC, a new connection each (curl --parallel).
+# Prints "GOT ELAPSED_MS": how many were answered 200 and how long the
+# batch took.  A request refused by XDP is dropped, so curl waits for it
+# until MAXTIME (seconds).
+http_burst() {	# SRC N [MAXTIME]
+	local src=$1 n=$2 m=${3:-1} host t0 got
+	host=$(host_of "$src") || return 1
+	url_args "$src" "$n"
+	t0=$(now_ms)
+	# curl fails when a request timed out: expected, hence || true.
+	got=$(on "$host" curl -s --no-progress-meter -Z --parallel-immediate --parallel-max "$n" \
+		-m "$m" --interface "$src" -H 'Connection: close' \
+		-w '%{http_code}\n' "${URL_ARGS[@]}" | awk '$1 == 200 { n++ } END { print n + 0 }') || true
+	echo "$got $(($(now_ms) - t0))"
+	kill_orphans "$host"
+}
+
+# N requests one after another from SRC over one keep-alive connection
+# (curl reopens it only after a request timed out).  Prints
+# "GOT ELAPSED_MS CONNECTS".
+http_keepalive() {	# SRC N [MAXTIME]
+	local src=$1 n=$2 m=${3:-1} host t0 out
+	host=$(host_of "$src") || return 1
+	url_args "$src" "$n"
+	t0=$(now_ms)
+	out=$(on "$host" curl -s -m "$m" --interface "$src" \
+		-w '%{http_code} %{num_connects}\n' "${URL_ARGS[@]}" |
+		awk '$1 == 200 { ok++ } { c += $2 } END { print ok + 0, c + 0 }') || true
+	echo "${out% *} $(($(now_ms) - t0)) ${out#* }"
+	kill_orphans "$host"
+}
+
+# One request; prints curl's exit status and the HTTP code ("0 200",
+# "7 000" for a refused/reset connection, "28 000" for a timeout).
+http_one() {	# SRC [MAXTIME]
+	local src=$1 m=${2:-1} host code rc=0
+	host=$(host_of "$src") || return 1
+	code=$(on "$host" curl -s -o /dev/null -m "$m" --interface "$src" \
+		-w '%{http_code}' "$(gw_url "$src")") || rc=$?
+	echo "$rc $code"
+}
