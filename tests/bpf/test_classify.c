@@ -20,6 +20,7 @@ static const struct { const char *cidr; __u32 tier; } prefixes[] = {
 	{ "2001:2:0:1a0::/60", 2 },
 	{ "2001:2:0:1ab::/64", 3 },
 	{ "2001:2:0:1ab::7/128", 4 },
+	{ "198.18.50.0/24", 200 },	/* no such tier */
 };
 
 #define ALLOW(d, s, tier)	{ d, s, XDP_PASS, tier, SL_R_ALLOWLISTED, NO_EVENT }
@@ -32,6 +33,7 @@ static const struct xdp_case classify_cases[] = {
 	ALLOW("v4 next to the /32", V4("198.18.10.201"), 3),
 	ALLOW("v4 below the /25", V4("198.18.10.127"), 2),
 	ALLOW("v4 no match: default tier", V4("198.19.0.1"), 5),
+	ALLOW("v4 prefix naming no tier: default tier", V4("198.18.50.1"), 5),
 	ALLOW("v4 over 802.1Q", V4("198.18.10.4", .nvlan = 1), 2),
 	ALLOW("v6 /56", V6("2001:2:0:1ff::1"), 1),
 	ALLOW("v6 /60 inside the /56", V6("2001:2:0:1a5::1"), 2),
@@ -53,6 +55,7 @@ static bool setup(struct xdp_fixture *fx)
 
 static void test_most_specific_wins(void)
 {
+	static const struct pkt_spec unmatched = V4("198.19.0.1");
 	struct xdp_fixture fx;
 	struct sl_tier t;
 	__u64 sent = 0;
@@ -70,6 +73,14 @@ static void test_most_specific_wins(void)
 			goto out;
 	expect_table(&fx, classify_cases,
 		     sizeof(classify_cases) / sizeof(classify_cases[0]), &sent);
+
+	/* A default tier past the last one: passed, counted untiered. */
+	if (ASSERT_OK(fixture_set_mode(&fx, SL_MODE_ENFORCE, SL_POLICY_PASS,
+				       SL_MAX_TIERS), "bad default")) {
+		expect_send(&fx, "no tier at all", &unmatched,
+			    XDP_PASS, SL_TIER_NONE, SL_R_UNMETERED);
+		sent++;
+	}
 	expect_total(&fx, sent);
 out:
 	fixture_close(&fx);
