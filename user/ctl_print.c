@@ -1,0 +1,613 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "config.h"
+#include "ctl_print.h"
+#include "proto.h"
+#include "table.h"
+
+static const char *const reason_names[] = SL_REASON_NAMES;
+#define NREASONS	(sizeof(reason_names) / sizeof(reason_names[0]))
+_Static_assert(NREASONS == SL_R__MAX, "SL_REASON_NAMES out of step with enum sl_reason");
+
+#define NONE_TIER_NAME	"(none)"
+#define FIELD_MAX	64
+#define NCOLS(c)	((int)(sizeof(c) / sizeof((c)[0])))
+
+/* ---- reading the answer: nothing here trusts its shape ------------- */
+
+static json_object *jget(json_object *o, const char *key)
+{
+	json_object *v;
+
+	if (!json_object_is_type(o, json_type_object) ||
+	    !json_object_object_get_ex(o, key, &v))
+		return NULL;
+	return v;
+}
+
+static const char *jstr(json_object *o, const char *key, const char *def)
+{
+	json_object *v = jget(o, key);
+
+	return json_object_is_type(v, json_type_string) ?
+	       json_object_get_string(v) : def;
+}
+
+static bool jnum(json_object *o, const char *key, double *out)
+{
+	json_object *v = jget(o, key);
+
+	if (!json_object_is_type(v, json_type_int) &&
+	    !json_object_is_type(v, json_type_double))
+		return false;
+	*out = json_object_get_double(v);
+	return isfinite(*out);
+}
+
+/* Non-negative integers only; json-c keeps values past INT64_MAX. */
+static bool ju64(json_object *o, const char *key, uint64_t *out)
+{
+	json_object *v = jget(o, key);
+
+	if (!json_object_is_type(v, json_type_int) ||
+	    json_object_get_int64(v) < 0)
+		return false;
+	*out = json_object_get_uint64(v);
+	return true;
+}
+
+static const char *ju64_str(json_object *o, const char *key, char *buf,
+			    size_t size)
+{
+	uint64_t v;
+
+	if (!ju64(o, key, &v))
+		return "-";
+	snprintf(buf, size, "%" PRIu64, v);
+	return buf;
+}
+
+/* A list that may be missing (NULL, *n = 0) but, if there, is an array
+ * of objects, or of strings when `strings` is set. */
+static int jlist(json_object *o, const char *key, bool strings,
+		 json_object **list, size_t *n)
+{
+	json_type want = strings ? json_type_string : json_type_object;
+	json_object *v = jget(o, key);
+
+	*list = NULL;
+	*n = 0;
+	if (!v)
+		return 0;
+	if (!json_object_is_type(v, json_type_array))
+		return -EBADMSG;
+	for (size_t i = 0; i < json_object_array_length(v); i++)
+		if (!json_object_is_type(json_object_array_get_idx(v, i), want))
+			return -EBADMSG;
+	*list = v;
+	*n = json_object_array_length(v);
+	return 0;
+}
+
+/* ---- small shared pieces ------------------------------------------- */
+
+int ctl_print_json(FILE *f, json_object *obj)
+{
+	const char *s = json_object_to_json_string_ext(obj,
+			JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+			JSON_C_TO_STRING_NOSLASHESCAPE);
+
+	if (!s)
+		return -ENOMEM;
+	fprintf(f, "%s\n", s);
+	return 0;
+}
+
+int ctl_print_json_error(FILE *f, const char *msg)
+{
+	json_object *o = json_object_new_object();
+	int err = -ENOMEM;
+
+	if (o && !json_object_object_add(o, "error",
+					 json_object_new_string(msg)))
+		err = ctl_print_json(f, o);
+	json_object_put(o);
+	return err;
+}
+
+/* Two left-aligned columns without a header: "label:  value". */
+static struct table *kv_new(void)
+{
+	static const struct table_colspec cols[] = {
+		{ NULL, TABLE_LEFT }, { NULL, TABLE_LEFT },
+	};
+
+	return table_new_columns(TABLE_F_NOHEADER, cols, NCOLS(cols));
+}
+
+static void kv_add(struct table *t, const char *label, const char *value)
+{
+	table_row(t);
+	table_cell(t, "%s:", label);
+	table_cell(t, "%s", value);
+}
+
+/* Print the tables in order, a blank line between them. */
+static int tables_print(FILE *f, struct table **t, int n)
+{
+	int err = 0;
+
+	for (int i = 0; i < n && !err; i++)
+		if (!t[i])
+			err = -ENOMEM;
+	for (int i = 0; i < n && !err; i++) {
+		if (i)
+			fputc('\n', f);
+		err = table_print(t[i], f, 0);
+	}
+	for (int i = 0; i < n; i++)
+		table_free(t[i]);
+	return err;
+}
+
+/* ---- status --------------------------------------------------------- */
+
+static const char *loaded_at(json_object *cfg, char *buf, size_t size)
+{
+	uint64_t at;
+	time_t tt;
+	struct tm tm;
+
+	if (!ju64(cfg, "loaded_at", &at))
+		return "-";
+	tt = (time_t)at;
+	if (!localtime_r(&tt, &tm) ||
+	    !strftime(buf, size, "%Y-%m-%d %H:%M:%S %Z", &tm))
+		return "-";
+	return buf;
+}
+
+int ctl_print_status(FILE *f, json_object *d)
+{
+	static const struct table_colspec if_cols[] = {
+		{ "INTERFACE", TABLE_LEFT }, { "IFINDEX", TABLE_RIGHT },
+		{ "ATTACH", TABLE_LEFT }, { "PROG ID", TABLE_RIGHT },
+		{ "LINK ID", TABLE_RIGHT },
+	};
+	json_object *cfg = jget(d, "config"), *ifs;
+	struct table *t[2] = { NULL, NULL };
+	char buf[FIELD_MAX], num[FIELD_MAX];
+	uint64_t v;
+	size_t n;
+	int err;
+
+	err = jlist(d, "interfaces", false, &ifs, &n);
+	if (err)
+		return err;
+
+	t[0] = kv_new();
+	if (!t[0])
+		return -ENOMEM;
+	if (ju64(d, "abi", &v))
+		snprintf(buf, sizeof(buf), "%s (abi %" PRIu64 ")",
+			 jstr(d, "version", "-"), v);
+	else
+		snprintf(buf, sizeof(buf), "%s", jstr(d, "version", "-"));
+	kv_add(t[0], "version", buf);
+	kv_add(t[0], "pid", ju64_str(d, "pid", num, sizeof(num)));
+	kv_add(t[0], "uptime", ju64(d, "uptime_s", &v) ?
+	       table_human_duration(v, buf, sizeof(buf)) : "-");
+	kv_add(t[0], "mode", jstr(d, "mode", "-"));
+	kv_add(t[0], "config", jstr(cfg, "path", "-"));
+	kv_add(t[0], "config hash", jstr(cfg, "hash", "-"));
+	kv_add(t[0], "loaded", loaded_at(cfg, buf, sizeof(buf)));
+	if (ju64(jget(d, "client_table"), "size", &v))
+		snprintf(buf, sizeof(buf), "%" PRIu64 " entries", v);
+	else
+		snprintf(buf, sizeof(buf), "-");
+	kv_add(t[0], "client table", buf);
+	if (!n) {
+		kv_add(t[0], "interfaces", "none");
+		return tables_print(f, t, 1);
+	}
+
+	t[1] = table_new_columns(0, if_cols, NCOLS(if_cols));
+	if (!t[1])
+		return tables_print(f, t, 2);
+	for (size_t i = 0; i < n; i++) {
+		json_object *o = json_object_array_get_idx(ifs, i);
+
+		table_row(t[1]);
+		table_cell(t[1], "%s", jstr(o, "name", "-"));
+		table_cell(t[1], "%s", ju64_str(o, "ifindex", num, sizeof(num)));
+		table_cell(t[1], "%s", jstr(o, "attach", "-"));
+		table_cell(t[1], "%s", ju64_str(o, "prog_id", num, sizeof(num)));
+		table_cell(t[1], "%s", ju64_str(o, "link_id", num, sizeof(num)));
+	}
+	return tables_print(f, t, 2);
+}
+
+/* ---- tiers ---------------------------------------------------------- */
+
+struct reason_row {
+	const char *name;
+	json_object *counter;	/* {"packets","bytes"} or NULL */
+	json_object *rate;	/* {"pps","bps"} or NULL */
+};
+
+static bool reason_known(const char *name)
+{
+	for (size_t i = 0; i < NREASONS; i++)
+		if (!strcmp(reason_names[i], name))
+			return true;
+	return false;
+}
+
+static bool reason_active(const struct reason_row *r)
+{
+	uint64_t pkts = 0;
+	double pps = 0;
+
+	return (ju64(r->counter, "packets", &pkts) && pkts) ||
+	       (jnum(r->rate, "pps", &pps) && pps > 0);
+}
+
+/* The reasons worth a line: the known ones in ABI order, then any the
+ * daemon added since (a newer sluiced); only those that saw packets,
+ * except malformed and non_ip, which the "(none)" row always shows. */
+static size_t tier_reasons(json_object *tier, bool none_row,
+			   struct reason_row *out, size_t max)
+{
+	json_object *ctr = jget(tier, "counters"), *rates = jget(tier, "rates");
+	size_t n = 0;
+
+	for (size_t i = 0; i < NREASONS && n < max; i++) {
+		struct reason_row r = {
+			.name = reason_names[i],
+			.counter = jget(ctr, reason_names[i]),
+			.rate = jget(rates, reason_names[i]),
+		};
+
+		if (reason_active(&r) ||
+		    (none_row && (i == SL_R_MALFORMED || i == SL_R_NON_IP)))
+			out[n++] = r;
+	}
+	if (!json_object_is_type(ctr, json_type_object))
+		return n;
+	json_object_object_foreach(ctr, key, val) {
+		struct reason_row r = {
+			.name = key, .counter = val, .rate = jget(rates, key),
+		};
+
+		if (n < max && !reason_known(key) && reason_active(&r))
+			out[n++] = r;
+	}
+	return n;
+}
+
+static void limit_cell(struct table *t, json_object *lim)
+{
+	uint64_t burst;
+
+	if (!lim) {
+		table_cell(t, "%s", "");
+		return;
+	}
+	if (ju64(lim, "burst", &burst))
+		table_cell(t, "%s %s b%" PRIu64 " %s", jstr(lim, "unit", "?"),
+			   jstr(lim, "rate", "?"), burst,
+			   jstr(lim, "action", "?"));
+	else
+		table_cell(t, "%s %s %s", jstr(lim, "unit", "?"),
+			   jstr(lim, "rate", "?"), jstr(lim, "action", "?"));
+}
+
+static int tier_rows(struct table *t, json_object *tier)
+{
+	const char *name = jstr(tier, "name", "-");
+	struct reason_row *rs;
+	json_object *lims, *ctr;
+	size_t nlim, nrs, rows, max;
+	char num[FIELD_MAX];
+	uint64_t id = UINT64_MAX;
+	bool none_row, rates_given;
+	int err;
+
+	err = jlist(tier, "limits", false, &lims, &nlim);
+	if (err)
+		return err;
+	ju64(tier, "id", &id);
+	none_row = !strcmp(name, NONE_TIER_NAME) || id == SL_TIER_NONE;
+	rates_given = json_object_is_type(jget(tier, "rates"), json_type_object);
+
+	ctr = jget(tier, "counters");
+	max = NREASONS + (json_object_is_type(ctr, json_type_object) ?
+			  (size_t)json_object_object_length(ctr) : 0);
+	rs = calloc(max, sizeof(*rs));
+	if (!rs)
+		return -ENOMEM;
+	nrs = tier_reasons(tier, none_row, rs, max);
+
+	rows = nlim > nrs ? nlim : nrs;
+	if (!rows)
+		rows = 1;
+	for (size_t i = 0; i < rows; i++) {
+		table_row(t);
+		if (!i) {
+			table_cell(t, "%s", none_row ? "-" :
+				   ju64_str(tier, "id", num, sizeof(num)));
+			table_cell(t, "%s", name);
+			table_cell(t, "%s", jstr(tier, "verdict", "-"));
+		} else {
+			table_cell(t, "%s", "");
+			table_cell(t, "%s", "");
+			table_cell(t, "%s", "");
+		}
+		if (i < nlim)
+			limit_cell(t, json_object_array_get_idx(lims, i));
+		else
+			table_cell(t, "%s", !i ? "-" : "");
+		if (i < nrs) {
+			uint64_t pkts;
+			double pps;
+
+			table_cell(t, "%s", rs[i].name);
+			table_cell(t, "%s", ju64(rs[i].counter, "packets", &pkts) ?
+				   table_human_count(pkts, num, sizeof(num)) : "-");
+			/* A daemon may leave idle reasons out of "rates". */
+			if (!rs[i].rate && rates_given)
+				table_cell(t, "0");
+			else
+				table_cell(t, "%s", jnum(rs[i].rate, "pps", &pps) ?
+					   table_human_rate(pps, num, sizeof(num)) : "-");
+		} else if (!i) {
+			table_cell(t, "%s", "-");
+		}
+	}
+	free(rs);
+	return 0;
+}
+
+int ctl_print_tiers(FILE *f, json_object *d)
+{
+	static const struct table_colspec tier_cols[] = {
+		{ "ID", TABLE_RIGHT }, { "TIER", TABLE_LEFT },
+		{ "VERDICT", TABLE_LEFT }, { "LIMITS", TABLE_LEFT },
+		{ "REASON", TABLE_LEFT }, { "PACKETS", TABLE_RIGHT },
+		{ "PPS", TABLE_RIGHT },
+	};
+	json_object *tiers = jget(d, "tiers");
+	struct table *t;
+	size_t n;
+	int err;
+
+	/* The one list a tiers answer cannot do without. */
+	if (!json_object_is_type(tiers, json_type_array))
+		return -EBADMSG;
+	err = jlist(d, "tiers", false, &tiers, &n);
+	if (err)
+		return err;
+
+	t = table_new_columns(0, tier_cols, NCOLS(tier_cols));
+	if (!t)
+		return -ENOMEM;
+	for (size_t i = 0; i < n && !err; i++)
+		err = tier_rows(t, json_object_array_get_idx(tiers, i));
+	if (!err)
+		err = table_print(t, f, 0);
+	table_free(t);
+	return err;
+}
+
+/* ---- client --------------------------------------------------------- */
+
+static const char *ms_str(json_object *o, const char *key, char *buf,
+			  size_t size)
+{
+	double ms;
+
+	if (!jnum(o, key, &ms) || ms < 0)
+		return "-";
+	if (ms == 0)
+		snprintf(buf, size, "0 ms");
+	else if (ms < 0.1)
+		snprintf(buf, size, "<0.1 ms");
+	else if (ms < 9.95)
+		snprintf(buf, size, "%.1f ms", ms);
+	else
+		snprintf(buf, size, "%.0f ms", ms);
+	return buf;
+}
+
+int ctl_print_client(FILE *f, json_object *d)
+{
+	static const struct table_colspec meter_cols[] = {
+		{ "UNIT", TABLE_LEFT }, { "RATE", TABLE_RIGHT },
+		{ "BURST", TABLE_RIGHT }, { "TOKENS", TABLE_RIGHT },
+		{ "NEXT TOKEN", TABLE_RIGHT },
+	};
+	struct table *t[2] = { NULL, NULL };
+	json_object *meters, *known = jget(d, "known");
+	char buf[FIELD_MAX], num[FIELD_MAX];
+	uint64_t id;
+	size_t n;
+	int err;
+
+	err = jlist(d, "meters", false, &meters, &n);
+	if (err)
+		return err;
+
+	t[0] = kv_new();
+	if (!t[0])
+		return -ENOMEM;
+	kv_add(t[0], "address", jstr(d, "addr", "-"));
+	if (ju64(d, "tier_id", &id))
+		snprintf(buf, sizeof(buf), "%s (id %" PRIu64 ")",
+			 jstr(d, "tier", "-"), id);
+	else
+		snprintf(buf, sizeof(buf), "%s", jstr(d, "tier", "-"));
+	kv_add(t[0], "tier", buf);
+	kv_add(t[0], "key", jstr(d, "key", "-"));
+	kv_add(t[0], "known", !json_object_is_type(known, json_type_boolean) ?
+	       "-" : json_object_get_boolean(known) ? "yes" : "no");
+	if (!n) {
+		kv_add(t[0], "meters", "none");
+		return tables_print(f, t, 1);
+	}
+
+	t[1] = table_new_columns(0, meter_cols, NCOLS(meter_cols));
+	if (!t[1])
+		return tables_print(f, t, 2);
+	for (size_t i = 0; i < n; i++) {
+		json_object *m = json_object_array_get_idx(meters, i);
+
+		table_row(t[1]);
+		table_cell(t[1], "%s", jstr(m, "unit", "-"));
+		table_cell(t[1], "%s", jstr(m, "rate", "-"));
+		table_cell(t[1], "%s", ju64_str(m, "burst", num, sizeof(num)));
+		table_cell(t[1], "%s", ju64_str(m, "tokens", num, sizeof(num)));
+		table_cell(t[1], "%s", ms_str(m, "next_token_ms", num, sizeof(num)));
+	}
+	return tables_print(f, t, 2);
+}
+
+/* ---- reload, mode, detach ------------------------------------------ */
+
+int ctl_print_reload(FILE *f, json_object *d)
+{
+	json_object *changed = jget(d, "changed"), *sum;
+	size_t n;
+	int err;
+
+	if (!json_object_is_type(changed, json_type_boolean))
+		return -EBADMSG;
+	err = jlist(d, "summary", true, &sum, &n);
+	if (err)
+		return err;
+	if (!json_object_get_boolean(changed)) {
+		fprintf(f, "no change\n");
+		return 0;
+	}
+	if (n == 1) {
+		fprintf(f, "reloaded: %s\n",
+			json_object_get_string(json_object_array_get_idx(sum, 0)));
+		return 0;
+	}
+	fprintf(f, "reloaded%s\n", n ? ":" : "");
+	for (size_t i = 0; i < n; i++)
+		fprintf(f, "  %s\n",
+			json_object_get_string(json_object_array_get_idx(sum, i)));
+	return 0;
+}
+
+int ctl_print_mode(FILE *f, json_object *d)
+{
+	const char *mode = jstr(d, "mode", NULL);
+
+	if (!mode)
+		return -EBADMSG;
+	fprintf(f, "mode set to %s\n", mode);
+	return 0;
+}
+
+/* "a, b, c" from an array of strings. */
+static void names_print(FILE *f, json_object *list, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		fprintf(f, "%s%s", i ? ", " : "",
+			json_object_get_string(json_object_array_get_idx(list, i)));
+}
+
+int ctl_print_detach(FILE *f, json_object *d)
+{
+	json_object *list;
+	size_t n;
+	int err;
+
+	err = jlist(d, "detached", true, &list, &n);
+	if (err)
+		return err;
+	if (!n) {
+		fprintf(f, "nothing was attached; sluiced exits\n");
+		return 0;
+	}
+	fprintf(f, "detached: ");
+	names_print(f, list, n);
+	fprintf(f, "; sluiced exits\n");
+	return 0;
+}
+
+/* ---- config check --------------------------------------------------- */
+
+json_object *ctl_config_summary(const char *file, const struct sl_config *cfg)
+{
+	json_object *o = json_object_new_object();
+	json_object *tiers = json_object_new_array();
+	json_object *ifs = json_object_new_array();
+	char hash[20];
+	int npfx = 0, bad = 0;
+
+	if (!o || !tiers || !ifs)
+		goto fail;
+	snprintf(hash, sizeof(hash), "%016llx", (unsigned long long)cfg->hash);
+	for (int i = 0; i < cfg->ntiers; i++) {
+		npfx += cfg->tiers[i].nmatch;
+		bad |= json_object_array_add(tiers,
+				json_object_new_string(cfg->tiers[i].name));
+	}
+	for (int i = 0; i < cfg->niface; i++)
+		bad |= json_object_array_add(ifs,
+				json_object_new_string(cfg->ifaces[i].name));
+	bad |= json_object_object_add(o, "file", json_object_new_string(file));
+	bad |= json_object_object_add(o, "ok", json_object_new_boolean(1));
+	bad |= json_object_object_add(o, "hash", json_object_new_string(hash));
+	bad |= json_object_object_add(o, "mode", json_object_new_string(
+		cfg->mode == SL_MODE_SHADOW ? "shadow" : "enforce"));
+	bad |= json_object_object_add(o, "tiers", tiers);
+	tiers = NULL;	/* owned by o from here */
+	bad |= json_object_object_add(o, "prefixes", json_object_new_int(npfx));
+	bad |= json_object_object_add(o, "interfaces", ifs);
+	ifs = NULL;
+	bad |= json_object_object_add(o, "client_table_size",
+			json_object_new_int64(cfg->client_table_size));
+	if (bad)
+		goto fail;
+	return o;
+fail:
+	json_object_put(o);
+	json_object_put(tiers);
+	json_object_put(ifs);
+	return NULL;
+}
+
+int ctl_print_config(FILE *f, json_object *s)
+{
+	json_object *tiers, *ifs;
+	char num[FIELD_MAX];
+	size_t nt, ni;
+	int err;
+
+	err = jlist(s, "tiers", true, &tiers, &nt);
+	if (!err)
+		err = jlist(s, "interfaces", true, &ifs, &ni);
+	if (err)
+		return err;
+	fprintf(f, "%s: ok\n", jstr(s, "file", "-"));
+	fprintf(f, "%zu tier%s (", nt, nt == 1 ? "" : "s");
+	names_print(f, tiers, nt);
+	fprintf(f, "), %s prefixes, interfaces: ",
+		ju64_str(s, "prefixes", num, sizeof(num)));
+	if (ni)
+		names_print(f, ifs, ni);
+	else
+		fprintf(f, "none");
+	fprintf(f, ", mode %s\n", jstr(s, "mode", "-"));
+	return 0;
+}

@@ -1,0 +1,453 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * sluicectl: manage a running sluiced over its control socket.
+ *
+ * One table of subcommands drives parsing, dispatch and help.  Options
+ * may come before or after the command (`sluicectl tiers -j`), and every
+ * command answers --help.  Exit codes are enum ctl_exit.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "addr.h"
+#include "config.h"
+#include "ctl_client.h"
+#include "ctl_print.h"
+#include "proto.h"
+
+#ifndef SL_VERSION
+#define SL_VERSION	"0.1.0"
+#endif
+
+struct ctl_opts {
+	bool json;
+	const char *socket;
+	int timeout_ms;
+};
+
+struct ctl_cmd {
+	const char *name;
+	const char *args;	/* after the name in the usage line */
+	const char *summary;	/* one line for the command list */
+	const char *desc;	/* the paragraph of `COMMAND --help` */
+	const char *example;
+	int min_args, max_args;
+	int (*run)(const struct ctl_opts *o, const struct ctl_cmd *cmd,
+		   int argc, char **argv);
+	ctl_printer_t print;	/* the human form of the answer */
+};
+
+static const struct ctl_cmd *cmd_find(const char *name);
+
+/* ---- messages -------------------------------------------------------- */
+
+static int ctl_vfail(const struct ctl_opts *o, int code, const char *fmt,
+		     va_list ap)
+{
+	char msg[CTL_ERR_MAX + 128];
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (o->json)
+		ctl_print_json_error(stdout, msg);
+	else
+		fprintf(stderr, "sluicectl: %s\n", msg);
+	return code;
+}
+
+/* Report an error (as {"error": ...} on stdout with -j) and return
+ * `code`, the exit status. */
+static int ctl_fail(const struct ctl_opts *o, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int ctl_fail(const struct ctl_opts *o, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	code = ctl_vfail(o, code, fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+static void usage_line(FILE *f, const struct ctl_cmd *cmd)
+{
+	if (cmd)
+		fprintf(f, "Usage: sluicectl [OPTIONS] %s%s%s\n", cmd->name,
+			*cmd->args ? " " : "", cmd->args);
+	else
+		fprintf(f, "Usage: sluicectl [OPTIONS] COMMAND [ARGS]\n");
+}
+
+/* Usage error: the message, the usage line and a hint, exit 2. */
+static int ctl_usage(const struct ctl_opts *o, const struct ctl_cmd *cmd,
+		     const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int ctl_usage(const struct ctl_opts *o, const struct ctl_cmd *cmd,
+		     const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	ctl_vfail(o, CTL_EXIT_USAGE, fmt, ap);
+	va_end(ap);
+	usage_line(stderr, cmd);
+	if (cmd)
+		fprintf(stderr, "Try 'sluicectl %s --help'.\n", cmd->name);
+	else
+		fprintf(stderr, "Try 'sluicectl --help'.\n");
+	return CTL_EXIT_USAGE;
+}
+
+/* ---- help ------------------------------------------------------------ */
+
+static const char options_help[] =
+"Options:\n"
+"  -j, --json           print JSON: the answer's data, pretty; errors as\n"
+"                       {\"error\": \"...\"} on stdout, same exit code\n"
+"  -s, --socket PATH    control socket (default: $" CTL_SOCKET_ENV ", else\n"
+"                       " SL_CONTROL_SOCKET ")\n"
+"  -t, --timeout SEC    how long to wait for sluiced (default 5)\n"
+"  -h, --help           this help; COMMAND --help for a command's\n"
+"      --version        print the version and exit\n";
+
+static const char exit_help[] =
+"Exit codes:\n"
+"  0  ok\n"
+"  1  the command failed: sluiced refused it (the reason is printed), or\n"
+"     the config file is invalid\n"
+"  2  usage error\n"
+"  3  sluiced is not running, or its control socket is unreachable\n"
+"  4  protocol error: malformed answer, version mismatch, timeout\n";
+
+static const struct ctl_cmd commands[];
+
+static void main_help(FILE *f)
+{
+	usage_line(f, NULL);
+	fprintf(f, "\nManage a running sluiced: its state, counters and clients; reload its\n"
+		   "config, switch modes, detach it.  `config check` needs no daemon.\n\n"
+		   "Commands:\n");
+	for (const struct ctl_cmd *c = commands; c->name; c++) {
+		char head[64];
+
+		snprintf(head, sizeof(head), "%s%s%s", c->name,
+			 *c->args ? " " : "", c->args);
+		fprintf(f, "  %-21s%s\n", head, c->summary);
+	}
+	fprintf(f, "\n%s\n%s", options_help, exit_help);
+}
+
+static void cmd_help(FILE *f, const struct ctl_cmd *cmd)
+{
+	usage_line(f, cmd);
+	fprintf(f, "\n%s\n\n%s\nExample:\n%s\n"
+		   "Exit codes: 0 ok, 1 failed, 2 usage, 3 sluiced not running, 4 protocol\n"
+		   "error (see sluicectl --help).\n",
+		cmd->desc, options_help, cmd->example);
+}
+
+/* ---- running a command against the daemon --------------------------- */
+
+/* Send `req` (consumed) and print the answer with `print`, or its JSON. */
+static int ctl_run(const struct ctl_opts *o, const struct ctl_cmd *cmd,
+		   json_object *req, ctl_printer_t print)
+{
+	json_object *data = NULL;
+	struct ctl_err e = { 0 };
+	int err;
+
+	if (!req)
+		return ctl_fail(o, CTL_EXIT_FAILED, "out of memory");
+	err = ctl_call(ctl_socket_path(o->socket), req, o->timeout_ms, &data,
+		       &e);
+	json_object_put(req);
+	if (err) {
+		/* The daemon's own words, tagged with what it refused. */
+		if (e.code == CTL_EXIT_FAILED)
+			return ctl_fail(o, e.code, "%s: %s", cmd->name, e.msg);
+		return ctl_fail(o, e.code, "%s", e.msg);
+	}
+	err = o->json ? ctl_print_json(stdout, data) : print(stdout, data);
+	json_object_put(data);
+	if (err == -EBADMSG)
+		return ctl_fail(o, CTL_EXIT_PROTO,
+				"malformed '%s' answer from sluiced", cmd->name);
+	if (err)
+		return ctl_fail(o, CTL_EXIT_FAILED, "%s: %s", cmd->name,
+				strerror(-err));
+	return CTL_EXIT_OK;
+}
+
+/* Commands without arguments: the request is just the command name. */
+static int run_plain(const struct ctl_opts *o, const struct ctl_cmd *cmd,
+		     int argc, char **argv)
+{
+	(void)argc, (void)argv;
+	return ctl_run(o, cmd, ctl_request_new(cmd->name), cmd->print);
+}
+
+/* A request with one string argument. */
+static json_object *request_with(const char *name, const char *key,
+				 const char *val)
+{
+	json_object *req = ctl_request_new(name);
+
+	if (req && json_object_object_add(req, key,
+					  json_object_new_string(val))) {
+		json_object_put(req);
+		return NULL;
+	}
+	return req;
+}
+
+static int run_client(const struct ctl_opts *o, const struct ctl_cmd *cmd,
+		      int argc, char **argv)
+{
+	struct cfg_prefix p;
+
+	(void)argc;
+	/* Caught here, a typo is a usage error and needs no daemon. */
+	if (strchr(argv[0], '/') || addr_parse(argv[0], &p))
+		return ctl_usage(o, cmd, "'%s' is not an IPv4 or IPv6 address",
+				 argv[0]);
+	return ctl_run(o, cmd, request_with("client", "addr", argv[0]),
+		       cmd->print);
+}
+
+static int run_mode(const struct ctl_opts *o, const struct ctl_cmd *cmd,
+		    int argc, char **argv)
+{
+	(void)argc;
+	if (strcmp(argv[0], "enforce") && strcmp(argv[0], "shadow"))
+		return ctl_usage(o, cmd, "mode: expected enforce or shadow, got '%s'",
+				 argv[0]);
+	return ctl_run(o, cmd, request_with("mode", "mode", argv[0]),
+		       cmd->print);
+}
+
+static int run_config(const struct ctl_opts *o, const struct ctl_cmd *cmd,
+		      int argc, char **argv)
+{
+	char err[CFG_ERR_MAX] = "";
+	struct sl_config *cfg = NULL;
+	json_object *sum;
+	int ret;
+
+	if (strcmp(argv[0], "check"))
+		return ctl_usage(o, cmd, "config: unknown action '%s' (expected check)",
+				 argv[0]);
+	if (argc < 2)
+		return ctl_usage(o, cmd, "config check: missing FILE");
+	ret = cfg_load(argv[1], &cfg, err);
+	if (ret) {
+		if (!*err)
+			snprintf(err, sizeof(err), "%s: %s", argv[1],
+				 strerror(-ret));
+		/* FILE:LINE:COL first, as compilers print it, for editors. */
+		if (o->json)
+			ctl_print_json_error(stdout, err);
+		else
+			fprintf(stderr, "%s\n", err);
+		return CTL_EXIT_FAILED;
+	}
+	sum = ctl_config_summary(argv[1], cfg);
+	cfg_free(cfg);
+	if (!sum)
+		return ctl_fail(o, CTL_EXIT_FAILED, "out of memory");
+	ret = o->json ? ctl_print_json(stdout, sum) : cmd->print(stdout, sum);
+	json_object_put(sum);
+	return ret ? ctl_fail(o, CTL_EXIT_FAILED, "config check: %s",
+			      strerror(-ret)) : CTL_EXIT_OK;
+}
+
+static int run_help(const struct ctl_opts *o, const struct ctl_cmd *cmd,
+		    int argc, char **argv)
+{
+	const struct ctl_cmd *c;
+
+	if (!argc) {
+		main_help(stdout);
+		return CTL_EXIT_OK;
+	}
+	c = cmd_find(argv[0]);
+	if (!c)
+		return ctl_usage(o, cmd, "help: unknown command '%s'", argv[0]);
+	cmd_help(stdout, c);
+	return CTL_EXIT_OK;
+}
+
+static const struct ctl_cmd commands[] = {
+	{ "status", "", "the daemon, its config and attached interfaces",
+	  "Show sluiced's version, pid, uptime, mode (enforce or shadow), the\n"
+	  "config file it runs with (path, hash, when it was loaded), the size of\n"
+	  "the client table, and each interface the XDP program is attached to:\n"
+	  "its ifindex, attach mode (native or generic), program id and link id.",
+	  "  sluicectl status\n"
+	  "  sluicectl -j status | jq -r .mode\n",
+	  0, 0, run_plain, ctl_print_status },
+	{ "tiers", "", "per tier: limits, counters and rates by verdict",
+	  "One row per tier: id, name, verdict (limit, pass, drop), its limits as\n"
+	  "\"UNIT RATE bBURST ACTION\", and for each verdict reason that saw packets\n"
+	  "(passed, dropped, reset, shadow_drop, shadow_reset, denylisted,\n"
+	  "allowlisted, unmetered, flood_drop) the packet counter and the rate\n"
+	  "over the last second.  The \"(none)\" row counts packets that never\n"
+	  "reached a tier: malformed and non_ip.  Numbers are rounded (1.2k,\n"
+	  "3.4M); -j gives exact counters, bytes included.",
+	  "  sluicectl tiers\n"
+	  "  sluicectl -j tiers | jq '.tiers[] | {name, dropped: .counters.dropped.packets}'\n",
+	  0, 0, run_plain, ctl_print_tiers },
+	{ "client", "ADDR", "a client's tier, key and meters right now",
+	  "Look up one source address as the XDP program would: its tier, its\n"
+	  "client key (the address masked to the tier's key prefix), whether the\n"
+	  "client table knows it yet, and for each meter of the tier the tokens\n"
+	  "available now and the time until the next one.",
+	  "  sluicectl client 198.18.0.5\n"
+	  "  sluicectl client 2001:2::1\n",
+	  1, 1, run_client, ctl_print_client },
+	{ "reload", "", "re-read the config file and apply it",
+	  "Ask sluiced to re-read its config file (as SIGHUP does) and print what\n"
+	  "changed, or \"no change\".  An invalid file changes nothing: the error,\n"
+	  "naming FILE:LINE:COL, is printed and the exit code is 1; the running\n"
+	  "config keeps enforcing.",
+	  "  sluicectl reload\n",
+	  0, 0, run_plain, ctl_print_reload },
+	{ "config", "check FILE", "validate a config file offline",
+	  "Parse and validate FILE exactly as sluiced would, without a daemon.\n"
+	  "Prints \"FILE: ok\" and a summary (tiers, prefixes, interfaces, mode),\n"
+	  "or the first error as FILE:LINE:COL: KEY: what was expected, with\n"
+	  "exit code 1.",
+	  "  sluicectl config check /etc/sluice/sluice.yaml\n",
+	  1, 2, run_config, ctl_print_config },
+	{ "mode", "enforce|shadow", "enforce limits, or only count (shadow)",
+	  "Switch every interface between enforce (over-limit packets are\n"
+	  "dropped or reset) and shadow (nothing is dropped; what would have\n"
+	  "been is counted as shadow_drop / shadow_reset).  Takes effect on the\n"
+	  "next packet; the config file's mode applies again on reload.",
+	  "  sluicectl mode shadow\n",
+	  1, 1, run_mode, ctl_print_mode },
+	{ "detach", "", "remove the programs and pins; sluiced exits",
+	  "Detach the XDP program from every interface, remove the pinned maps\n"
+	  "and links (client buckets and counters are lost), and stop sluiced.\n"
+	  "Traffic then flows unlimited.  Stopping sluiced with SIGTERM instead\n"
+	  "leaves enforcement running.",
+	  "  sluicectl detach\n",
+	  0, 0, run_plain, ctl_print_detach },
+	{ "help", "[COMMAND]", "this help, or a command's",
+	  "Print the list of commands, or the help of COMMAND (the same as\n"
+	  "sluicectl COMMAND --help).",
+	  "  sluicectl help tiers\n",
+	  0, 1, run_help, NULL },
+	{ 0 },
+};
+
+static const struct ctl_cmd *cmd_find(const char *name)
+{
+	for (const struct ctl_cmd *c = commands; c->name; c++)
+		if (!strcmp(c->name, name))
+			return c;
+	return NULL;
+}
+
+/* ---- main ------------------------------------------------------------ */
+
+enum { OPT_VERSION = 256 };
+
+static int parse_timeout(const char *s, int *ms)
+{
+	char *end;
+	double sec;
+
+	errno = 0;
+	sec = strtod(s, &end);
+	if (errno || end == s || *end || !(sec > 0) || sec > 3600)
+		return -EINVAL;
+	*ms = (int)(sec * 1000 + 0.5);
+	if (!*ms)
+		*ms = 1;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "json",    no_argument,       NULL, 'j' },
+		{ "socket",  required_argument, NULL, 's' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "help",    no_argument,       NULL, 'h' },
+		{ "version", no_argument,       NULL, OPT_VERSION },
+		{ 0 },
+	};
+	struct ctl_opts o = { .timeout_ms = CTL_TIMEOUT_MS };
+	const struct ctl_cmd *cmd = NULL;
+	bool help = false, version = false;
+	const char *bad = NULL;
+	int opt, nargs;
+
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":js:t:h", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'j':
+			o.json = true;
+			break;
+		case 's':
+			o.socket = optarg;
+			break;
+		case 't':
+			if (parse_timeout(optarg, &o.timeout_ms))
+				bad = "timeout";
+			break;
+		case 'h':
+			help = true;
+			break;
+		case OPT_VERSION:
+			version = true;
+			break;
+		case ':':
+			return ctl_usage(&o, NULL, "option '%s' needs an argument",
+					 argv[optind - 1]);
+		default:
+			if (optopt)
+				return ctl_usage(&o, NULL, "unknown option '-%c'",
+						 optopt);
+			return ctl_usage(&o, NULL, "unknown option '%s'",
+					 argv[optind - 1]);
+		}
+	}
+	if (bad)
+		return ctl_usage(&o, NULL, "--timeout: expected seconds (0 < SEC <= 3600)");
+	if (version) {
+		printf(o.json ? "{\"version\": \"%s\", \"protocol\": %d}\n" :
+				"sluicectl %s (control protocol v%d)\n",
+		       SL_VERSION, SL_PROTO_VERSION);
+		return CTL_EXIT_OK;
+	}
+	if (optind == argc) {
+		if (help) {
+			main_help(stdout);
+			return CTL_EXIT_OK;
+		}
+		return ctl_usage(&o, NULL, "no command given");
+	}
+	cmd = cmd_find(argv[optind]);
+	if (!cmd)
+		return ctl_usage(&o, NULL, "unknown command '%s'", argv[optind]);
+	if (help) {
+		cmd_help(stdout, cmd);
+		return CTL_EXIT_OK;
+	}
+	optind++;
+	nargs = argc - optind;
+	if (nargs < cmd->min_args)
+		return ctl_usage(&o, cmd, "%s: missing %s", cmd->name,
+				 nargs ? "argument" : cmd->args);
+	if (nargs > cmd->max_args)
+		return ctl_usage(&o, cmd, "%s: unexpected argument '%s'",
+				 cmd->name, argv[optind + cmd->max_args]);
+	return cmd->run(&o, cmd, nargs, argv + optind);
+}
