@@ -328,7 +328,7 @@ static const struct ctl_cmd commands[] = {
 	  "Switch every interface between enforce (over-limit packets are\n"
 	  "dropped or reset) and shadow (nothing is dropped; what would have\n"
 	  "been is counted as shadow_drop / shadow_reset).  Takes effect on the\n"
-	  "next packet; the config file's mode applies again on reload.",
+	  "next packet.",
 	  "  sluicectl mode shadow\n",
 	  1, 1, run_mode, ctl_print_mode },
 	{ "detach", "", "remove the programs and pins; sluiced exits",
