@@ -659,7 +659,7 @@ static void test_cli_config_check(void)
 	ASSERT_TRUE(strstr(r.err, "/nonexistent/sluice.yaml"), r.err);
 }
 
-TEST_MAIN("ctl_client",
+TEST_MAIN("unit/ctl_client",
 	  TEST(test_answers),
 	  TEST(test_request_line),
 	  TEST(test_silent_daemon),

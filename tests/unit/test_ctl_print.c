@@ -513,7 +513,7 @@ static void test_mutated_answers(void)
 	ASSERT_GE(parsed, 1000, "enough mutations still parse");
 }
 
-TEST_MAIN("ctl_print",
+TEST_MAIN("unit/ctl_print",
 	  TEST(test_status),
 	  TEST(test_status_wrong_types),
 	  TEST(test_tiers),

@@ -257,7 +257,7 @@ static void test_human_duration(void)
 	}
 }
 
-TEST_MAIN("table",
+TEST_MAIN("unit/table",
 	  TEST(test_align),
 	  TEST(test_no_trailing_blanks),
 	  TEST(test_noheader_kv),
