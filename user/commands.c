@@ -1,0 +1,462 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * The control protocol's commands (user/proto.h), answered from the
+ * daemon's state and straight from the maps.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "daemon.h"
+#include "gcra.h"
+#include "log.h"
+#include "proto.h"
+#include "sluice_xdp.skel.h"
+
+static const char *const reason_names[] = SL_REASON_NAMES;
+static const char *const unit_names[] = SL_UNIT_NAMES;
+static const char *const action_names[] = SL_ACTION_NAMES;
+static const char *const verdict_names[] = SL_VERDICT_NAMES;
+
+_Static_assert(sizeof(reason_names) / sizeof(reason_names[0]) == SL_R__MAX,
+	       "SL_REASON_NAMES and enum sl_reason differ");
+_Static_assert(sizeof(unit_names) / sizeof(unit_names[0]) == SL_UNIT__MAX,
+	       "SL_UNIT_NAMES and enum sl_unit differ");
+
+static uint64_t clock_ns(clockid_t id)
+{
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static void jset(json_object *o, const char *key, json_object *v)
+{
+	json_object_object_add(o, key, v);
+}
+
+static json_object *jstr(const char *s)
+{
+	return json_object_new_string(s);
+}
+
+static json_object *jint(int64_t v)
+{
+	return json_object_new_int64(v);
+}
+
+static const char *mode_name(int mode)
+{
+	return mode == SL_MODE_SHADOW ? "shadow" : "enforce";
+}
+
+/* The live mode (sluicectl mode may have changed it since the reload). */
+static int live_mode(struct sl_daemon *d)
+{
+	struct sl_global g;
+
+	if (d->niface && !apply_global_get(&d->ifaces[0], &g))
+		return g.mode;
+	return d->cfg->mode;
+}
+
+static int cmd_status(void *ctx, json_object *req, json_object **data,
+		      char *err, size_t errlen)
+{
+	struct sl_daemon *d = ctx;
+	json_object *o = json_object_new_object(), *c, *ifs, *ct;
+	char hash[32];
+
+	(void)req, (void)err, (void)errlen;
+	snprintf(hash, sizeof(hash), "%016llx",
+		 (unsigned long long)d->cfg->hash);
+	jset(o, "version", jstr(SL_VERSION_STR));
+	jset(o, "abi", jint(SL_ABI_VERSION));
+	jset(o, "pid", jint(getpid()));
+	jset(o, "uptime_s", jint((clock_ns(CLOCK_MONOTONIC) / 1000000 -
+				  d->started_ms) / 1000));
+	jset(o, "mode", jstr(mode_name(live_mode(d))));
+	c = json_object_new_object();
+	jset(c, "path", jstr(d->cfg_path));
+	jset(c, "hash", jstr(hash));
+	jset(c, "loaded_at", jint(d->loaded_at));
+	jset(o, "config", c);
+	ifs = json_object_new_array();
+	for (int i = 0; i < d->niface; i++) {
+		const struct sl_iface *ifc = &d->ifaces[i];
+		json_object *f = json_object_new_object();
+
+		jset(f, "name", jstr(ifc->name));
+		jset(f, "ifindex", jint(ifc->ifindex));
+		jset(f, "attach", jstr(loader_mode_name(ifc->mode)));
+		jset(f, "prog_id", jint(ifc->prog_id));
+		jset(f, "link_id", jint(ifc->link_id));
+		json_object_array_add(ifs, f);
+	}
+	jset(o, "interfaces", ifs);
+	ct = json_object_new_object();
+	jset(ct, "size", jint(d->niface ? d->ifaces[0].clients :
+			      d->cfg->client_table_size));
+	jset(o, "client_table", ct);
+	*data = o;
+	return 0;
+}
+
+static json_object *limits_json(const struct cfg_tier *t)
+{
+	json_object *a = json_object_new_array();
+	char rate[64];
+
+	for (int i = 0; t && i < t->nmeters; i++) {
+		const struct cfg_meter *m = &t->meters[i];
+		json_object *l = json_object_new_object();
+
+		jset(l, "unit", jstr(m->unit < SL_UNIT__MAX ?
+				     unit_names[m->unit] : "?"));
+		jset(l, "rate", jstr(cfg_rate_format(m, rate, sizeof(rate))));
+		jset(l, "burst", jint(m->burst));
+		jset(l, "action", jstr(m->action < SL_ACT__MAX ?
+				       action_names[m->action] : "?"));
+		json_object_array_add(a, l);
+	}
+	return a;
+}
+
+/* Per tier row: counters and rates summed over the interfaces. */
+struct tier_row {
+	struct sl_counter ctr[SL_R__MAX];
+	struct stats_rate rate[SL_R__MAX];
+};
+
+static void row_add(struct tier_row *row, const struct sl_counter *cur,
+		    const struct stats *st, __u32 id)
+{
+	for (int r = 0; r < SL_R__MAX; r++) {
+		__u32 i = sl_stats_index(id, r);
+
+		row->ctr[r].packets += cur[i].packets;
+		row->ctr[r].bytes += cur[i].bytes;
+		row->rate[r].pps += st->rate[i].pps;
+		row->rate[r].bps += st->rate[i].bps;
+	}
+}
+
+static json_object *row_json(int id, const char *name, const char *verdict,
+			     json_object *limits, const struct tier_row *row)
+{
+	json_object *o = json_object_new_object();
+	json_object *c = json_object_new_object(), *r = json_object_new_object();
+
+	jset(o, "id", jint(id));
+	jset(o, "name", jstr(name));
+	jset(o, "verdict", jstr(verdict));
+	jset(o, "limits", limits);
+	for (int k = 0; k < SL_R__MAX; k++) {
+		json_object *cv = json_object_new_object();
+		json_object *rv = json_object_new_object();
+
+		jset(cv, "packets", jint(row->ctr[k].packets));
+		jset(cv, "bytes", jint(row->ctr[k].bytes));
+		jset(c, reason_names[k], cv);
+		jset(rv, "pps", json_object_new_double(row->rate[k].pps));
+		jset(rv, "bps", json_object_new_double(row->rate[k].bps));
+		jset(r, reason_names[k], rv);
+	}
+	jset(o, "counters", c);
+	jset(o, "rates", r);
+	return o;
+}
+
+static int cmd_tiers(void *ctx, json_object *req, json_object **data,
+		     char *err, size_t errlen)
+{
+	struct sl_daemon *d = ctx;
+	const struct sl_config *cfg = d->cfg;
+	struct tier_row *rows;
+	struct sl_counter *cur;
+	json_object *o, *a;
+	int rc = 0;
+
+	(void)req;
+	rows = calloc(cfg->ntiers + 1, sizeof(*rows));
+	cur = calloc(SL_STATS_ENTRIES, sizeof(*cur));
+	if (!rows || !cur) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	for (int i = 0; i < d->niface; i++) {
+		struct sl_iface *ifc = &d->ifaces[i];
+
+		rc = stats_read(&ifc->stats,
+				bpf_map__fd(ifc->skel->maps.sl_stats), cur);
+		if (rc) {
+			snprintf(err, errlen, "%s: reading counters failed: %s",
+				 ifc->name, strerror(-rc));
+			goto out;
+		}
+		for (int t = 0; t < cfg->ntiers; t++) {
+			int id = apply_tier_id(ifc, cfg->tiers[t].name);
+
+			if (id >= 0)
+				row_add(&rows[t], cur, &ifc->stats, id);
+		}
+		row_add(&rows[cfg->ntiers], cur, &ifc->stats, SL_TIER_NONE);
+	}
+	o = json_object_new_object();
+	a = json_object_new_array();
+	for (int t = 0; t < cfg->ntiers; t++) {
+		const struct cfg_tier *ct = &cfg->tiers[t];
+		int id = d->niface ? apply_tier_id(&d->ifaces[0], ct->name) : -1;
+
+		json_object_array_add(a, row_json(id, ct->name,
+				      verdict_names[ct->verdict % SL_TIER__MAX],
+				      limits_json(ct), &rows[t]));
+	}
+	/* Non-IP and malformed packets belong to no tier. */
+	json_object_array_add(a, row_json(SL_TIER_NONE, "(none)", "-",
+					  json_object_new_array(),
+					  &rows[cfg->ntiers]));
+	jset(o, "tiers", a);
+	*data = o;
+out:
+	free(rows);
+	free(cur);
+	return rc;
+}
+
+/* One interface's view of a client. */
+struct client_view {
+	__u32 tier;
+	struct sl_tier t;
+	struct cfg_prefix key;
+	bool known;
+	struct sl_client st;
+};
+
+static int client_lookup(const struct sl_iface *ifc,
+			 const struct cfg_prefix *addr, struct client_view *v)
+{
+	struct sl_client_key k = { .family = addr->family };
+	struct sl_pfx_v6 pk = { .prefixlen = addr_bits(addr) };
+	struct sl_pfx_val val;
+	struct sl_global g;
+	int fd, err;
+
+	err = apply_global_get(ifc, &g);
+	if (err)
+		return err;
+	/* An LPM lookup with the full length returns the longest match. */
+	memcpy(pk.addr, addr->addr, 16);
+	fd = bpf_map__fd(addr->family == SL_AF_INET ?
+			 ifc->skel->maps.sl_pfx_v4 : ifc->skel->maps.sl_pfx_v6);
+	if (addr->family == SL_AF_INET) {
+		struct sl_pfx_v4 k4 = { .prefixlen = 32 };
+
+		memcpy(k4.addr, addr->addr, 4);
+		err = bpf_map_lookup_elem(fd, &k4, &val);
+	} else {
+		err = bpf_map_lookup_elem(fd, &pk, &val);
+	}
+	v->tier = err || val.tier >= SL_MAX_TIERS ? g.default_tier : val.tier;
+	err = apply_tier_get(ifc, v->tier, &v->t);
+	if (err)
+		return err;
+	v->key = *addr;
+	addr_mask(&v->key, addr->family == SL_AF_INET ? v->t.v4_prefix :
+		  v->t.v6_prefix);
+	memcpy(k.addr, v->key.addr, 16);
+	k.tier = v->tier;
+	memset(&v->st, 0, sizeof(v->st));
+	v->known = !bpf_map_lookup_elem(bpf_map__fd(ifc->skel->maps.sl_clients),
+					&k, &v->st);
+	return 0;
+}
+
+/* Tokens of the first meter, for comparing interfaces. */
+static uint64_t client_tokens0(const struct client_view *v)
+{
+	if (!v->t.nmeters)
+		return UINT64_MAX;
+	return gcra_tokens(&v->t.meters[0], v->st.tat[0],
+			   clock_ns(v->t.flags & SL_TIER_F_COARSE_CLOCK ?
+				    CLOCK_MONOTONIC_COARSE : CLOCK_MONOTONIC),
+			   NULL);
+}
+
+static int cmd_client(void *ctx, json_object *req, json_object **data,
+		      char *err, size_t errlen)
+{
+	struct sl_daemon *d = ctx;
+	struct client_view v, best;
+	struct cfg_prefix addr;
+	const struct cfg_tier *ct;
+	json_object *a, *o, *meters;
+	char buf[ADDR_STR_MAX], rate[64];
+	const char *s = NULL;
+	uint64_t now;
+	int rc;
+
+	if (json_object_object_get_ex(req, "addr", &a))
+		s = json_object_get_string(a);
+	if (!s || addr_parse(s, &addr) || addr.len != addr_bits(&addr)) {
+		snprintf(err, errlen,
+			 "expected one IPv4 or IPv6 address in \"addr\", got '%s'",
+			 s ? s : "");
+		return -EINVAL;
+	}
+	if (!d->niface) {
+		snprintf(err, errlen, "no interface is attached");
+		return -ENODEV;
+	}
+	/* Limits are per interface: show the client where it is most
+	 * limited (the first meter with the fewest tokens). */
+	for (int i = 0; i < d->niface; i++) {
+		rc = client_lookup(&d->ifaces[i], &addr, &v);
+		if (rc) {
+			snprintf(err, errlen, "%s: map lookup failed: %s",
+				 d->ifaces[i].name, strerror(-rc));
+			return rc;
+		}
+		if (!i || (v.known && (!best.known ||
+				       client_tokens0(&v) < client_tokens0(&best))))
+			best = v;
+	}
+	v = best;
+	o = json_object_new_object();
+	jset(o, "addr", jstr(addr_format(&addr, false, buf, sizeof(buf))));
+	jset(o, "tier", jstr(d->ifaces[0].tier_names[v.tier][0] ?
+			     d->ifaces[0].tier_names[v.tier] : "?"));
+	jset(o, "tier_id", jint(v.tier));
+	jset(o, "key", jstr(addr_format(&v.key, true, buf, sizeof(buf))));
+	jset(o, "known", json_object_new_boolean(v.known));
+	ct = apply_cfg_tier(d->cfg, d->ifaces[0].tier_names[v.tier]);
+	/* The clock the tier's meters run on in the XDP program. */
+	now = clock_ns(v.t.flags & SL_TIER_F_COARSE_CLOCK ?
+		       CLOCK_MONOTONIC_COARSE : CLOCK_MONOTONIC);
+	meters = json_object_new_array();
+	for (int i = 0; v.t.verdict == SL_TIER_LIMIT && i < v.t.nmeters &&
+			i < SL_METERS_PER_TIER; i++) {
+		const struct sl_meter *m = &v.t.meters[i];
+		json_object *mo = json_object_new_object();
+		uint64_t next = 0, tokens;
+
+		tokens = v.known ? gcra_tokens(m, v.st.tat[i], now, &next) :
+			 m->burst;
+		if (ct && i < ct->nmeters)
+			cfg_rate_format(&ct->meters[i], rate, sizeof(rate));
+		else
+			snprintf(rate, sizeof(rate), "%.6g/s",
+				 m->interval_fp ? 1e9 * (1 << SL_FP_SHIFT) /
+				 m->interval_fp : 0.0);
+		jset(mo, "unit", jstr(m->unit < SL_UNIT__MAX ?
+				      unit_names[m->unit] : "?"));
+		jset(mo, "rate", jstr(rate));
+		jset(mo, "burst", jint(m->burst));
+		jset(mo, "tokens", jint(tokens));
+		jset(mo, "next_token_ms", json_object_new_double(next / 1e6));
+		json_object_array_add(meters, mo);
+	}
+	jset(o, "meters", meters);
+	*data = o;
+	return 0;
+}
+
+static int cmd_reload(void *ctx, json_object *req, json_object **data,
+		      char *err, size_t errlen)
+{
+	struct sl_daemon *d = ctx;
+	struct apply_summary sum = {};
+	json_object *o, *a;
+	int rc;
+
+	(void)req;
+	rc = daemon_reload(d, "sluicectl", &sum, err, errlen);
+	if (rc) {
+		apply_summary_free(&sum);
+		return rc;
+	}
+	o = json_object_new_object();
+	a = json_object_new_array();
+	for (int i = 0; i < sum.n; i++)
+		json_object_array_add(a, jstr(sum.lines[i]));
+	jset(o, "changed", json_object_new_boolean(sum.n > 0));
+	jset(o, "summary", a);
+	apply_summary_free(&sum);
+	*data = o;
+	return 0;
+}
+
+static int cmd_mode(void *ctx, json_object *req, json_object **data,
+		    char *err, size_t errlen)
+{
+	struct sl_daemon *d = ctx;
+	const char *s = NULL;
+	json_object *m, *o;
+	int mode, rc;
+
+	if (json_object_object_get_ex(req, "mode", &m))
+		s = json_object_get_string(m);
+	if (s && !strcmp(s, "enforce"))
+		mode = SL_MODE_ENFORCE;
+	else if (s && !strcmp(s, "shadow"))
+		mode = SL_MODE_SHADOW;
+	else {
+		snprintf(err, errlen,
+			 "expected \"mode\": \"enforce\" or \"shadow\", got '%s'",
+			 s ? s : "");
+		return -EINVAL;
+	}
+	rc = daemon_set_mode(d, mode);
+	if (rc) {
+		snprintf(err, errlen, "writing the mode failed: %s",
+			 strerror(-rc));
+		return rc;
+	}
+	o = json_object_new_object();
+	jset(o, "mode", jstr(mode_name(mode)));
+	*data = o;
+	return 0;
+}
+
+static int cmd_detach(void *ctx, json_object *req, json_object **data,
+		      char *err, size_t errlen)
+{
+	char names[CFG_MAX_IFACES][IF_NAMESIZE];
+	struct sl_daemon *d = ctx;
+	json_object *o, *a;
+	int n, rc;
+
+	(void)req;
+	log_info("detach requested over the control socket");
+	rc = daemon_detach(d, names, &n);
+	d->quit = true;		/* nothing left to run, either way */
+	if (rc) {
+		snprintf(err, errlen,
+			 "detach failed on some interface: %s (see the daemon's log; `sluiced --detach` retries)",
+			 strerror(-rc));
+		return rc;
+	}
+	o = json_object_new_object();
+	a = json_object_new_array();
+	for (int i = 0; i < n; i++)
+		json_object_array_add(a, jstr(names[i]));
+	jset(o, "detached", a);
+	*data = o;
+	return 0;
+}
+
+const struct control_cmd daemon_cmds[] = {
+	{ "status", cmd_status },
+	{ "tiers", cmd_tiers },
+	{ "client", cmd_client },
+	{ "reload", cmd_reload },
+	{ "mode", cmd_mode },
+	{ "detach", cmd_detach },
+	{ NULL, NULL },
+};

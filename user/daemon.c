@@ -1,0 +1,301 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/libbpf.h>
+
+#include "daemon.h"
+#include "log.h"
+#include "sluice_xdp.skel.h"
+
+static void daemon_log_summary(const char *what, const struct apply_summary *s)
+{
+	if (!s->n)
+		log_info("%s: no changes", what);
+	for (int i = 0; i < s->n; i++)
+		log_info("%s: %s", what, s->lines[i]);
+}
+
+/* Open, write, then attach: the program never sees empty maps. */
+static int daemon_iface_up(struct sl_iface *ifc, const struct cfg_iface *ci,
+			   const struct sl_config *cfg,
+			   struct apply_summary *sum)
+{
+	int err;
+
+	err = loader_open(ifc, ci, cfg->client_table_size);
+	if (err)
+		return err;
+	err = apply_config(ifc, cfg, sum);
+	if (!err)
+		err = loader_attach(ifc);
+	if (!err)
+		err = stats_sample(&ifc->stats,
+				   bpf_map__fd(ifc->skel->maps.sl_stats));
+	if (!err)
+		return 0;
+	/* Undo only what this run made; adopted pins stay as they were. */
+	if (ifc->created)
+		loader_detach(ifc);
+	else
+		loader_close(ifc);
+	return err;
+}
+
+/* Undo daemon_iface_up for ifaces[0..n) after a later one failed. */
+static void daemon_iface_rollback(struct sl_iface *ifaces, int n)
+{
+	for (int i = 0; i < n; i++) {
+		if (ifaces[i].created)
+			loader_detach(&ifaces[i]);
+		else
+			loader_close(&ifaces[i]);
+	}
+}
+
+int daemon_start(struct sl_daemon *d, struct sl_config *cfg)
+{
+	struct apply_summary sum = {};
+	int err, i;
+
+	d->ifaces = calloc(CFG_MAX_IFACES, sizeof(*d->ifaces));
+	if (!d->ifaces) {
+		err = -ENOMEM;
+		goto fail;
+	}
+	err = loader_bpffs();
+	if (err)
+		goto fail;
+	for (i = 0; i < cfg->niface; i++) {
+		err = daemon_iface_up(&d->ifaces[i], &cfg->ifaces[i], cfg, &sum);
+		if (err) {
+			daemon_iface_rollback(d->ifaces, i);
+			goto fail;
+		}
+	}
+	d->niface = cfg->niface;
+	d->cfg = cfg;
+	d->loaded_at = time(NULL);
+	daemon_log_summary("start", &sum);
+	apply_summary_free(&sum);
+	log_info("enforcing %s (hash %016llx, mode %s) on %d interface%s",
+		 cfg->path, (unsigned long long)cfg->hash,
+		 cfg->mode == SL_MODE_SHADOW ? "shadow" : "enforce",
+		 d->niface, d->niface == 1 ? "" : "s");
+	return 0;
+fail:
+	free(d->ifaces);
+	d->ifaces = NULL;
+	cfg_free(cfg);
+	apply_summary_free(&sum);
+	return err;
+}
+
+static struct sl_iface *daemon_iface(struct sl_daemon *d, const char *name)
+{
+	for (int i = 0; i < d->niface; i++)
+		if (!strcmp(d->ifaces[i].name, name))
+			return &d->ifaces[i];
+	return NULL;
+}
+
+static bool cfg_has_iface(const struct sl_config *cfg, const char *name)
+{
+	for (int i = 0; i < cfg->niface; i++)
+		if (!strcmp(cfg->ifaces[i].name, name))
+			return true;
+	return false;
+}
+
+/* Settings that only a restart can change: say so, keep running. */
+static void daemon_reload_warn(struct sl_daemon *d, const struct sl_config *n)
+{
+	if (strcmp(d->cfg->control_socket, n->control_socket))
+		log_warn("reload: control_socket changed to %s: sluiced keeps listening on %s until it restarts",
+			 n->control_socket, d->ctl.path);
+	for (int i = 0; i < d->niface; i++) {
+		struct sl_iface *ifc = &d->ifaces[i];
+
+		for (int j = 0; j < n->niface; j++) {
+			if (strcmp(n->ifaces[j].name, ifc->name))
+				continue;
+			if (n->ifaces[j].attach != ifc->attach &&
+			    n->ifaces[j].attach != CFG_ATTACH_AUTO &&
+			    (n->ifaces[j].attach == CFG_ATTACH_GENERIC) != ifc->mode)
+				log_warn("%s: attach mode changed to %s: the program stays in %s XDP until `sluiced --detach` and a restart",
+					 ifc->name,
+					 loader_mode_name(n->ifaces[j].attach == CFG_ATTACH_GENERIC),
+					 loader_mode_name(ifc->mode));
+			ifc->attach = n->ifaces[j].attach;
+		}
+		if (n->client_table_size != ifc->clients)
+			log_warn("%s: client_table_size %u is not applied: the pinned client table keeps %u entries (resizing needs `sluiced --detach` and a restart, which drops per-client state)",
+				 ifc->name, n->client_table_size, ifc->clients);
+	}
+}
+
+int daemon_reload(struct sl_daemon *d, const char *why,
+		  struct apply_summary *sum, char *err, size_t errlen)
+{
+	struct apply_summary local = {}, fresh = {};
+	struct sl_iface *added = NULL, *order = NULL, *ifc;
+	char cerr[CFG_ERR_MAX] = "";
+	struct sl_config *cfg;
+	int rc, nadded = 0;
+
+	if (!sum)
+		sum = &local;
+	rc = cfg_load(d->cfg_path, &cfg, cerr);
+	if (rc) {
+		snprintf(err, errlen, "%s", cerr);
+		log_err("reload (%s) refused: %s; still enforcing the running config (hash %016llx)",
+			why, cerr, (unsigned long long)d->cfg->hash);
+		return rc;
+	}
+	added = calloc(CFG_MAX_IFACES, sizeof(*added));
+	order = calloc(CFG_MAX_IFACES, sizeof(*order));
+	if (!added || !order) {
+		rc = -ENOMEM;
+		goto fail;
+	}
+	/* New interfaces first: attaching is what can fail, and a failed
+	 * reload must leave the running ones untouched. */
+	for (int i = 0; i < cfg->niface; i++) {
+		const struct cfg_iface *ci = &cfg->ifaces[i];
+
+		if (daemon_iface(d, ci->name))
+			continue;
+		/* A new interface's "tier added" lines would only confuse
+		 * the reload's summary. */
+		rc = daemon_iface_up(&added[nadded], ci, cfg, &fresh);
+		apply_summary_free(&fresh);
+		if (rc) {
+			snprintf(err, errlen,
+				 "interface %s could not be attached (%s; see the daemon's log): nothing changed",
+				 ci->name, strerror(-rc));
+			log_err("reload (%s) refused: %s", why, err);
+			daemon_iface_rollback(added, nadded);
+			goto fail;
+		}
+		apply_note(sum, "interface %s added (%s XDP)", ci->name,
+			   loader_mode_name(added[nadded].mode));
+		nadded++;
+	}
+	daemon_reload_warn(d, cfg);
+	for (int i = 0; i < d->niface; i++) {
+		int e;
+
+		ifc = &d->ifaces[i];
+		if (cfg_has_iface(cfg, ifc->name)) {
+			e = apply_config(ifc, cfg, sum);
+			if (e && !rc)
+				snprintf(err, errlen,
+					 "%s: writing the new config into the maps failed: %s (see the daemon's log)",
+					 ifc->name, strerror(-e));
+		} else {
+			apply_note(sum, "interface %s removed from the config: %s",
+				   ifc->name, "program detached, pins removed");
+			e = loader_detach(ifc);
+			ifc->name[0] = '\0';	/* gone */
+			if (e && !rc)
+				snprintf(err, errlen,
+					 "detaching a removed interface failed: %s (see the daemon's log)",
+					 strerror(-e));
+		}
+		if (e && !rc)
+			rc = e;
+	}
+	/* Kept and added interfaces, in the config's order. */
+	for (int i = 0; i < cfg->niface; i++) {
+		ifc = daemon_iface(d, cfg->ifaces[i].name);
+		for (int j = 0; !ifc && j < nadded; j++)
+			if (!strcmp(added[j].name, cfg->ifaces[i].name))
+				ifc = &added[j];
+		order[i] = *ifc;
+	}
+	memcpy(d->ifaces, order, cfg->niface * sizeof(*order));
+	d->niface = cfg->niface;
+	free(order);
+	free(added);
+	cfg_free(d->cfg);
+	d->cfg = cfg;
+	d->loaded_at = time(NULL);
+	if (!d->verbose)
+		log_set_level(cfg->log_level);
+	daemon_log_summary(why, sum);
+	if (rc)
+		log_err("reload (%s) applied with errors: %s", why, err);
+	apply_summary_free(&local);
+	return rc;
+fail:
+	free(order);
+	free(added);
+	cfg_free(cfg);
+	apply_summary_free(&local);
+	return rc;
+}
+
+int daemon_set_mode(struct sl_daemon *d, int mode)
+{
+	struct sl_global g;
+	int err;
+
+	for (int i = 0; i < d->niface; i++) {
+		err = apply_global_get(&d->ifaces[i], &g);
+		if (!err) {
+			g.mode = mode;
+			err = apply_global_set(&d->ifaces[i], &g);
+		}
+		if (err) {
+			log_err("%s: cannot write the mode into %s: %s",
+				d->ifaces[i].name, SL_MAP_GLOBAL, strerror(-err));
+			return err;
+		}
+	}
+	log_info("mode set to %s by sluicectl (until the next reload, which applies the config's mode: %s)",
+		 mode == SL_MODE_SHADOW ? "shadow" : "enforce",
+		 d->cfg->mode == SL_MODE_SHADOW ? "shadow" : "enforce");
+	return 0;
+}
+
+int daemon_detach(struct sl_daemon *d, char names[][IF_NAMESIZE], int *n)
+{
+	int err = 0, e;
+
+	if (n)
+		*n = 0;
+	for (int i = 0; i < d->niface; i++) {
+		if (names)
+			memcpy(names[(*n)++], d->ifaces[i].name, IF_NAMESIZE);
+		e = loader_detach(&d->ifaces[i]);
+		if (e && !err)
+			err = e;
+	}
+	d->niface = 0;
+	return err;
+}
+
+void daemon_sample(struct sl_daemon *d)
+{
+	for (int i = 0; i < d->niface; i++) {
+		struct sl_iface *ifc = &d->ifaces[i];
+		int err = stats_sample(&ifc->stats,
+				       bpf_map__fd(ifc->skel->maps.sl_stats));
+
+		if (err)
+			log_warn("%s: reading counters failed: %s", ifc->name,
+				 strerror(-err));
+	}
+}
+
+void daemon_stop(struct sl_daemon *d)
+{
+	for (int i = 0; i < d->niface; i++)
+		loader_close(&d->ifaces[i]);
+	d->niface = 0;
+	free(d->ifaces);
+	d->ifaces = NULL;
+	cfg_free(d->cfg);
+	d->cfg = NULL;
+}

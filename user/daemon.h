@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * sluiced's state and what can happen to it: start (attach or adopt
+ * every configured interface), reload (a new valid config, or nothing
+ * changes), a live mode switch, detach, and a stop that leaves
+ * enforcement running.  The control commands (commands.c) and the main
+ * loop (sluiced.c) drive it.
+ */
+#ifndef SLUICE_DAEMON_H
+#define SLUICE_DAEMON_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "apply.h"
+#include "config.h"
+#include "control.h"
+#include "loader.h"
+
+#define SL_VERSION_STR	"0.1.0"
+
+struct sl_daemon {
+	char cfg_path[4096];	/* absolute, so a reload finds it */
+	struct sl_config *cfg;	/* the running config */
+	time_t loaded_at;	/* when it was applied (wall clock) */
+	uint64_t started_ms;	/* CLOCK_MONOTONIC */
+	bool verbose;		/* -v: debug logging whatever the config says */
+	bool quit;		/* leave the main loop (after detach) */
+	struct control ctl;
+	int niface;
+	struct sl_iface *ifaces;	/* CFG_MAX_IFACES slots */
+};
+
+/* Attach or adopt every interface of `cfg` and apply it; takes `cfg`.
+ * On error nothing this call attached stays attached. */
+int daemon_start(struct sl_daemon *d, struct sl_config *cfg);
+
+/* Load the config file again and apply it.  An invalid file changes
+ * nothing: the reason goes to the log and into `err`.  `why` says who
+ * asked ("SIGHUP", "inotify", "sluicectl").  *sum (may be NULL) gets
+ * what changed. */
+int daemon_reload(struct sl_daemon *d, const char *why,
+		  struct apply_summary *sum, char *err, size_t errlen);
+
+/* Switch every interface to `mode` (enum sl_mode) until the next
+ * reload, which writes the config's mode again. */
+int daemon_set_mode(struct sl_daemon *d, int mode);
+
+/* Remove programs and pins of every interface; names[0..*n) (may be
+ * NULL) get the names of those detached. */
+int daemon_detach(struct sl_daemon *d, char names[][IF_NAMESIZE], int *n);
+
+/* Take the once-a-second counter sample for the rates. */
+void daemon_sample(struct sl_daemon *d);
+
+/* Let go of everything; pins and programs stay (SIGTERM). */
+void daemon_stop(struct sl_daemon *d);
+
+/* The control protocol's commands, NULL-terminated. */
+extern const struct control_cmd daemon_cmds[];
+
+#endif /* SLUICE_DAEMON_H */

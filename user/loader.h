@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Loading, pinning and attaching the XDP limiter, one interface at a
+ * time.  Each interface gets its own copy of the program and its own
+ * maps (one skeleton per interface), pinned with the bpf_link under
+ *
+ *   /sys/fs/bpf/sluice/<ifname>/{sl_global,sl_tiers,...,sl_tier_names,link}
+ *
+ * so interfaces come and go independently, a restarted daemon adopts
+ * exactly the state it left, and a dead daemon leaves enforcement on.
+ */
+#ifndef SLUICE_LOADER_H
+#define SLUICE_LOADER_H
+
+#include <net/if.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "stats.h"
+
+/* Made by sluiced, not by the BPF object: tier id -> tier name, so a
+ * restarted daemon gives every tier the id it had (client keys and
+ * counters are indexed by it). */
+#define SL_MAP_TIER_NAMES	"sl_tier_names"
+#define SL_PIN_LINK		"link"
+
+struct sl_tier_name {
+	char name[CFG_NAME_MAX];	/* "" = id free */
+};
+
+enum loader_mode {
+	LOADER_NATIVE = 0,
+	LOADER_GENERIC,
+};
+
+struct sluice_xdp;
+
+struct sl_iface {
+	char name[IF_NAMESIZE];
+	int ifindex;
+	int attach;		/* enum cfg_attach, as configured */
+	int mode;		/* enum loader_mode, as attached */
+	struct sluice_xdp *skel;
+	int dir_fd;		/* the pin directory, flock()ed while we run */
+	int link_fd;
+	int names_fd;		/* sl_tier_names */
+	uint32_t prog_id;
+	uint32_t link_id;
+	uint32_t clients;	/* sl_clients max_entries in use */
+	bool adopted;		/* maps came from pins left by an earlier run */
+	bool created;		/* this run made the pins (a failed start removes them) */
+	/* Tier names by id as sl_tier_names holds them (apply.c). */
+	char tier_names[SL_MAX_TIERS][CFG_NAME_MAX];
+	struct stats stats;
+};
+
+/* Make sure /sys/fs/bpf is a bpffs, mounting one if it is not. */
+int loader_bpffs(void);
+
+/* Lock the interface's pin directory, open the skeleton, check and
+ * reuse pinned maps (schema and sizes), load, and pin what is new.
+ * Nothing is attached yet: write the maps first (apply_config), then
+ * loader_attach.  On error everything is released (and pins this call
+ * made are removed). */
+int loader_open(struct sl_iface *ifc, const struct cfg_iface *ci,
+		uint32_t clients);
+
+/* Attach: adopt the pinned link (its program is replaced by ours, the
+ * maps are the same) or create and pin a new one. */
+int loader_attach(struct sl_iface *ifc);
+
+/* Let go: close everything, pins (and enforcement) stay. */
+void loader_close(struct sl_iface *ifc);
+
+/* Remove the program from the interface and every pin, then close. */
+int loader_detach(struct sl_iface *ifc);
+
+/* The same for an interface no running daemon holds (sluiced --detach):
+ * 0, -ENOENT when there are no pins, -EBUSY when a daemon holds it. */
+int loader_detach_pinned(const char *ifname);
+
+static inline const char *loader_mode_name(int mode)
+{
+	return mode == LOADER_GENERIC ? "generic" : "native";
+}
+
+#endif /* SLUICE_LOADER_H */

@@ -1,0 +1,444 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * sluiced: loads the XDP limiter onto the configured interfaces, pins
+ * it, keeps its maps in line with the config file, and answers
+ * sluicectl.  Stopping it (SIGTERM) leaves enforcement running; only
+ * --detach (or sluicectl detach) removes it.
+ *
+ * Signal handlers only set flags; the loop waits in ppoll() with the
+ * signals unblocked, so none is lost between a check and the wait.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "daemon.h"
+#include "log.h"
+#include "proto.h"
+
+#define DEFAULT_CONFIG		"/etc/sluice/sluice.yaml"
+#define SAMPLE_MS		1000	/* counter sampling for rates */
+#define INOTIFY_SETTLE_MS	200	/* editors write in several steps */
+#define DETACH_TIMEOUT_MS	10000
+
+static volatile sig_atomic_t sig_term, sig_hup;
+
+static void on_signal(int sig)
+{
+	if (sig == SIGHUP)
+		sig_hup = 1;
+	else
+		sig_term = 1;
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000ULL + ts.tv_nsec / 1000000;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"Usage: sluiced [OPTIONS]\n"
+"\n"
+"Load the sluice XDP rate limiter onto the interfaces of the config file,\n"
+"pin it under " SL_PIN_ROOT "/<ifname>/, apply the config, and serve\n"
+"sluicectl on the control socket.  Stopping sluiced (SIGTERM, SIGINT)\n"
+"leaves enforcement running; a restarted sluiced adopts the pinned state.\n"
+"\n"
+"Options:\n"
+"  -c, --config FILE   config file (default " DEFAULT_CONFIG ")\n"
+"  -t, --test          check the config file and exit: prints 'FILE: ok'\n"
+"                      (exit 0) or the error (exit 1); touches nothing\n"
+"  -v, --verbose       debug logging, libbpf's included (overrides log_level)\n"
+"  -f, --foreground    run in the foreground; this is the default, sluiced\n"
+"                      never forks (run it under systemd or a supervisor)\n"
+"      --detach        remove the XDP programs and every pin of the config's\n"
+"                      interfaces (through the running daemon if there is\n"
+"                      one), then exit; per-client state is lost\n"
+"  -h, --help          this text\n"
+"  -V, --version       print the version\n"
+"\n"
+"Signals: SIGHUP reloads the config (so does saving the file, and\n"
+"`sluicectl reload`); an invalid config is refused and the running one\n"
+"keeps enforcing.  SIGTERM/SIGINT exit and leave enforcement in place.\n"
+"\n"
+"Exit status: 0 ok, 1 error (invalid config, attach failed, ...).\n");
+}
+
+static int config_test(const char *path)
+{
+	char err[CFG_ERR_MAX];
+	struct sl_config *cfg;
+
+	if (cfg_load(path, &cfg, err)) {
+		fprintf(stderr, "%s\n", err);
+		return 1;
+	}
+	printf("%s: ok\n", path);
+	cfg_free(cfg);
+	return 0;
+}
+
+/* One request to a running daemon; prints its answer.  0, or -errno. */
+static int detach_remote(const char *sock)
+{
+	static const char req[] = "{\"v\":1,\"cmd\":\"detach\"}\n";
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct pollfd p;
+	char buf[4096];
+	size_t len = 0;
+	ssize_t n;
+	int fd, err = 0;
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) ||
+	    send(fd, req, sizeof(req) - 1, MSG_NOSIGNAL) < 0) {
+		err = -errno;
+		goto out;
+	}
+	p = (struct pollfd){ .fd = fd, .events = POLLIN };
+	while (len < sizeof(buf) - 1 && poll(&p, 1, DETACH_TIMEOUT_MS) > 0) {
+		n = recv(fd, buf + len, sizeof(buf) - 1 - len, 0);
+		if (n <= 0)
+			break;
+		len += n;
+	}
+	buf[len] = '\0';
+	if (!strstr(buf, "\"ok\":true")) {
+		log_err("the running sluiced at %s could not detach: %s", sock,
+			len ? buf : "no answer");
+		err = -EIO;
+		goto out;
+	}
+	log_info("detached through the running sluiced at %s: %s", sock, buf);
+out:
+	close(fd);
+	return err;
+}
+
+static int detach_one(const char *ifname)
+{
+	int err = loader_detach_pinned(ifname);
+
+	if (!err)
+		log_info("%s: XDP program detached, pins removed", ifname);
+	else if (err == -ENOENT)
+		log_info("%s: nothing pinned under %s/%s", ifname, SL_PIN_ROOT,
+			 ifname);
+	else if (err == -EBUSY)
+		log_err("%s: a running sluiced holds it but does not answer on the config's control socket: stop it, or detach through its socket (sluicectl -s SOCKET detach)",
+			ifname);
+	else
+		log_err("%s: detach failed: %s", ifname, strerror(-err));
+	return err == -ENOENT ? 0 : err;
+}
+
+/* sluiced --detach: through the daemon if it runs, else by the pins. */
+static int detach_offline(const char *path)
+{
+	char err[CFG_ERR_MAX];
+	struct sl_config *cfg;
+	struct dirent *de;
+	int rc = 0, e;
+	DIR *dir;
+
+	if (cfg_load(path, &cfg, err) == 0) {
+		if (control_probe(cfg->control_socket) == -EADDRINUSE) {
+			rc = detach_remote(cfg->control_socket);
+			cfg_free(cfg);
+			return rc ? 1 : 0;
+		}
+		/* Left by a daemon that was killed: nobody answers on it. */
+		if (control_stale(cfg->control_socket))
+			unlink(cfg->control_socket);
+		for (int i = 0; i < cfg->niface; i++) {
+			e = detach_one(cfg->ifaces[i].name);
+			if (e && !rc)
+				rc = e;
+		}
+		cfg_free(cfg);
+		return rc ? 1 : 0;
+	}
+	/* Without a readable config, every interface sluice pinned. */
+	log_warn("%s", err);
+	log_warn("the config cannot be read: detaching every interface under %s",
+		 SL_PIN_ROOT);
+	dir = opendir(SL_PIN_ROOT);
+	if (!dir)
+		return errno == ENOENT ? 0 : 1;
+	while ((de = readdir(dir))) {
+		if (de->d_name[0] == '.')
+			continue;
+		e = detach_one(de->d_name);
+		if (e && !rc)
+			rc = e;
+	}
+	closedir(dir);
+	return rc ? 1 : 0;
+}
+
+struct watch {
+	int fd;
+	char base[NAME_MAX + 1];
+	bool symlink;		/* config is a symlink: any rename counts */
+	uint64_t due_ms;	/* 0: no change pending */
+	char last_err[CFG_ERR_MAX];
+};
+
+/* inotify on the config's directory: editors and config managers
+ * replace the file by rename, which a watch on the file would miss. */
+static int watch_open(struct watch *w, const char *path)
+{
+	char dir[PATH_MAX];
+	const char *slash = strrchr(path, '/');
+	struct stat st;
+
+	memset(w, 0, sizeof(*w));
+	snprintf(w->base, sizeof(w->base), "%s", slash + 1);
+	snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
+	if (!dir[0])
+		strcpy(dir, "/");
+	w->symlink = !lstat(path, &st) && S_ISLNK(st.st_mode);
+	w->fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (w->fd < 0 ||
+	    inotify_add_watch(w->fd, dir, IN_CLOSE_WRITE | IN_MOVED_TO |
+			      IN_CREATE) < 0) {
+		log_warn("cannot watch %s for changes (%s): reload with SIGHUP or sluicectl reload",
+			 dir, strerror(errno));
+		if (w->fd >= 0)
+			close(w->fd);
+		w->fd = -1;
+		return -errno;
+	}
+	return 0;
+}
+
+static void watch_read(struct watch *w)
+{
+	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	const struct inotify_event *ev;
+	ssize_t n;
+
+	while ((n = read(w->fd, buf, sizeof(buf))) > 0)
+		for (char *p = buf; p < buf + n; p += sizeof(*ev) + ev->len) {
+			ev = (const struct inotify_event *)p;
+			if ((ev->len && !strcmp(ev->name, w->base) &&
+			     ev->mask & (IN_CLOSE_WRITE | IN_MOVED_TO)) ||
+			    (w->symlink && ev->mask & (IN_MOVED_TO | IN_CREATE)))
+				w->due_ms = now_ms() + INOTIFY_SETTLE_MS;
+		}
+}
+
+/* The file changed: reload unless its contents are what runs, and say
+ * an error once, not on every save of the same broken file. */
+static void watch_reload(struct watch *w, struct sl_daemon *d)
+{
+	char err[CFG_ERR_MAX];
+	struct sl_config *cfg;
+	bool same;
+
+	w->due_ms = 0;
+	if (cfg_load(d->cfg_path, &cfg, err) == 0) {
+		same = cfg->hash == d->cfg->hash;
+		cfg_free(cfg);
+		w->last_err[0] = '\0';
+		if (same) {
+			log_dbg("%s changed on disk, contents as running", d->cfg_path);
+			return;
+		}
+	} else if (!strcmp(err, w->last_err)) {
+		return;
+	} else {
+		snprintf(w->last_err, sizeof(w->last_err), "%s", err);
+	}
+	daemon_reload(d, "file changed", NULL, err, sizeof(err));
+}
+
+/* Block the signals we handle (a SIGTERM during start-up waits until
+ * the loop); ppoll() unblocks them with *wait_mask. */
+static void signals_setup(sigset_t *wait_mask)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+	sigset_t block;
+
+	sigemptyset(&block);
+	sigaddset(&block, SIGHUP);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	sigprocmask(SIG_BLOCK, &block, wait_mask);
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	sigdelset(wait_mask, SIGHUP);
+	sigdelset(wait_mask, SIGTERM);
+	sigdelset(wait_mask, SIGINT);
+}
+
+static int run(struct sl_daemon *d, const sigset_t *wait_mask)
+{
+	struct pollfd fds[2 + CONTROL_MAX_CONNS];
+	uint64_t next_sample = now_ms() + SAMPLE_MS, now;
+	char err[CFG_ERR_MAX];
+	struct timespec ts;
+	struct watch w;
+	int n, timeout;
+
+	watch_open(&w, d->cfg_path);
+
+	while (!d->quit) {
+		if (sig_term) {
+			log_info("signal received: exiting, enforcement stays in place (pins under %s)",
+				 SL_PIN_ROOT);
+			break;
+		}
+		if (sig_hup) {
+			sig_hup = 0;
+			daemon_reload(d, "SIGHUP", NULL, err, sizeof(err));
+		}
+		now = now_ms();
+		if (w.due_ms && now >= w.due_ms)
+			watch_reload(&w, d);
+		if (now >= next_sample) {
+			daemon_sample(d);
+			next_sample = now + SAMPLE_MS;
+		}
+
+		timeout = (int)(next_sample - now);
+		if (w.due_ms && (int)(w.due_ms - now) < timeout)
+			timeout = w.due_ms > now ? (int)(w.due_ms - now) : 0;
+		n = control_pollfds(&d->ctl, fds, &timeout);
+		if (w.fd >= 0)
+			fds[n] = (struct pollfd){ .fd = w.fd, .events = POLLIN };
+		ts.tv_sec = timeout / 1000;
+		ts.tv_nsec = (timeout % 1000) * 1000000L;
+		if (ppoll(fds, n + (w.fd >= 0), &ts, wait_mask) < 0) {
+			if (errno == EINTR)
+				continue;
+			log_err("poll failed: %s", strerror(errno));
+			break;
+		}
+		control_handle(&d->ctl, fds, n);
+		if (w.fd >= 0 && fds[n].revents)
+			watch_read(&w);
+	}
+	control_flush(&d->ctl, 1000);
+	if (w.fd >= 0)
+		close(w.fd);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	enum { OPT_DETACH = 256 };
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "test", no_argument, NULL, 't' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "foreground", no_argument, NULL, 'f' },
+		{ "detach", no_argument, NULL, OPT_DETACH },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static struct sl_daemon d;
+	const char *path = DEFAULT_CONFIG;
+	bool test = false, detach = false;
+	char err[CFG_ERR_MAX], cwd[PATH_MAX];
+	struct sl_config *cfg;
+	sigset_t wait_mask;
+	int c, rc;
+
+	log_init("sluiced");
+	while ((c = getopt_long(argc, argv, "c:tvfhV", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			path = optarg;
+			break;
+		case 't':
+			test = true;
+			break;
+		case 'v':
+			d.verbose = true;
+			break;
+		case 'f':
+			break;
+		case OPT_DETACH:
+			detach = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf("sluiced %s (ABI %d, protocol %d)\n", SL_VERSION_STR,
+			       SL_ABI_VERSION, SL_PROTO_VERSION);
+			return 0;
+		default:
+			usage(stderr);
+			return 1;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "sluiced: unexpected argument '%s' (see sluiced --help)\n",
+			argv[optind]);
+		return 1;
+	}
+	if (test)
+		return config_test(path);
+	log_set_level(d.verbose ? LOG_LVL_DEBUG : LOG_LVL_INFO);
+	log_libbpf(d.verbose);
+	if (detach)
+		return detach_offline(path);
+
+	/* Absolute, so reloads find it and status shows where it is. */
+	if (path[0] == '/' || !getcwd(cwd, sizeof(cwd)))
+		rc = snprintf(d.cfg_path, sizeof(d.cfg_path), "%s", path);
+	else
+		rc = snprintf(d.cfg_path, sizeof(d.cfg_path), "%s/%s", cwd, path);
+	if (rc < 0 || rc >= (int)sizeof(d.cfg_path)) {
+		log_err("config path too long: %s", path);
+		return 1;
+	}
+	if (cfg_load(d.cfg_path, &cfg, err)) {
+		log_err("%s", err);
+		return 1;
+	}
+	if (!d.verbose)
+		log_set_level(cfg->log_level);
+	if (control_probe(cfg->control_socket) == -EADDRINUSE) {
+		log_err("another sluiced answers on %s: stop it first (or give this one another control_socket)",
+			cfg->control_socket);
+		cfg_free(cfg);
+		return 1;
+	}
+	d.started_ms = now_ms();
+	signals_setup(&wait_mask);
+	rc = daemon_start(&d, cfg);
+	if (rc)
+		return 1;
+	rc = control_open(&d.ctl, d.cfg->control_socket, daemon_cmds, &d);
+	if (!rc)
+		rc = run(&d, &wait_mask);
+	control_close(&d.ctl);
+	daemon_stop(&d);
+	return rc ? 1 : 0;
+}

@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * The XDP program's per-CPU counters (sl_stats: tier x reason, packets
+ * and bytes), summed over CPUs, plus a rate from the last two samples
+ * the daemon takes once a second.
+ */
+#ifndef SLUICE_STATS_H
+#define SLUICE_STATS_H
+
+#include <stdint.h>
+#include "sluice_abi.h"
+
+struct stats_rate {
+	double pps;
+	double bps;
+};
+
+struct stats {
+	int ncpus;
+	struct sl_counter *percpu;		/* scratch, ncpus values */
+	struct sl_counter last[SL_STATS_ENTRIES];	/* at the last sample */
+	uint64_t last_ns;			/* CLOCK_MONOTONIC, 0: none yet */
+	struct stats_rate rate[SL_STATS_ENTRIES];	/* over the last interval */
+};
+
+int stats_init(struct stats *s);
+void stats_free(struct stats *s);
+
+/* Sum every row of the per-CPU map `fd` into out[SL_STATS_ENTRIES]. */
+int stats_read(struct stats *s, int fd, struct sl_counter *out);
+
+/* Take a sample and update the rates from the previous one.  A counter
+ * that went down (a freed tier's rows were zeroed) rates as 0. */
+int stats_sample(struct stats *s, int fd);
+
+/* Zero the rows of one tier (its id was freed). */
+int stats_clear_tier(struct stats *s, int fd, uint32_t tier);
+
+#endif /* SLUICE_STATS_H */
