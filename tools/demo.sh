@@ -96,9 +96,11 @@ step "what each client saw, and what sluiced counted for it"
 } | column -t -s '|' | sed 's/^/   /'
 cat <<'EOF'
 
-   passed counts the requests a meter admitted; dropped counts packets, so
-   a refused request the client's TCP sent three times counts three.
-   denylisted and allowlisted count every packet of the connection.
+   passed: requests a meter admitted.  dropped: packets, so a refused
+   request counts once for every copy the client's TCP retransmitted.  A
+   retransmission that finds a refilled token gets through: the partner's
+   5/s adds one every 200 ms, so more than its burst of 10 make it within
+   curl's 1 s.  denylisted and allowlisted count every packet.
 EOF
 
 step "sluicectl tiers"

@@ -56,12 +56,16 @@ partner 10 5  198.18.20.11 198.18.20.12
 EOF
 
 subtest "sluicectl client and tiers"
-c=$(client_json 198.18.1.11)
-assert_eq "client 198.18.1.11: tier" normal "$(jq -r .tier <<<"$c")"
-assert_eq "client 198.18.1.11: key" 198.18.1.11/32 "$(jq -r .key <<<"$c")"
-assert_eq "client 198.18.1.11: known" true "$(jq -r .known <<<"$c")"
-assert_range "client 198.18.1.11: tokens left after its burst" 0 2 \
-	"$(jq -r '.meters[0].tokens' <<<"$c")"
+read -r got el < <(http_burst 198.18.1.13 20 1)
+spent=$(($(now_ms) - el))	# when the burst began: refill counts from there
+c=$(client_json 198.18.1.13)
+assert_eq "client 198.18.1.13: tier" normal "$(jq -r .tier <<<"$c")"
+assert_eq "client 198.18.1.13: key" 198.18.1.13/32 "$(jq -r .key <<<"$c")"
+assert_eq "client 198.18.1.13: known" true "$(jq -r .known <<<"$c")"
+assert_le "client 198.18.1.13: tokens right after a burst of 20" \
+	"$(gcra_max 0 1 $(($(now_ms) - spent)))" "$(jq -r '.meters[0].tokens' <<<"$c")"
+assert_range "client 198.18.1.13: ms to its next token" 1 1000 \
+	"$(jq -r '.meters[0].next_token_ms | floor' <<<"$c")"
 c=$(client_json 198.18.1.29)
 assert_eq "client 198.18.1.29 (never seen): known" false "$(jq -r .known <<<"$c")"
 assert_eq "client 198.18.1.29: a full bucket" 5 "$(jq -r '.meters[0].tokens' <<<"$c")"
