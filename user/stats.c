@@ -64,7 +64,7 @@ int stats_sample(struct stats *s, int fd)
 		s->rate[i].pps = stats_per_sec(now[i].packets,
 					       s->last[i].packets, dt);
 		s->rate[i].bps = stats_per_sec(now[i].bytes, s->last[i].bytes,
-					       dt) * 8;
+					       dt);
 	}
 	memcpy(s->last, now, sizeof(now));
 	s->last_ns = at;

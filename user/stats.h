@@ -11,8 +11,8 @@
 #include "sluice_abi.h"
 
 struct stats_rate {
-	double pps;
-	double bps;
+	double pps;		/* packets per second */
+	double bps;		/* bytes per second, like the byte counters */
 };
 
 struct stats {
