@@ -20,6 +20,8 @@ CLANG    ?= clang
 BPFTOOL  ?= bpftool
 PREFIX   ?= /usr/local
 DESTDIR  ?=
+SYSCONFDIR ?= /etc
+UNITDIR  ?= $(PREFIX)/lib/systemd/system
 BUILD    := build
 
 ARCH := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
@@ -119,6 +121,10 @@ install: all
 	$(Q)install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/lib/sluice
 	$(Q)for b in $(BINS); do install -m 0755 $$b $(DESTDIR)$(PREFIX)/sbin/; done
 	$(Q)install -m 0644 $(BPF_OBJS) $(DESTDIR)$(PREFIX)/lib/sluice/
+	$(Q)install -d $(DESTDIR)$(UNITDIR) $(DESTDIR)$(PREFIX)/share/sluice/examples
+	$(Q)sed -e 's|@SBINDIR@|$(PREFIX)/sbin|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+		tools/sluiced.service >$(DESTDIR)$(UNITDIR)/sluiced.service
+	$(Q)install -m 0644 examples/*.yaml $(DESTDIR)$(PREFIX)/share/sluice/examples/
 
 clean:
 	$(call msg,CLEAN,$(BUILD))
