@@ -1,0 +1,222 @@
+# shellcheck shell=bash
+# Shared by the bench scripts (sourced): the two namespaces, the peers'
+# rules, nginx, hey, and small helpers.  Addresses:
+#   198.19.255.2/24  veth0 in the sender's namespace (the generator, hey)
+#   198.19.255.1/24  veth1 in the receiver's namespace (the limiter, nginx)
+#   flood sources    198.18.0.0 - 198.19.254.255 (130,816 addresses), then
+#                    100.64.0.0/10: spoofed sources only, never routed and
+#                    never a destination.  Neither namespace has any route
+#                    but its connected /24, so nothing answers them.
+
+BUILD=${BUILD:-build}
+FLOODGEN=$BUILD/tools/floodgen
+RX_ADDR=198.19.255.1
+TX_ADDR=198.19.255.2
+NS_TX=
+NS_RX=
+BENCH_TMP=
+BENCH_PIDS=()
+
+bench_log() { printf '%s\n' "$*" >&2; }
+bench_die() { bench_log "bench: $*"; exit 1; }
+
+# Everything a bench needs, checked up front so a run never dies halfway.
+bench_require() {	# tool...
+	local t
+	[[ $(id -u) == 0 ]] || bench_die "run as root (namespaces, XDP)"
+	[[ -x $FLOODGEN ]] || bench_die "$FLOODGEN missing: run make"
+	for t in ip "$@"; do
+		command -v "$t" >/dev/null || bench_die "$t not found (make deps)"
+	done
+}
+
+bench_cleanup() {
+	local p
+	for p in "${BENCH_PIDS[@]}"; do
+		kill "$p" 2>/dev/null && wait "$p" 2>/dev/null
+	done
+	BENCH_PIDS=()
+	[[ -n $NS_TX ]] && ip netns del "$NS_TX" 2>/dev/null
+	[[ -n $NS_RX ]] && ip netns del "$NS_RX" 2>/dev/null
+	[[ -n $BENCH_TMP ]] && rm -rf "$BENCH_TMP"
+	NS_TX= NS_RX= BENCH_TMP=
+	return 0
+}
+
+# Two namespaces joined by one veth pair with one queue per CPU, so each
+# generator thread feeds its own receive queue and NAPI instance.
+bench_ns_up() {
+	local q
+	q=$(nproc)
+	NS_TX=slb-$$-tx
+	NS_RX=slb-$$-rx
+	BENCH_TMP=$(mktemp -d /tmp/sluice-bench.XXXXXX)
+	trap bench_cleanup EXIT
+	trap 'exit 130' INT TERM
+	ip netns add "$NS_TX"
+	ip netns add "$NS_RX"
+	ip link add veth0 numtxqueues "$q" numrxqueues "$q" netns "$NS_TX" \
+		type veth peer name veth1 numtxqueues "$q" numrxqueues "$q" \
+		netns "$NS_RX"
+	ip -n "$NS_TX" addr add "$TX_ADDR/24" dev veth0
+	ip -n "$NS_RX" addr add "$RX_ADDR/24" dev veth1
+	ip -n "$NS_TX" link set lo up
+	ip -n "$NS_RX" link set lo up
+	ip -n "$NS_TX" link set veth0 up
+	ip -n "$NS_RX" link set veth1 up
+	# Same stack behaviour whatever the host's defaults: no reverse-path
+	# filter, so packets that pass the limiter are delivered locally (and
+	# discarded there: nothing listens on the flood's port, and an ICMP
+	# error to a spoofed source finds no route).
+	ip netns exec "$NS_RX" sysctl -qw net.ipv4.conf.all.rp_filter=0 \
+		net.ipv4.conf.default.rp_filter=0 net.ipv4.conf.veth1.rp_filter=0
+}
+
+# floodgen between the bench's namespaces; extra options follow.
+fg() {
+	"$FLOODGEN" --rx-netns "$NS_RX" --tx-netns "$NS_TX" --rx-dev veth1 \
+		--tx-dev veth0 --dst "$RX_ADDR" --batch "${BENCH_BATCH:-256}" "$@"
+}
+
+# floodgen in the background until stopped (the HTTP tests); its JSON
+# goes to $1.  Returns once the receiver is attached (and the flood, if
+# any, is running).
+fg_start() {	# out-file floodgen-options...
+	local out=$1 i
+	shift
+	fg "$@" >"$out" 2>"$out.err" &
+	FG_PID=$!
+	BENCH_PIDS+=("$FG_PID")
+	for ((i = 0; i < 100; i++)); do
+		grep -q 'floodgen: ready' "$out.err" 2>/dev/null && return 0
+		kill -0 "$FG_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	cat "$out.err" >&2
+	bench_die "floodgen did not start"
+}
+
+fg_stop() {	# prints floodgen's JSON
+	local out=$1
+	kill -INT "$FG_PID" 2>/dev/null
+	wait "$FG_PID" 2>/dev/null || true
+	BENCH_PIDS=("${BENCH_PIDS[@]/$FG_PID/}")
+	cat "$out"
+}
+
+# ---- the peers: per-source limits at the same rate and burst ------------
+
+# iptables hashlimit in raw PREROUTING: the earliest hook, before
+# conntrack, where an operator would put a flood filter.
+ipt_add() {	# rate burst
+	ip netns exec "$NS_RX" iptables -t raw -A PREROUTING \
+		-m hashlimit --hashlimit-mode srcip --hashlimit-name slbench \
+		--hashlimit-above "$1" --hashlimit-burst "$2" \
+		--hashlimit-htable-size 1048576 --hashlimit-htable-max 1048576 \
+		--hashlimit-htable-expire 120000 -j DROP
+}
+
+ipt_del() {
+	ip netns exec "$NS_RX" iptables -t raw -F PREROUTING
+}
+
+# nftables: a dynamic set holding one limit per source, same hook.
+nft_add() {	# rate burst
+	ip netns exec "$NS_RX" nft -f - <<-EOF
+	table ip slbench {
+		set flood {
+			type ipv4_addr
+			size 1048576
+			flags dynamic,timeout
+			timeout 2m
+		}
+		chain pre {
+			type filter hook prerouting priority raw; policy accept;
+			update @flood { ip saddr limit rate over $1 burst $2 packets } counter drop
+		}
+	}
+	EOF
+}
+
+nft_del() {
+	ip netns exec "$NS_RX" nft delete table ip slbench 2>/dev/null || true
+}
+
+# Packets the peer's drop rule counted.
+ipt_drops() {
+	ip netns exec "$NS_RX" iptables -t raw -L PREROUTING -v -x -n |
+		awk '$3 == "DROP" { print $1; exit }'
+}
+
+nft_drops() {
+	ip netns exec "$NS_RX" nft list chain ip slbench pre |
+		sed -n 's/.*counter packets \([0-9]*\).*/\1/p'
+}
+
+# ---- nginx and hey -------------------------------------------------------
+
+nginx_start() {
+	local d=$BENCH_TMP/nginx
+	mkdir -p "$d/logs"
+	cat >"$d/nginx.conf" <<-EOF
+	daemon off;
+	worker_processes 2;
+	pid $d/nginx.pid;
+	error_log $d/logs/error.log warn;
+	events { worker_connections 4096; }
+	http {
+		access_log off;
+		client_body_temp_path $d/body;
+		proxy_temp_path $d/proxy;
+		fastcgi_temp_path $d/fastcgi;
+		uwsgi_temp_path $d/uwsgi;
+		scgi_temp_path $d/scgi;
+		server {
+			listen $RX_ADDR:80 reuseport backlog 4096;
+			location / { return 200 "ok\n"; }
+		}
+	}
+	EOF
+	ip netns exec "$NS_RX" nginx -p "$d" -c "$d/nginx.conf" &
+	BENCH_PIDS+=("$!")
+	for _ in $(seq 50); do
+		ip netns exec "$NS_TX" curl -s -m 1 -o /dev/null \
+			"http://$RX_ADDR/" && return 0
+		sleep 0.1
+	done
+	cat "$d/logs/error.log" >&2
+	bench_die "nginx did not come up"
+}
+
+# hey at a fixed offered rate from the sender's namespace; prints one
+# JSON object.  Refused requests fail fast (the limiter answers with a
+# reset), so a short client timeout only matters for lost packets.
+hey_run() {	# qps seconds [workers]
+	local qps=$1 secs=$2 c=${3:-10} out
+	out=$BENCH_TMP/hey.out
+	ip netns exec "$NS_TX" hey -z "${secs}s" -c "$c" \
+		-q "$(awk -v q="$qps" -v c="$c" 'BEGIN { print q / c }')" \
+		-t 2 -disable-keepalive "http://$RX_ADDR/" >"$out" 2>&1 || true
+	awk -v secs="$secs" -v offered="$qps" '
+		/Average:/ { avg = $2 }
+		/ 50% in / { p50 = $3 }
+		/ 90% in / { p90 = $3 }
+		/ 99% in / { p99 = $3 }
+		/\[200\]/ { ok += $2 }
+		/^  \[[0-9]+\]\t/ { if ($0 !~ /responses/) err += substr($1, 2) + 0 }
+		/responses$/ && !/\[200\]/ { other += $2 }
+		END {
+			n = ok + err + other
+			printf "{\"offered_qps\":%s,\"sent\":%d,\"sent_qps\":%.1f,", offered, n, n / secs
+			printf "\"ok\":%d,\"passed_qps\":%.1f,\"failed\":%d,", ok, ok / secs, err + other
+			printf "\"success_rate\":%.4f,\"rejection_rate\":%.4f,", n ? ok / n : 0, n ? (err + other) / n : 0
+			printf "\"avg_ms\":%.2f,\"p50_ms\":%.2f,\"p90_ms\":%.2f,\"p99_ms\":%.2f}\n", avg * 1000, p50 * 1000, p90 * 1000, p99 * 1000
+		}' "$out"
+}
+
+# Median of numbers on stdin.
+median() {
+	sort -g | awk '{ v[NR] = $1 } END {
+		if (!NR) { print "null"; exit }
+		print NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
