@@ -4,6 +4,11 @@
  *
  *   parse -> tier (LPM on source) -> tier verdict -> client meters -> action
  *
+ * with two shortcuts for floods (lib/flood.bpf.h): a source that a packets
+ * meter refused a moment ago is refused again straight after parsing, and
+ * a tier with a flood guard skips the client table for sources it has
+ * never held.
+ *
  * Everything an operator changes at runtime lives in maps (sl_global,
  * sl_tiers, sl_pfx_v4/v6), so a config change never reloads the program.
  */
@@ -12,6 +17,7 @@
 #include "lib/parse.bpf.h"
 #include "lib/meter.bpf.h"
 #include "lib/reply.bpf.h"
+#include "lib/flood.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -99,6 +105,7 @@ static __always_inline int client_new(const struct sl_tier *t, __u32 tier,
 
 	/* Insert a full bucket, then meter through the map like any known
 	 * client (the other CPU may have inserted it first: BPF_NOEXIST). */
+	known_set(key);
 	if (bpf_map_update_elem(&sl_clients, key, &fresh, BPF_NOEXIST) == 0)
 		event_count(SL_EV_CLIENT_NEW);
 	c = bpf_map_lookup_elem(&sl_clients, key);
@@ -138,6 +145,21 @@ int sluice_xdp(struct xdp_md *ctx)
 		       XDP_DROP : XDP_PASS;
 	}
 
+	/* Refused a moment ago: refused again, before any lookup. */
+	if (pkt.family == SL_AF_INET) {
+		struct refused_slot *rs = refused_find(pkt.src[0]);
+
+		if (rs) {
+			tier = rs->tier & (SL_MAX_TIERS - 1);
+			slot = (g->tier_gen & 1) * SL_MAX_TIERS + tier;
+			r = rs->meter & (SL_METERS_PER_TIER - 1);
+			t = bpf_map_lookup_elem(&sl_tiers, &slot);
+			if (t && rs->stamp == refused_stamp(g, t, r) &&
+			    (__s64)(rs->until - clock_now(t)) > 0)
+				goto refused;
+		}
+	}
+
 	tier = classify(&pkt, g->default_tier);
 	if (tier >= SL_MAX_TIERS)
 		tier = g->default_tier;
@@ -159,11 +181,16 @@ int sluice_xdp(struct xdp_md *ctx)
 
 	client_key(&key, &pkt, t, tier);
 	now = clock_now(t);
-	c = bpf_map_lookup_elem(&sl_clients, &key);
-	if (c)
+	c = NULL;
+	if (!(t->flags & SL_TIER_F_FLOOD_GUARD) || known_test(&key))
+		c = bpf_map_lookup_elem(&sl_clients, &key);
+	if (c) {
 		r = meter_run(t, c, &pkt, now);
-	else
+		if (r >= 0)
+			refused_note(g, &pkt, t, tier, c, r, now);
+	} else {
 		r = client_new(t, tier, &key, &pkt, now);
+	}
 
 	if (r == METER_ADMITTED || r == METER_UNMETERED) {
 		stats_count(tier, r == METER_ADMITTED ? SL_R_PASSED :
@@ -176,6 +203,7 @@ int sluice_xdp(struct xdp_md *ctx)
 		return shadow ? XDP_PASS : XDP_DROP;
 	}
 
+refused:
 	action = t->meters[r & (SL_METERS_PER_TIER - 1)].action;
 	if (action != SL_ACT_DROP && pkt.l4proto == IPPROTO_TCP &&
 	    !(pkt.tcp_flags & TCPF_RST)) {

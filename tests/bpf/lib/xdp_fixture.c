@@ -296,6 +296,22 @@ int fixture_client_count(struct xdp_fixture *fx)
 	return n;
 }
 
+/* The refusal cache remembers refused clients: forget them with the
+ * clients, or the next test meets their refusals. */
+int fixture_clear_refused(struct xdp_fixture *fx)
+{
+	const struct bpf_map *m = fx->skel->maps.sl_refused;
+	size_t sz = bpf_map__value_size(m) * fx->ncpus;
+	void *zero = calloc(1, sz);
+	int err = zero ? 0 : -ENOMEM;
+
+	for (__u32 i = 0; !err && i < bpf_map__max_entries(m); i++)
+		if (bpf_map__update_elem(m, &i, sizeof(i), zero, sz, BPF_ANY))
+			err = -errno;
+	free(zero);
+	return err;
+}
+
 int fixture_clear_clients(struct xdp_fixture *fx)
 {
 	struct sl_client_key k;
@@ -306,7 +322,9 @@ int fixture_clear_clients(struct xdp_fixture *fx)
 	while (bpf_map_get_next_key(fd, NULL, &k) == 0)
 		if (bpf_map_delete_elem(fd, &k))
 			return -errno;
-	return errno == ENOENT ? 0 : -errno;
+	if (errno != ENOENT)
+		return -errno;
+	return fixture_clear_refused(fx);
 }
 
 int fixture_flood(struct xdp_fixture *fx, __u32 tier, struct sl_flood *out)

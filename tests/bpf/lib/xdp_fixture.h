@@ -95,7 +95,8 @@ int fixture_client_key(struct sl_client_key *k, const char *addr,
 int fixture_client(struct xdp_fixture *fx, const struct sl_client_key *k,
 		   struct sl_client *out);
 int fixture_client_count(struct xdp_fixture *fx);
-int fixture_clear_clients(struct xdp_fixture *fx);
+int fixture_clear_clients(struct xdp_fixture *fx);	/* and sl_refused */
+int fixture_clear_refused(struct xdp_fixture *fx);
 int fixture_flood(struct xdp_fixture *fx, __u32 tier, struct sl_flood *out);
 
 /* Run one frame.  Returns the XDP verdict or -errno; the frame as the
