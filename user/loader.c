@@ -493,8 +493,11 @@ static int loader_link_create(struct sl_iface *ifc, int prog_fd)
 	err = -errno;
 fail:
 	if (err == -EBUSY || err == -EEXIST)
-		log_err("%s: another XDP program (id %u) is attached and sluiced will not replace it: remove it (ip link set dev %s xdp off) or configure another interface",
+		log_err("%s: another XDP program (id %u) is attached and sluiced will not replace it: remove it (ip link set dev %s xdp off, or xdpgeneric off) or configure another interface",
 			ifc->name, loader_xdp_owner(ifc->ifindex), ifc->name);
+	else if (err == -EOPNOTSUPP && o.flags == XDP_FLAGS_DRV_MODE)
+		log_err("%s: the driver has no native XDP (%s): set attach: auto or generic",
+			ifc->name, strerror(-err));
 	else
 		log_err("%s: attaching XDP (%s) failed: %s", ifc->name,
 			o.flags == XDP_FLAGS_SKB_MODE ? "generic" : "native",
@@ -608,7 +611,9 @@ int loader_detach(struct sl_iface *ifc)
 	if (!err)
 		err = e;
 	if (!err)
-		log_info("%s: XDP program detached, pins removed", ifc->name);
+		log_info("%s: %s", ifc->name, ifc->link_fd >= 0 ?
+			 "XDP program detached, pins removed" :
+			 "pins removed (nothing was attached)");
 	loader_close(ifc);
 	return err;
 }

@@ -60,18 +60,15 @@ static void log_line(int level, const char *msg, size_t len)
 		return;
 }
 
-static void log_vmsg(int level, const char *prefix, const char *fmt,
-		     va_list ap)
+static void log_vmsg(int level, const char *fmt, va_list ap)
 {
 	char msg[4096];
 	const char *p, *nl;
-	size_t plen = strlen(prefix);
 	int n;
 
 	if (level > log_level)
 		return;
-	memcpy(msg, prefix, plen);
-	n = vsnprintf(msg + plen, sizeof(msg) - plen, fmt, ap);
+	n = vsnprintf(msg, sizeof(msg), fmt, ap);
 	if (n < 0)
 		return;
 	/* A multi-line message (libbpf's verifier log) becomes one log
@@ -92,7 +89,7 @@ void log_msg(int level, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	log_vmsg(level, "", fmt, ap);
+	log_vmsg(level, fmt, ap);
 	va_end(ap);
 }
 
@@ -104,7 +101,7 @@ static int log_libbpf_print(enum libbpf_print_level level, const char *fmt,
 
 	if (level == LIBBPF_DEBUG && !log_bpf_debug)
 		return 0;
-	log_vmsg(lvl, "libbpf: ", fmt, ap);
+	log_vmsg(lvl, fmt, ap);	/* libbpf's lines say "libbpf: " */
 	return 0;
 }
 

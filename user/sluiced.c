@@ -393,7 +393,7 @@ int main(int argc, char **argv)
 			       SL_ABI_VERSION, SL_PROTO_VERSION);
 			return 0;
 		default:
-			usage(stderr);
+			fprintf(stderr, "Try 'sluiced --help'.\n");
 			return 1;
 		}
 	}
