@@ -278,14 +278,21 @@ static int client_lookup(const struct sl_iface *ifc,
 	return 0;
 }
 
+/* Now on the clock the tier's meters run on in the XDP program:
+ * bpf_ktime_get_coarse_ns() is CLOCK_MONOTONIC_COARSE,
+ * bpf_ktime_get_ns() is CLOCK_MONOTONIC. */
+static uint64_t tier_now(const struct sl_tier *t)
+{
+	return clock_ns(t->flags & SL_TIER_F_COARSE_CLOCK ?
+			CLOCK_MONOTONIC_COARSE : CLOCK_MONOTONIC);
+}
+
 /* Tokens of the first meter, for comparing interfaces. */
 static uint64_t client_tokens0(const struct client_view *v)
 {
 	if (!v->t.nmeters)
 		return UINT64_MAX;
-	return gcra_tokens(&v->t.meters[0], v->st.tat[0],
-			   clock_ns(v->t.flags & SL_TIER_F_COARSE_CLOCK ?
-				    CLOCK_MONOTONIC_COARSE : CLOCK_MONOTONIC),
+	return gcra_tokens(&v->t.meters[0], v->st.tat[0], tier_now(&v->t),
 			   NULL);
 }
 
@@ -336,9 +343,7 @@ static int cmd_client(void *ctx, json_object *req, json_object **data,
 	jset(o, "key", jstr(addr_format(&v.key, true, buf, sizeof(buf))));
 	jset(o, "known", json_object_new_boolean(v.known));
 	ct = apply_cfg_tier(d->cfg, d->ifaces[0].tier_names[v.tier]);
-	/* The clock the tier's meters run on in the XDP program. */
-	now = clock_ns(v.t.flags & SL_TIER_F_COARSE_CLOCK ?
-		       CLOCK_MONOTONIC_COARSE : CLOCK_MONOTONIC);
+	now = tier_now(&v.t);
 	meters = json_object_new_array();
 	for (int i = 0; v.t.verdict == SL_TIER_LIMIT && i < v.t.nmeters &&
 			i < SL_METERS_PER_TIER; i++) {
