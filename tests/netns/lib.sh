@@ -130,6 +130,11 @@ lab_up() {
 
 # Safe to call twice; whatever sluiced leaves goes with the lab.
 teardown() {
+	if [[ -n ${LIVE_PID:-} ]] && kill -0 "$LIVE_PID" 2>/dev/null; then
+		kill "$LIVE_PID" 2>/dev/null
+		wait "$LIVE_PID" 2>/dev/null
+	fi
+	LIVE_PID=
 	daemon_stop
 	if ((LAB_IS_UP)); then
 		"$LAB" down >>"$T_DIR/lab.log" 2>&1
@@ -218,8 +223,9 @@ sluiced_up() {	# CONFIG [WHAT]
 }
 
 # A client that keeps making requests (a new connection every 100 ms,
-# well under any tier's rate) until live_stop, which prints how many it
-# made and how many were answered 200.
+# well under any tier's rate) until live_stop, which sets LIVE_N and
+# LIVE_OK: how many it made, and how many were answered 200.  Call
+# live_stop in this shell, not in $(...): only this shell can wait for it.
 live_start() {	# SRC
 	LIVE_STOP=$T_DIR/live.stop LIVE_OUT=$T_DIR/live.out
 	rm -f "$LIVE_STOP"
@@ -235,7 +241,9 @@ live_start() {	# SRC
 live_stop() {
 	touch "$LIVE_STOP"
 	wait "$LIVE_PID"
-	echo "$(wc -l <"$LIVE_OUT") $(grep -c '^0 200$' "$LIVE_OUT")"
+	LIVE_PID=
+	LIVE_N=$(wc -l <"$LIVE_OUT")
+	LIVE_OK=$(grep -c '^0 200$' "$LIVE_OUT")
 }
 
 cfg_example() {	# the shipped examples/sluice.yaml, pointed at this lab
