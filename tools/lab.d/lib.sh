@@ -62,16 +62,17 @@ daemon_gone() { ! kill -0 "$DAEMON_PID" 2>/dev/null; }
 # (nsenter --net, not ip netns exec), so it pins in the real /sys/fs/bpf
 # and a restarted daemon finds its state.
 daemon_start() {	# CONFIG [ARGS...]
-	local cfg=$1
+	local cfg=$1 i
 	shift
 	nsenter --net="/run/netns/$(lab_ns gw)" -- \
 		"$SLUICED" -c "$cfg" "$@" >>"$DAEMON_LOG" 2>&1 &
 	DAEMON_PID=$!
-	if wait_for 15 ctl status; then
-		return 0
-	fi
-	echo "sluiced did not answer on $SOCK; its log:"
-	tail -20 "$DAEMON_LOG" | sed 's/^/   /'
+	for ((i = 0; i < 150; i++)); do
+		ctl status >/dev/null 2>&1 && return 0
+		daemon_gone && break
+		sleep 0.1
+	done
+	echo "sluiced did not answer on $SOCK (its log: $DAEMON_LOG)"
 	return 1
 }
 
