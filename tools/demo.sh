@@ -79,7 +79,7 @@ for t in "${traffic[@]}"; do
 	printf '   %-36s %3d requests from %s\n' "$what" "$n" "$src"
 	tier=$(client_json "$src" | jq -r .tier)
 	before=$(tiers_json)
-	read -r got el < <(http_burst "$src" "$n" 1)
+	read -r got _ < <(http_burst "$src" "$n" 1)
 	after=$(tiers_json)
 	counted=
 	for r in "${reasons[@]}"; do

@@ -36,7 +36,7 @@ assert_eq "198.18.10.28 (vip): answered 200 of 20" 20 "$got"
 for src in 198.18.99.10 2001:2:0:99::10; do
 	subtest "allowlisted $src: 100 requests at once, no meter applies"
 	before=$(tiers_json)
-	read -r got el < <(http_burst "$src" 100 2)
+	read -r got _ < <(http_burst "$src" 100 2)
 	after=$(tiers_json)
 	assert_eq "$src: answered 200 of 100" 100 "$got"
 	# Every packet of every connection: at least the 100 requests.
