@@ -29,13 +29,21 @@ const volatile __u32 gen_base2;
 /* Offset of the L4 checksum from the IP header, 0 for none (UDP sent
  * with checksum 0): the pseudo-header holds the source address. */
 const volatile __u32 gen_l4_csum_off;
+/* Pacing: at most one frame per gen_gap_ns on each CPU; the frames in
+ * between are dropped, which costs the generator little and the receiver
+ * nothing.  0: send every frame. */
+const volatile __u64 gen_gap_ns;
 
-/* Next source index per CPU; userspace spreads the starting points. */
+struct gen_state {
+	__u64 next;		/* source index; userspace spreads the starts */
+	__u64 due;		/* pacing: when the next frame may leave */
+};
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, __u64);
+	__type(value, struct gen_state);
 } gen_next SEC(".maps");
 
 /* RFC 1624 incremental update for a 32-bit field; every value is taken
@@ -57,18 +65,27 @@ int bench_gen(struct xdp_md *ctx)
 	void *end = (void *)(long)ctx->data_end;
 	struct iphdr *ip = data + sizeof(struct ethhdr);
 	__u32 zero = 0, idx, src, old;
-	__u64 *next;
+	struct gen_state *st;
 	__u16 *l4sum;
 
 	if ((void *)(ip + 1) > end)
 		return XDP_DROP;
-	next = bpf_map_lookup_elem(&gen_next, &zero);
-	if (!next)
+	st = bpf_map_lookup_elem(&gen_next, &zero);
+	if (!st)
 		return XDP_DROP;
-	idx = *next;
+	if (gen_gap_ns) {
+		__u64 now = bpf_ktime_get_ns();
+
+		if ((__s64)(now - st->due) < 0)
+			return XDP_DROP;
+		/* Behind by more than a millisecond: do not burst. */
+		st->due = (__s64)(now - st->due) > 1000000 ? now : st->due;
+		st->due += gen_gap_ns;
+	}
+	idx = st->next;
 	if (idx >= gen_nsrc)
 		idx = 0;
-	*next = idx + 1;
+	st->next = idx + 1;
 	src = idx < gen_n1 ? gen_base1 + idx : gen_base2 + (idx - gen_n1);
 	src = bpf_htonl(src);
 

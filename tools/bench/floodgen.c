@@ -18,7 +18,8 @@
  * rx_packets over --seconds (every frame its NAPI loop consumed, whatever
  * the program or the stack did with it), plus sluice's own counters.
  * One JSON object on stdout.  --sources 0 generates nothing: the receiver
- * stays attached until SIGINT/SIGTERM (or --seconds), for the HTTP tests.
+ * stays attached until SIGINT/SIGTERM (or --seconds), for the HTTP tests;
+ * --gen-wait holds the flood back until SIGUSR1.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -50,6 +51,7 @@
 #include "../../tests/bpf/lib/xdp_fixture.h"
 
 #define GEN_REPEAT	(1 << 17)	/* frames per syscall: ~20 ms */
+#define ARRAY_LEN(a)	((int)(sizeof(a) / sizeof((a)[0])))
 #define MAX_THREADS	64
 
 enum rx_prog { RX_NONE, RX_DROP, RX_PASS, RX_SLUICE };
@@ -60,7 +62,8 @@ struct opts {
 	enum rx_prog rx;
 	enum kind kind;
 	__u32 sources, batch;
-	int threads, verbose, nice;
+	__u64 pps;
+	int threads, verbose, nice, gen_wait;
 	double seconds, warmup;
 	struct in_addr dst, base1, base2;
 	__u32 n1;
@@ -85,16 +88,18 @@ struct gen_thread {
 	__u32 ifindex;
 	const void *frame;
 	__u32 frame_len, batch;
-	__u64 sent;
+	__u64 sent;		/* frames run (paced: most of them dropped) */
 };
 
-static volatile sig_atomic_t stopping;
+static volatile sig_atomic_t stopping, go;
 static volatile int gen_stop;
 
 static void on_signal(int sig)
 {
-	(void)sig;
-	stopping = 1;
+	if (sig == SIGUSR1)
+		go = 1;
+	else
+		stopping = 1;
 }
 
 static int libbpf_print(enum libbpf_print_level lvl, const char *fmt,
@@ -311,9 +316,16 @@ static void *gen_run(void *arg)
 
 /* ---- sluice configuration ---------------------------------------------- */
 
-/* One tier, 0.0.0.0/0 and ::/0, one meter: the bench's whole config. */
+/* One tier with one meter: the bench's whole config.  The prefixes of
+ * examples/sluice.yaml all lead to it (the flood's sources cover them),
+ * so every source meets the same limit but the LPM walk is a real one. */
 static int sluice_configure(struct xdp_fixture *fx, const struct opts *o)
 {
+	static const char *const pfx[] = {
+		"0.0.0.0/0", "::/0", "198.18.10.0/24", "2001:2:0:10::/64",
+		"198.18.20.0/24", "2001:2:0:20::/64", "198.18.66.0/24",
+		"198.18.99.0/24",
+	};
 	struct sl_tier t;
 	int err;
 
@@ -339,11 +351,12 @@ static int sluice_configure(struct xdp_fixture *fx, const struct opts *o)
 	}
 	if (o->coarse)
 		t.flags |= SL_TIER_F_COARSE_CLOCK;
-	err = fixture_set_tier(fx, 0, &t) ?:
-	      fixture_add_prefix(fx, "0.0.0.0/0", 0) ?:
-	      fixture_add_prefix(fx, "::/0", 0) ?:
-	      fixture_set_mode(fx, o->shadow ? SL_MODE_SHADOW : SL_MODE_ENFORCE,
-			       SL_POLICY_PASS, 0);
+	err = fixture_set_tier(fx, 0, &t);
+	for (int i = 0; !err && i < ARRAY_LEN(pfx); i++)
+		err = fixture_add_prefix(fx, pfx[i], 0);
+	if (!err)
+		err = fixture_set_mode(fx, o->shadow ? SL_MODE_SHADOW :
+				       SL_MODE_ENFORCE, SL_POLICY_PASS, 0);
 	if (err)
 		fprintf(stderr, "floodgen: filling sluice maps: %s\n",
 			strerror(-err));
@@ -377,8 +390,11 @@ static void usage(FILE *f)
 "  --threads N        one per CPU, pinned                           [all CPUs]\n"
 "  --batch N          live-frames batch size, up to 256             [64]\n"
 "  --nice N           generator threads' nice value                 [0]\n"
+"  --gen-wait         attach, then start the flood on SIGUSR1\n"
+"  --pps N            offered rate of all threads together; each runs\n"
+"                     flat out and drops what is early   [0: as fast as taken]\n"
 "measurement:\n"
-"  --warmup S         seconds before the window                     [1]\n"
+"  --warmup S         seconds of flood before the window            [1]\n"
 "  --seconds S        window; 0 with --sources 0: until a signal    [5]\n"
 "sluice (--rx-prog sluice), one tier 0.0.0.0/0 with one meter:\n"
 "  --sl-unit U        packets | bytes | connections | requests      [packets]\n"
@@ -427,8 +443,6 @@ static int parse_rate(const char *s, __u64 *count, __u64 *period_ns)
 	return -EINVAL;
 }
 
-#define ARRAY_LEN(a)	((int)(sizeof(a) / sizeof((a)[0])))
-
 static int name_index(const char *s, const char *const *names, int n)
 {
 	for (int i = 0; i < n; i++)
@@ -452,7 +466,8 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{ "sl-rate", 1, 0, 'a' }, { "sl-burst", 1, 0, 'B' },
 		{ "sl-action", 1, 0, 'A' }, { "sl-guard", 1, 0, 'g' },
 		{ "sl-coarse", 0, 0, 'c' }, { "sl-clients", 1, 0, 'C' },
-		{ "sl-shadow", 0, 0, 'S' }, { "help", 0, 0, 'h' },
+		{ "sl-shadow", 0, 0, 'S' }, { "gen-wait", 0, 0, 'W' },
+		{ "pps", 1, 0, 'x' }, { "help", 0, 0, 'h' },
 		{ 0 }
 	};
 	/* In enum order. */
@@ -527,6 +542,8 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		case 'c': o->coarse = 1; break;
 		case 'C': o->clients = strtoul(optarg, NULL, 0); break;
 		case 'S': o->shadow = 1; break;
+		case 'W': o->gen_wait = 1; break;
+		case 'x': o->pps = strtoull(optarg, NULL, 0); break;
 		case 'v': o->verbose = 1; break;
 		case 'h': usage(stdout); exit(0);
 		default: usage(stderr); return -EINVAL;
@@ -604,7 +621,7 @@ static int sample(const struct opts *o, struct xdp_fixture *fx,
 	return err;
 }
 
-/* Sleep `secs` (forever when 0) or until a signal. */
+/* Sleep `secs` (< 0: until a signal), or less if a signal comes. */
 static void wait_for(double secs)
 {
 	struct timespec start, now;
@@ -612,9 +629,9 @@ static void wait_for(double secs)
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	while (!stopping) {
 		clock_gettime(CLOCK_MONOTONIC, &now);
-		if (secs > 0 && ts_diff(&start, &now) >= secs)
+		if (secs >= 0 && ts_diff(&start, &now) >= secs)
 			break;
-		usleep(secs > 0 && secs < 0.05 ? 1000 : 20000);
+		usleep(5000);
 	}
 }
 
@@ -637,6 +654,7 @@ int main(int argc, char **argv)
 	libbpf_set_print(o.verbose ? libbpf_print : NULL);
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
+	signal(SIGUSR1, on_signal);
 
 	rx_fd = ns_open(o.rx_ns);
 	if (rx_fd < 0) {
@@ -696,10 +714,22 @@ int main(int argc, char **argv)
 		attached = 1;
 	}
 
+	/* The HTTP tests wait for "ready" (the receiver is attached) and,
+	 * with --gen-wait, let a client in before they start the flood.
+	 * Without a flood there is no warm-up: the window starts here. */
+	if (!o.sources) {
+		err = sample(&o, &fx, &s0);
+		if (err)
+			goto cleanup;
+	}
+	fprintf(stderr, "floodgen: ready\n");
+	while (o.sources && o.gen_wait && !go && !stopping)
+		usleep(10000);
+
 	/* The generator. */
-	if (o.sources) {
+	if (o.sources && !stopping) {
 		int ncpu = libbpf_num_possible_cpus();
-		__u64 start[ncpu];
+		struct { __u64 next, due; } start[ncpu];
 		__u32 zero = 0;
 
 		flen = frame_build(frame, &o, rx_mac, tx_mac, &l4_off);
@@ -711,11 +741,16 @@ int main(int argc, char **argv)
 		gen->rodata->gen_base1 = ntohl(o.base1.s_addr);
 		gen->rodata->gen_base2 = ntohl(o.base2.s_addr);
 		gen->rodata->gen_l4_csum_off = l4_off;
+		/* One thread per CPU: each paces its share. */
+		if (o.pps)
+			gen->rodata->gen_gap_ns = SL_NSEC_PER_SEC * o.threads /
+						  o.pps ?: 1;
 		if (bench_gen__load(gen))
 			goto load_fail;
 		/* Each CPU starts at its own share of the sources. */
 		for (int c = 0; c < ncpu; c++)
-			start[c] = (__u64)o.sources * c / ncpu;
+			start[c].next = (__u64)o.sources * c / ncpu,
+			start[c].due = 0;
 		if (bpf_map__update_elem(gen->maps.gen_next, &zero, sizeof(zero),
 					 start, sizeof(start), BPF_ANY)) {
 			err = -errno;
@@ -739,16 +774,16 @@ int main(int argc, char **argv)
 			started++;
 		}
 	}
-	if (o.verbose)
-		fprintf(stderr, "floodgen: running (%u-byte frames)\n", flen);
-	/* The HTTP tests wait for this line before they start clients. */
-	fprintf(stderr, "floodgen: ready\n");
+	if (started)
+		fprintf(stderr, "floodgen: flooding (%u-byte frames)\n", flen);
 
-	wait_for(o.warmup);
-	err = sample(&o, &fx, &s0);
-	if (err)
-		goto cleanup;
-	wait_for(o.seconds);
+	if (o.sources) {
+		wait_for(o.warmup);
+		err = sample(&o, &fx, &s0);
+		if (err)
+			goto cleanup;
+	}
+	wait_for(o.seconds > 0 ? o.seconds : -1);
 	err = sample(&o, &fx, &s1);
 	if (err)
 		goto cleanup;

@@ -55,6 +55,11 @@ bench_ns_up() {
 	trap 'exit 130' INT TERM
 	ip netns add "$NS_TX"
 	ip netns add "$NS_RX"
+	# No IPv6: its neighbour discovery would be counted with the flood.
+	ip netns exec "$NS_TX" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
+		net.ipv6.conf.default.disable_ipv6=1
+	ip netns exec "$NS_RX" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
+		net.ipv6.conf.default.disable_ipv6=1
 	ip link add veth0 numtxqueues "$q" numrxqueues "$q" netns "$NS_TX" \
 		type veth peer name veth1 numtxqueues "$q" numrxqueues "$q" \
 		netns "$NS_RX"
@@ -64,6 +69,10 @@ bench_ns_up() {
 	ip -n "$NS_RX" link set lo up
 	ip -n "$NS_TX" link set veth0 up
 	ip -n "$NS_RX" link set veth1 up
+	# A reset sluice sends with XDP_TX arrives on veth0 as an XDP frame,
+	# which veth only takes when veth0 has an XDP program of its own.
+	ip -n "$NS_TX" link set dev veth0 xdpdrv \
+		object "$BUILD/bpf/bench_gen.bpf.o" program bench_pass
 	# Same stack behaviour whatever the host's defaults: no reverse-path
 	# filter, so packets that pass the limiter are delivered locally (and
 	# discarded there: nothing listens on the flood's port, and an ICMP
@@ -72,36 +81,55 @@ bench_ns_up() {
 		net.ipv4.conf.default.rp_filter=0 net.ipv4.conf.veth1.rp_filter=0
 }
 
-# floodgen between the bench's namespaces; extra options follow.
+# floodgen between the bench's namespaces; extra options follow.  Its
+# progress lines go to $BENCH_TMP/fg.log, shown when it fails.
 fg() {
 	"$FLOODGEN" --rx-netns "$NS_RX" --tx-netns "$NS_TX" --rx-dev veth1 \
-		--tx-dev veth0 --dst "$RX_ADDR" --batch "${BENCH_BATCH:-256}" "$@"
+		--tx-dev veth0 --dst "$RX_ADDR" --batch "${BENCH_BATCH:-256}" \
+		"$@" 2>"$BENCH_TMP/fg.log" || {
+		cat "$BENCH_TMP/fg.log" >&2
+		bench_die "floodgen $* failed"
+	}
 }
 
 # floodgen in the background until stopped (the HTTP tests); its JSON
 # goes to $1.  Returns once the receiver is attached (and the flood, if
 # any, is running).
 fg_start() {	# out-file floodgen-options...
-	local out=$1 i
+	local out=$1
 	shift
-	fg "$@" >"$out" 2>"$out.err" &
+	"$FLOODGEN" --rx-netns "$NS_RX" --tx-netns "$NS_TX" --rx-dev veth1 \
+		--tx-dev veth0 --dst "$RX_ADDR" --batch "${BENCH_BATCH:-256}" \
+		"$@" >"$out" 2>"$out.err" &
 	FG_PID=$!
+	FG_OUT=$out
 	BENCH_PIDS+=("$FG_PID")
-	for ((i = 0; i < 100; i++)); do
-		grep -q 'floodgen: ready' "$out.err" 2>/dev/null && return 0
-		kill -0 "$FG_PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	cat "$out.err" >&2
-	bench_die "floodgen did not start"
+	fg_wait_for ready
 }
 
-fg_stop() {	# prints floodgen's JSON
-	local out=$1
+fg_wait_for() {	# ready | flooding
+	local i
+	for ((i = 0; i < 300; i++)); do
+		grep -q "floodgen: $1" "$FG_OUT.err" 2>/dev/null && return 0
+		kill -0 "$FG_PID" 2>/dev/null || break
+		sleep 0.05
+	done
+	cat "$FG_OUT.err" >&2
+	bench_die "floodgen did not get to '$1'"
+}
+
+# Start the flood held back by --gen-wait.
+fg_go() {
+	kill -USR1 "$FG_PID"
+	fg_wait_for flooding
+}
+
+# Stop it; its JSON is then in $FG_OUT.  Not in a subshell: only this
+# shell can wait for it.
+fg_stop() {
 	kill -INT "$FG_PID" 2>/dev/null
 	wait "$FG_PID" 2>/dev/null || true
 	BENCH_PIDS=("${BENCH_PIDS[@]/$FG_PID/}")
-	cat "$out"
 }
 
 # ---- the peers: per-source limits at the same rate and burst ------------
@@ -163,6 +191,7 @@ nginx_start() {
 	worker_processes 2;
 	pid $d/nginx.pid;
 	error_log $d/logs/error.log warn;
+	pcre_jit off;
 	events { worker_connections 4096; }
 	http {
 		access_log off;
@@ -172,7 +201,7 @@ nginx_start() {
 		uwsgi_temp_path $d/uwsgi;
 		scgi_temp_path $d/scgi;
 		server {
-			listen $RX_ADDR:80 reuseport backlog 4096;
+			listen $RX_ADDR:80 reuseport backlog=4096;
 			location / { return 200 "ok\n"; }
 		}
 	}
