@@ -207,10 +207,11 @@ cfg_tier() {	# NAME MATCH ITEM...
 }
 
 # Shorthands: the catch-all match, and the normal and VIP limits of
-# examples/sluice.yaml.
+# examples/sluice.yaml (action http: a refused request is answered with a
+# RST for now, so curl fails at once; a test about drop says action: drop).
 ANY='0.0.0.0/0, "::/0"'
-REQ_1_5='{unit: requests, rate: 1/s, burst: 5}'
-REQ_10_20='{unit: requests, rate: 10/s, burst: 20}'
+REQ_1_5='{unit: requests, rate: 1/s, burst: 5, action: http}'
+REQ_10_20='{unit: requests, rate: 10/s, burst: 20, action: http}'
 
 # Starts sluiced with CONFIG, or fails the suite: nothing else can run.
 sluiced_up() {	# CONFIG [WHAT]
@@ -226,6 +227,9 @@ sluiced_up() {	# CONFIG [WHAT]
 # well under any tier's rate) until live_stop, which sets LIVE_N and
 # LIVE_OK: how many it made, and how many were answered 200.  Call
 # live_stop in this shell, not in $(...): only this shell can wait for it.
+# With MIN, live_stop first lets the client reach MIN requests (up to
+# 10 s), so a test that finishes quickly still sees a client that kept
+# going afterwards.
 live_start() {	# SRC
 	LIVE_STOP=$T_DIR/live.stop LIVE_OUT=$T_DIR/live.out
 	rm -f "$LIVE_STOP"
@@ -238,7 +242,10 @@ live_start() {	# SRC
 	LIVE_PID=$!
 }
 
-live_stop() {
+live_lines_ge() { (($(wc -l <"$LIVE_OUT") >= $1)); }
+
+live_stop() {	# [MIN]
+	[[ -z ${1:-} ]] || wait_for 10 live_lines_ge "$1"
 	touch "$LIVE_STOP"
 	wait "$LIVE_PID"
 	LIVE_PID=

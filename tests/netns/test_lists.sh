@@ -44,7 +44,8 @@ for src in 198.18.99.10 2001:2:0:99::10; do
 		"$(count_delta "$before" "$after" monitors allowlisted)"
 	assert_eq "$src: nothing metered in its tier" 0 \
 		$(($(count_delta "$before" "$after" monitors passed) +
-		   $(count_delta "$before" "$after" monitors dropped)))
+		   $(count_delta "$before" "$after" monitors dropped) +
+		   $(count_delta "$before" "$after" monitors reset)))
 done
 
 finish

@@ -12,7 +12,8 @@ write_cfg() {	# PARTNER_RATE PARTNER_BURST [BROKEN_RATE]
 	cfg_header enforce
 	cfg_tier normal "$ANY" "$REQ_1_5"
 	cfg_tier vip 198.18.10.0/24 "$REQ_10_20"
-	cfg_tier partner 198.18.20.0/24 "{unit: requests, rate: ${3:-$1/s}, burst: $2}"
+	cfg_tier partner 198.18.20.0/24 \
+		"{unit: requests, rate: ${3:-$1/s}, burst: $2, action: http}"
 }
 
 # Replace the file in one step: the daemon may watch it (inotify).
@@ -80,7 +81,7 @@ assert_ok "sluiced still running" kill -0 "$DAEMON_PID"
 assert_eq "partner's burst unchanged" 4 "$(partner_burst)"
 
 subtest "the live VIP client throughout"
-live_stop
+live_stop 10
 assert_ge "VIP requests made" 10 "$LIVE_N"
 assert_eq "VIP requests answered 200" "$LIVE_N" "$LIVE_OK"
 

@@ -75,7 +75,7 @@ sluiced_up "$cfg" "sluiced restarts after SIGTERM"
 assert_ge "counters carried on again" $((passed1 + got)) "$(normal_passed)"
 
 subtest "the live VIP client throughout"
-live_stop
+live_stop 10
 assert_ge "VIP requests made" 10 "$LIVE_N"
 assert_eq "VIP requests answered 200" "$LIVE_N" "$LIVE_OK"
 

@@ -1,6 +1,7 @@
 #!/bin/bash
 # Shadow mode: nothing is dropped or reset, and what would have been is
-# counted (shadow_drop, shadow_reset; denylisted for a drop tier).
+# counted (shadow_reset for the example's action http, shadow_drop for
+# action drop; denylisted for a drop tier).
 # sluicectl mode switches to enforce and back at runtime.
 . "$(dirname "$0")/lib.sh"
 netns_init
@@ -10,7 +11,7 @@ cfg=$T_DIR/sluice.yaml
 {
 	cfg_header shadow
 	cfg_tier normal "$ANY" "$REQ_1_5"
-	cfg_tier partner 198.18.20.0/24 "{unit: requests, rate: 5/s, burst: 10, action: reset}"
+	cfg_tier partner 198.18.20.0/24 "{unit: requests, rate: 5/s, burst: 10, action: drop}"
 	cfg_tier blocked 198.18.66.0/24 "verdict: drop"
 } >"$cfg"
 sluiced_up "$cfg" "sluiced starts in shadow mode"
@@ -24,9 +25,9 @@ after=$(tiers_json)
 assert_eq "normal 198.18.1.11: answered 200 of 20" 20 "$got"
 passed=$(count_delta "$before" "$after" normal passed)
 assert_range "normal: passed (within the limit)" 5 "$(gcra_max 5 1 "$el")" "$passed"
-assert_eq "normal: shadow_drop makes up the rest" $((20 - passed)) \
-	"$(count_delta "$before" "$after" normal shadow_drop)"
-assert_eq "normal: dropped" 0 "$(count_delta "$before" "$after" normal dropped)"
+assert_eq "normal (action http): shadow_reset makes up the rest" $((20 - passed)) \
+	"$(count_delta "$before" "$after" normal shadow_reset)"
+assert_eq "normal: reset" 0 "$(count_delta "$before" "$after" normal reset)"
 
 read -r got el conns < <(http_keepalive 198.18.1.12 20 1)
 assert_eq "normal 198.18.1.12, keep-alive: answered 200 of 20" 20 "$got"
@@ -35,11 +36,11 @@ assert_eq "normal 198.18.1.12, keep-alive: one connection" 1 "$conns"
 before=$(tiers_json)
 read -r got el < <(http_burst 198.18.20.11 20 1)
 after=$(tiers_json)
-assert_eq "partner 198.18.20.11 (action reset): answered 200 of 20" 20 "$got"
+assert_eq "partner 198.18.20.11 (action drop): answered 200 of 20" 20 "$got"
 passed=$(count_delta "$before" "$after" partner passed)
-assert_eq "partner: shadow_reset makes up the rest" $((20 - passed)) \
-	"$(count_delta "$before" "$after" partner shadow_reset)"
-assert_eq "partner: reset" 0 "$(count_delta "$before" "$after" partner reset)"
+assert_eq "partner: shadow_drop makes up the rest" $((20 - passed)) \
+	"$(count_delta "$before" "$after" partner shadow_drop)"
+assert_eq "partner: dropped" 0 "$(count_delta "$before" "$after" partner dropped)"
 
 before=$(tiers_json)
 read -r rc code < <(http_one 198.18.66.10 1)

@@ -1,9 +1,9 @@
 #!/bin/bash
 # The tier table of examples/sluice.yaml against real nginx: 20
-# back-to-back requests from a normal client (1 r/s, burst 5) get 5
-# through, a VIP (10/s, burst 20) 20, a partner (5/s, burst 10) 10, with
-# a new connection per request and over one keep-alive connection; and
-# sluicectl's counters agree with what the clients saw.
+# back-to-back requests from a normal client (1 r/s, burst 5) get exactly
+# 5 through, a VIP (10/s, burst 20) 20, a partner (5/s, burst 10) 10,
+# with a new connection per request and with keep-alive; and sluicectl's
+# counters (passed, reset) agree with what the clients saw.
 . "$(dirname "$0")/lib.sh"
 netns_init
 lab_up
@@ -17,38 +17,58 @@ prog=$(xdp_prog_id)
 if [[ -n $prog ]]; then t_pass "XDP program $prog on $LAB_GW_IF"
 else t_fail "no XDP program on $LAB_GW_IF"; fi
 
-# Both counters are per tier; the client's 200s must match what sluiced
-# passed, and every refused request was dropped at least once.
-check_counters() {	# WHAT TIER BEFORE AFTER GOT SENT
+# The example's request meters have action http, which answers a refused
+# request with a RST from XDP for now: the client fails at once, and no
+# retransmission can come back later to meet a refilled token.  So the
+# counts are exact, as long as the 20 requests reach the gateway within
+# one token interval (1/rate; about 30 ms here against the partner's
+# 200 ms).  The batch's elapsed time bounds that from above; on a machine
+# too slow for it the test says so and checks the GCRA bound instead.
+assert_count() {	# WHAT WANT RATE ELAPSED_MS GOT
+	local hi
+	hi=$(gcra_max "$2" "$3" "$4")
+	if ((hi == $2)); then
+		assert_eq "$1 (in $4 ms)" "$2" "$5"
+		return
+	fi
+	note "the batch took $4 ms, longer than one token interval: bounded, not exact"
+	assert_range "$1" "$2" "$hi" "$5"
+}
+
+# The tier's counters against what the client saw: sluiced passed the
+# 200s and reset every other request segment (RESETS of them), dropping
+# nothing.
+check_counters() {	# WHAT TIER BEFORE AFTER GOT RESETS
 	assert_eq "$1: sluiced's passed requests equal the 200s" "$5" \
 		"$(count_delta "$3" "$4" "$2" passed)"
-	assert_ge "$1: sluiced's dropped packets cover the refusals" \
-		$(($6 - $5)) "$(count_delta "$3" "$4" "$2" dropped)"
+	assert_eq "$1: sluiced's resets equal the refused requests" "$6" \
+		"$(count_delta "$3" "$4" "$2" reset)"
+	assert_eq "$1: nothing dropped" 0 "$(count_delta "$3" "$4" "$2" dropped)"
 }
 
 # tier     burst rate  new-connection client  keep-alive client
 while read -r tier burst rate a_new a_ka; do
 	want=$((burst < 20 ? burst : 20))
 
-	subtest "$tier ($rate/s, burst $burst): 20 requests, a new connection each"
+	subtest "$tier ($rate/s, burst $burst): 20 requests at once, a new connection each"
 	before=$(tiers_json)
 	read -r got el < <(http_burst "$a_new" 20 1)
 	after=$(tiers_json)
-	assert_range "$tier from $a_new: answered 200 (batch ${el} ms)" \
-		"$want" "$(gcra_max "$want" "$rate" "$el")" "$got"
-	check_counters "$tier" "$tier" "$before" "$after" "$got" 20
+	assert_count "$tier from $a_new: answered 200 of 20" "$want" "$rate" "$el" "$got"
+	check_counters "$tier" "$tier" "$before" "$after" "$got" $((20 - got))
 
-	subtest "$tier ($rate/s, burst $burst): 20 requests on one keep-alive connection"
+	subtest "$tier ($rate/s, burst $burst): 20 requests in one keep-alive curl"
 	before=$(tiers_json)
 	read -r got el conns < <(http_keepalive "$a_ka" 20 1)
 	after=$(tiers_json)
-	# A refused request stalls the connection until curl gives up on it
-	# (1 s), and the bucket refills meanwhile: bounded, not exact.
-	assert_range "$tier from $a_ka: answered 200 (${el} ms)" \
-		"$want" "$(gcra_max "$want" "$rate" "$el")" "$got"
-	assert_le "$tier: connections opened (reused until a request stalled)" \
+	assert_count "$tier from $a_ka: answered 200 of 20" "$want" "$rate" "$el" "$got"
+	# The first refused request resets the kept-alive connection, and
+	# curl retries a request that dies on a reused connection once, on a
+	# fresh one (refused too); every later request opens its own.
+	retry=$((got > 0 && got < 20))
+	assert_eq "$tier: connections opened (one, then one per refused request)" \
 		$((1 + 20 - got)) "$conns"
-	check_counters "$tier" "$tier" "$before" "$after" "$got" 20
+	check_counters "$tier" "$tier" "$before" "$after" "$got" $((20 - got + retry))
 done <<'EOF'
 normal  5  1  198.18.1.11  198.18.1.12
 vip     20 10 198.18.10.11 198.18.10.12

@@ -108,7 +108,7 @@ static void test_example_file(void)
 		ASSERT_EQ(t->meters[0].count, 1, "normal count");
 		ASSERT_EQ(t->meters[0].period_ns, SEC_NS, "normal period");
 		ASSERT_EQ(t->meters[0].burst, 5, "normal burst");
-		ASSERT_EQ(t->meters[0].action, SL_ACT_DROP, "normal action");
+		ASSERT_EQ(t->meters[0].action, SL_ACT_HTTP, "normal action");
 	}
 	t = tier_by_name(cfg, "vip");
 	if (ASSERT_TRUE(t, "vip") && ASSERT_EQ(t->nmeters, 1, "vip meters")) {
@@ -116,12 +116,14 @@ static void test_example_file(void)
 		ASSERT_TRUE(has_prefix(t, "2001:2:0:10::/64"), "vip v6");
 		ASSERT_EQ(t->meters[0].count, 10, "vip rate");
 		ASSERT_EQ(t->meters[0].burst, 20, "vip burst");
+		ASSERT_EQ(t->meters[0].action, SL_ACT_HTTP, "vip action");
 	}
 	t = tier_by_name(cfg, "partner");
 	if (ASSERT_TRUE(t, "partner") && ASSERT_EQ(t->nmeters, 1, "partner meters")) {
 		ASSERT_TRUE(has_prefix(t, "2001:2:0:20::/64"), "partner v6");
 		ASSERT_EQ(t->meters[0].count, 5, "partner rate");
 		ASSERT_EQ(t->meters[0].burst, 10, "partner burst");
+		ASSERT_EQ(t->meters[0].action, SL_ACT_HTTP, "partner action");
 	}
 	t = tier_by_name(cfg, "blocked");
 	if (ASSERT_TRUE(t, "blocked")) {

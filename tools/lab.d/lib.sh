@@ -134,8 +134,9 @@ url_args() {	# SRC N: URL_ARGS=(-o /dev/null URL ...) for N requests
 
 # N requests at once from SRC, a new connection each (curl --parallel).
 # Prints "GOT ELAPSED_MS": how many were answered 200 and how long the
-# batch took.  A request refused by XDP is dropped, so curl waits for it
-# until MAXTIME (seconds).
+# batch took.  A request refused with action reset or http fails at once
+# (a RST); one refused with action drop goes unanswered, so curl waits
+# for it until MAXTIME (seconds).
 http_burst() {	# SRC N [MAXTIME]
 	local src=$1 n=$2 m=${3:-1} host t0 got
 	host=$(host_of "$src") || return 1
@@ -150,7 +151,8 @@ http_burst() {	# SRC N [MAXTIME]
 }
 
 # N requests one after another from SRC over one keep-alive connection
-# (curl reopens it only after a request timed out).  Prints
+# (curl reopens it only after a request was reset or timed out; a
+# request reset on a reused connection is retried once).  Prints
 # "GOT ELAPSED_MS CONNECTS".
 http_keepalive() {	# SRC N [MAXTIME]
 	local src=$1 n=$2 m=${3:-1} host t0 out
