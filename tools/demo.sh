@@ -72,7 +72,7 @@ traffic=(
 )
 reasons=(passed dropped reset denylisted allowlisted)
 
-step "traffic: back-to-back requests, a new connection each (curl --parallel, 1 s timeout)"
+step "traffic: back-to-back requests at once, a new connection each (curl --parallel, 1 s timeout)"
 rows=()
 for t in "${traffic[@]}"; do
 	read -r host src n what <<<"$t"
@@ -96,11 +96,11 @@ step "what each client saw, and what sluiced counted for it"
 } | column -t -s '|' | sed 's/^/   /'
 cat <<'EOF'
 
-   passed: requests a meter admitted.  dropped: packets, so a refused
-   request counts once for every copy the client's TCP retransmitted.  A
-   retransmission that finds a refilled token gets through: the partner's
-   5/s adds one every 200 ms, so more than its burst of 10 make it within
-   curl's 1 s.  denylisted and allowlisted count every packet.
+   passed: requests a meter admitted.  reset: requests a meter refused;
+   the example's action http answers each with a TCP RST from XDP (until
+   edge 429 replies land), so the client fails at once and never
+   retransmits into a refilled token: each gets exactly its burst.
+   denylisted and allowlisted count every packet of the client.
 EOF
 
 step "sluicectl tiers"
