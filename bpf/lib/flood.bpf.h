@@ -14,7 +14,8 @@
  * or the meter changes (refused_stamp).  Userspace that deletes or
  * rewrites client entries zeroes sl_refused too, or lives with refusals
  * that outlast the edit by up to that interval.  IPv6 sources are not
- * cached.
+ * cached.  A bitmap by source address (sl_refmark, never cleared) keeps
+ * sources that were never refused away from the cache's lines.
  *
  * The known filter (sl_known): one bit per client key hash, set when an
  * entry is created.  In a tier with a flood guard, a clear bit means the
@@ -33,6 +34,7 @@
 #define REFUSED_BLOCK_SHIFT	4	/* sets per map element */
 #define REFUSED_WAYS		4
 #define KNOWN_SHIFT		22	/* 4M bits: 512 KiB */
+#define MARK_SHIFT		20	/* 1M bits: 128 KiB */
 
 struct refused_slot {
 	__u32 addr;		/* IPv4 source, network order; 0: empty */
@@ -68,6 +70,27 @@ struct {
 
 /* What a refusal depends on besides the client's TAT: the config
  * generation, the tier and the meter as they are now. */
+/* One bit per source address hash, set with each refusal-cache entry:
+ * a clear bit spares the cache line of a source never refused, which
+ * under a flood of fresh sources is nearly every one. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1 << (MARK_SHIFT - 6));
+	__type(key, __u32);
+	__type(value, __u64);
+} sl_refmark SEC(".maps");
+
+static __always_inline __u64 *refused_mark(__u32 addr, __u64 *bit)
+{
+	__u32 h = ((addr * 0x85ebca6bU) ^ (addr >> 13)) * 0xc2b2ae35U;
+	__u32 word;
+
+	h >>= 32 - MARK_SHIFT;
+	word = h >> 6;
+	*bit = 1ULL << (h & 63);
+	return bpf_map_lookup_elem(&sl_refmark, &word);
+}
+
 static __always_inline __u16 refused_stamp(const struct sl_global *g,
 					   const struct sl_tier *t, int r)
 {
@@ -93,8 +116,12 @@ static __always_inline struct refused_set *refused_set(__u32 addr)
 /* The slot of `addr`, or NULL; the caller checks its stamp and time. */
 static __always_inline struct refused_slot *refused_find(__u32 addr)
 {
-	struct refused_set *s = refused_set(addr);
+	__u64 bit, *mark = refused_mark(addr, &bit);
+	struct refused_set *s;
 
+	if (mark && !(*mark & bit))
+		return NULL;
+	s = refused_set(addr);
 	if (!s)
 		return NULL;
 #pragma unroll
@@ -115,7 +142,7 @@ static __always_inline void refused_note(const struct sl_global *g,
 	struct refused_slot *w = NULL;
 	__u32 addr = p->src[0];
 	struct refused_set *s;
-	__u64 until;
+	__u64 until, bit, *mark;
 
 	/* Other units refuse or not depending on the next packet. */
 	if (m->unit != SL_UNIT_PACKETS || p->family != SL_AF_INET || !addr)
@@ -146,6 +173,9 @@ static __always_inline void refused_note(const struct sl_global *g,
 	}
 	if (!w)
 		w = &s->way[(addr >> 24) & (REFUSED_WAYS - 1)];
+	mark = refused_mark(addr, &bit);
+	if (mark && !(*mark & bit))
+		__sync_fetch_and_or(mark, bit);
 	w->addr = addr;
 	w->tier = tier;
 	w->meter = r;
