@@ -44,6 +44,7 @@
 #define SL_MAP_FLOOD		"sl_flood"
 #define SL_MAP_REFUSED		"sl_refused"	/* refusal cache, lib/flood.bpf.h */
 #define SL_MAP_REFMARK		"sl_refmark"	/* its sources, a bitmap */
+#define SL_MAP_REFSTAT		"sl_refstat"	/* its per-CPU use */
 #define SL_MAP_KNOWN		"sl_known"	/* known-client filter, same */
 
 /* ---- enums -------------------------------------------------------------- */

@@ -15,7 +15,8 @@
  * rewrites client entries zeroes sl_refused too, or lives with refusals
  * that outlast the edit by up to that interval.  IPv6 sources are not
  * cached.  A bitmap by source address (sl_refmark, never cleared) keeps
- * sources that were never refused away from the cache's lines.
+ * sources that were never refused away from the cache's lines, and each
+ * CPU stops using its cache for a while when it thrashes (sl_refstat).
  *
  * The known filter (sl_known): one bit per client key hash, set when an
  * entry is created.  In a tier with a flood guard, a clear bit means the
@@ -80,6 +81,35 @@ struct {
 	__type(value, __u64);
 } sl_refmark SEC(".maps");
 
+/* Per CPU: does the cache hold its sources?  When most new entries
+ * must evict a live one (more refused sources than slots: a flood of
+ * fresh sources without a flood guard), every lookup and note is a
+ * cache miss for nothing: then leave the cache alone for a while, and
+ * look again. */
+#define REFUSED_PROBE		4096		/* notes per verdict */
+#define REFUSED_REST		(1U << 20)	/* packets without the cache */
+
+struct refused_cpu {
+	__u32 notes;
+	__u32 evictions;	/* notes that pushed out a live entry */
+	__u32 rest;		/* packets left to pass by the cache */
+	__u32 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct refused_cpu);
+} sl_refstat SEC(".maps");
+
+static __always_inline struct refused_cpu *refused_cpu(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&sl_refstat, &zero);
+}
+
 static __always_inline __u64 *refused_mark(__u32 addr, __u64 *bit)
 {
 	__u32 h = ((addr * 0x85ebca6bU) ^ (addr >> 13)) * 0xc2b2ae35U;
@@ -116,9 +146,17 @@ static __always_inline struct refused_set *refused_set(__u32 addr)
 /* The slot of `addr`, or NULL; the caller checks its stamp and time. */
 static __always_inline struct refused_slot *refused_find(__u32 addr)
 {
-	__u64 bit, *mark = refused_mark(addr, &bit);
+	struct refused_cpu *rc = refused_cpu();
 	struct refused_set *s;
+	__u64 bit, *mark;
 
+	if (!rc)
+		return NULL;
+	if (rc->rest) {
+		rc->rest--;
+		return NULL;
+	}
+	mark = refused_mark(addr, &bit);
 	if (mark && !(*mark & bit))
 		return NULL;
 	s = refused_set(addr);
@@ -139,14 +177,22 @@ static __always_inline void refused_note(const struct sl_global *g,
 					 struct sl_client *c, int r, __u64 now)
 {
 	const struct sl_meter *m = &t->meters[r & (SL_METERS_PER_TIER - 1)];
+	struct refused_cpu *rc = refused_cpu();
 	struct refused_slot *w = NULL;
 	__u32 addr = p->src[0];
 	struct refused_set *s;
 	__u64 until, bit, *mark;
 
 	/* Other units refuse or not depending on the next packet. */
-	if (m->unit != SL_UNIT_PACKETS || p->family != SL_AF_INET || !addr)
+	if (m->unit != SL_UNIT_PACKETS || p->family != SL_AF_INET || !addr ||
+	    !rc || rc->rest)
 		return;
+	if (++rc->notes >= REFUSED_PROBE) {
+		if (rc->evictions > REFUSED_PROBE / 2)
+			rc->rest = REFUSED_REST;
+		rc->evictions = 0;
+		rc->notes = 0;
+	}
 	until = READ_ONCE_U64(c->tat[r & (SL_METERS_PER_TIER - 1)]) -
 		m->tolerance_ns + gcra_cost_ns(m, 1);
 	if ((__s64)(until - now) <= 0)
@@ -171,8 +217,10 @@ static __always_inline void refused_note(const struct sl_global *g,
 			}
 		}
 	}
-	if (!w)
+	if (!w) {
 		w = &s->way[(addr >> 24) & (REFUSED_WAYS - 1)];
+		rc->evictions++;
+	}
 	mark = refused_mark(addr, &bit);
 	if (mark && !(*mark & bit))
 		__sync_fetch_and_or(mark, bit);
