@@ -5,6 +5,7 @@
 #   sluice        the limiter, drop-heavy: every source over its limit
 #                 (flood guard and coarse clock on, as the README advises)
 #   sluice_plain  the same limits without flood guard and coarse clock
+#   sluice_coarse, sluice_guard   one of the two (not run by default)
 #   sluice_pass   every source under its limit: packets go on to the stack
 #   iptables      hashlimit per source, raw PREROUTING, same rate and burst
 #   nft           a dynamic set with one limit per source, same hook, same
@@ -63,6 +64,10 @@ run_one() {	# scenario sources
 				--sl-coarse) ;;
 	sluice_plain)	j=$(fg "${base[@]}" "${sl[@]}" --sl-rate "$RATE" \
 				--sl-burst "$BURST") ;;
+	sluice_coarse)	j=$(fg "${base[@]}" "${sl[@]}" --sl-rate "$RATE" \
+				--sl-burst "$BURST" --sl-coarse) ;;
+	sluice_guard)	j=$(fg "${base[@]}" "${sl[@]}" --sl-rate "$RATE" \
+				--sl-burst "$BURST" --sl-guard "$GUARD") ;;
 	sluice_pass)	j=$(fg "${base[@]}" "${sl[@]}" --sl-rate 100000000 \
 				--sl-burst 1000000 --sl-guard "$GUARD" \
 				--sl-coarse) ;;
