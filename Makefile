@@ -45,12 +45,14 @@ BPF_OBJS  := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
 BPF_HDRS  := $(wildcard bpf/lib/*.h) $(wildcard include/*.h)
 SKELS     := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))
 
-# user/*.c is a library except the two mains; every binary links it.
-USER_MAINS := $(wildcard user/sluiced.c user/sluicectl.c)
-LIB_SRCS   := $(filter-out $(USER_MAINS),$(wildcard user/*.c))
+# user/<subsystem>/*.c is a library except the two mains; every binary
+# links it.  Headers are included by subsystem: "kern/apply.h".
+USER_MAINS := user/daemon/sluiced.c user/ctl/sluicectl.c
+USER_HDRS  := $(wildcard user/*/*.h)
+LIB_SRCS   := $(filter-out $(USER_MAINS),$(wildcard user/*/*.c))
 LIB_OBJS   := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRCS))
 LIB        := $(BUILD)/libsluice.a
-BINS       := $(patsubst user/%.c,$(BUILD)/%,$(USER_MAINS))
+BINS       := $(BUILD)/sluiced $(BUILD)/sluicectl
 
 TEST_LIB_OBJS := $(BUILD)/tests/lib/test.o
 UNIT_TESTS    := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(wildcard tests/unit/test_*.c))
@@ -74,7 +76,7 @@ $(BUILD)/%.skel.h: $(BUILD)/bpf/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name $(subst -,_,$*) > $@
 
-$(BUILD)/%.o: %.c $(SKELS) $(wildcard include/*.h user/*.h tests/lib/*.h tests/bpf/lib/*.h) | $(BUILD)/bpf
+$(BUILD)/%.o: %.c $(SKELS) $(wildcard include/*.h tests/lib/*.h tests/bpf/lib/*.h) $(USER_HDRS) | $(BUILD)/bpf
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
@@ -84,7 +86,11 @@ $(LIB): $(LIB_OBJS) | $(BUILD)/bpf
 	$(Q)rm -f $@
 	$(Q)ar rcs $@ $(LIB_OBJS)	# empty when user/ has no library yet
 
-$(BUILD)/sluiced $(BUILD)/sluicectl: $(BUILD)/%: $(BUILD)/user/%.o $(LIB)
+$(BUILD)/sluiced: $(BUILD)/user/daemon/sluiced.o $(LIB)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/sluicectl: $(BUILD)/user/ctl/sluicectl.o $(LIB)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * sluiced's apply step (user/apply.c) on the real maps: tier ids stay
+ * sluiced's apply step (user/kern/apply.c) on the real maps: tier ids stay
  * with tier names across reloads and a restart, a reload writes the idle
  * half of sl_tiers and flips tier_gen, the prefix tries end up holding
  * exactly the configured prefixes, removed (and re-keyed) tiers lose
@@ -11,8 +11,8 @@
 #include <bpf/bpf.h>
 
 #include "lib/expect.h"
-#include "apply.h"
-#include "config.h"
+#include "kern/apply.h"
+#include "config/config.h"
 
 #define TIER_A	"  - name: a\n    match: [0.0.0.0/0, \"::/0\"]\n" \
 		"    limits: [{unit: packets, rate: 1/s, burst: 3}]\n"

@@ -17,7 +17,7 @@
 #include <unistd.h>
 #include <linux/if_ether.h>
 
-#include "gcra.h"
+#include "common/gcra.h"
 #include "lib/expect.h"
 
 #define FUZZ_DEFAULT_N	200000

@@ -11,7 +11,7 @@
 
 #include <unistd.h>
 
-#include "gcra.h"
+#include "common/gcra.h"
 #include "lib/expect.h"
 
 #define T0	0

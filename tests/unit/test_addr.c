@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-/* Prefix parsing, masking and formatting (user/addr.c). */
+/* Prefix parsing, masking and formatting (user/common/addr.c). */
 #include <errno.h>
 
 #include "test.h"
-#include "addr.h"
+#include "common/addr.h"
 
 static void test_parse_format(void)
 {

@@ -8,8 +8,8 @@
 #include <unistd.h>
 
 #include "test.h"
-#include "config.h"
-#include "proto.h"
+#include "config/config.h"
+#include "common/proto.h"
 
 #define SEC_NS	1000000000ULL
 #define HEAD	"interface: eth0\ntiers:\n"

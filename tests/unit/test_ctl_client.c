@@ -16,8 +16,8 @@
 #include <unistd.h>
 
 #include "test.h"
-#include "ctl_client.h"
-#include "proto.h"
+#include "ctl/ctl_client.h"
+#include "common/proto.h"
 
 enum fake_act {
 	FAKE_REPLY,	/* send `reply` as given, then close */

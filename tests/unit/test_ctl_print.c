@@ -10,9 +10,9 @@
 
 #include "test.h"
 #include "capture.h"
-#include "config.h"
-#include "ctl_client.h"
-#include "ctl_print.h"
+#include "config/config.h"
+#include "ctl/ctl_client.h"
+#include "ctl/ctl_print.h"
 
 #define STATUS_JSON							\
 	"{\"version\":\"0.1.0\",\"abi\":1,\"pid\":4242,\"uptime_s\":11534," \

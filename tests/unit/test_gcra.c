@@ -4,7 +4,7 @@
 #include <stdint.h>
 
 #include "test.h"
-#include "gcra.h"
+#include "common/gcra.h"
 #include "sluice_gcra.h"
 
 #define SEC_NS	1000000000ULL

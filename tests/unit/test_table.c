@@ -6,7 +6,7 @@
 
 #include "test.h"
 #include "capture.h"
-#include "table.h"
+#include "common/table.h"
 
 /* Print `t` into a string; the caller frees it.  *err gets the result. */
 static char *print_str(const struct table *t, int indent, int *err)

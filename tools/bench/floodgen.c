@@ -44,7 +44,7 @@
 #include <bpf/libbpf.h>
 
 #include "sluice_abi.h"
-#include "gcra.h"
+#include "common/gcra.h"
 #include "baseline.skel.h"
 #include "bench_gen.skel.h"
 #include "sluice_xdp.skel.h"

@@ -100,7 +100,7 @@ xdp_prog_id() {	# the id of the XDP program on the gateway interface, or nothing
 		jq -r '.[0].xdp.prog.id // .[0].xdp.progs[0].id // empty'
 }
 
-# sluicectl -j prints the protocol's data object (user/proto.h).
+# sluicectl -j prints the protocol's data object (user/common/proto.h).
 tiers_json() { ctl -j tiers | jq -c '.data // .'; }
 client_json() { ctl -j client "$1" | jq -c '.data // .'; }
 

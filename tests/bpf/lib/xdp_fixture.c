@@ -8,7 +8,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "gcra.h"
+#include "common/gcra.h"
 #include "pkt.h"
 #include "xdp_fixture.h"
 

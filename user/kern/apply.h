@@ -18,8 +18,8 @@
 #ifndef SLUICE_APPLY_H
 #define SLUICE_APPLY_H
 
-#include "config.h"
-#include "loader.h"
+#include "config/config.h"
+#include "kern/loader.h"
 
 struct apply_summary {
 	char **lines;

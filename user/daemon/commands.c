@@ -12,10 +12,10 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "daemon.h"
-#include "gcra.h"
-#include "log.h"
-#include "proto.h"
+#include "daemon/daemon.h"
+#include "common/gcra.h"
+#include "common/log.h"
+#include "common/proto.h"
 #include "sluice_xdp.skel.h"
 
 static const char *const reason_names[] = SL_REASON_NAMES;

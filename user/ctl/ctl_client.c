@@ -15,8 +15,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "ctl_client.h"
-#include "proto.h"
+#include "ctl/ctl_client.h"
+#include "common/proto.h"
 
 static int ctl_fail(struct ctl_err *e, int code, int err, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));

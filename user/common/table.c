@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "table.h"
+#include "common/table.h"
 
 #define TABLE_GAP	2
 

@@ -10,9 +10,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "control.h"
-#include "log.h"
-#include "proto.h"
+#include "daemon/control.h"
+#include "common/log.h"
+#include "common/proto.h"
 
 static uint64_t now_ms(void)
 {

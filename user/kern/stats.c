@@ -6,7 +6,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "stats.h"
+#include "kern/stats.h"
 
 int stats_init(struct stats *s)
 {

@@ -6,9 +6,9 @@
 #include <string.h>
 #include <bpf/bpf.h>
 
-#include "apply.h"
-#include "log.h"
-#include "proto.h"
+#include "kern/apply.h"
+#include "common/log.h"
+#include "common/proto.h"
 #include "sluice_xdp.skel.h"
 
 /* Prefix changes listed one by one before they are only counted. */

@@ -15,9 +15,9 @@
 #include <sys/stat.h>
 #include <yaml.h>
 
-#include "config.h"
-#include "gcra.h"
-#include "proto.h"
+#include "config/config.h"
+#include "common/gcra.h"
+#include "common/proto.h"
 
 #define FILE_MAX		(64U << 20)
 #define NAME_MAX_LEN		(CFG_NAME_MAX - 1)

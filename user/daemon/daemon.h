@@ -13,10 +13,10 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "apply.h"
-#include "config.h"
-#include "control.h"
-#include "loader.h"
+#include "kern/apply.h"
+#include "config/config.h"
+#include "daemon/control.h"
+#include "kern/loader.h"
 
 #define SL_VERSION_STR	"0.1.0"
 

@@ -14,9 +14,9 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "loader.h"
-#include "log.h"
-#include "proto.h"
+#include "kern/loader.h"
+#include "common/log.h"
+#include "common/proto.h"
 #include "sluice_xdp.skel.h"
 
 #define BPFFS		"/sys/fs/bpf"

@@ -14,11 +14,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "addr.h"
-#include "config.h"
-#include "ctl_client.h"
-#include "ctl_print.h"
-#include "proto.h"
+#include "common/addr.h"
+#include "config/config.h"
+#include "ctl/ctl_client.h"
+#include "ctl/ctl_print.h"
+#include "common/proto.h"
 
 #ifndef SL_VERSION
 #define SL_VERSION	"0.1.0"

@@ -7,10 +7,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "config.h"
-#include "ctl_print.h"
-#include "proto.h"
-#include "table.h"
+#include "config/config.h"
+#include "ctl/ctl_print.h"
+#include "common/proto.h"
+#include "common/table.h"
 
 static const char *const reason_names[] = SL_REASON_NAMES;
 #define NREASONS	(sizeof(reason_names) / sizeof(reason_names[0]))

@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "addr.h"
+#include "common/addr.h"
 
 int addr_parse(const char *s, struct cfg_prefix *p)
 {

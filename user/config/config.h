@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "sluice_abi.h"
-#include "addr.h"	/* struct cfg_prefix */
+#include "common/addr.h"	/* struct cfg_prefix */
 
 #define CFG_NAME_MAX		64
 #define CFG_MAX_IFACES		16

@@ -24,9 +24,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "daemon.h"
-#include "log.h"
-#include "proto.h"
+#include "daemon/daemon.h"
+#include "common/log.h"
+#include "common/proto.h"
 
 #define DEFAULT_CONFIG		"/etc/sluice/sluice.yaml"
 #define SAMPLE_MS		1000	/* counter sampling for rates */

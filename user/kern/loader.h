@@ -16,8 +16,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "config.h"
-#include "stats.h"
+#include "config/config.h"
+#include "kern/stats.h"
 
 /* Made by sluiced, not by the BPF object: tier id -> tier name, so a
  * restarted daemon gives every tier the id it had (client keys and

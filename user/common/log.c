@@ -5,7 +5,7 @@
 #include <unistd.h>
 #include <bpf/libbpf.h>
 
-#include "log.h"
+#include "common/log.h"
 
 static const char *log_ident = "sluiced";
 static int log_level = LOG_LVL_INFO;

@@ -5,8 +5,8 @@
 #include <string.h>
 #include <bpf/libbpf.h>
 
-#include "daemon.h"
-#include "log.h"
+#include "daemon/daemon.h"
+#include "common/log.h"
 #include "sluice_xdp.skel.h"
 
 static void daemon_log_summary(const char *what, const struct apply_summary *s)

@@ -2,7 +2,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "gcra.h"
+#include "common/gcra.h"
 #include "sluice_gcra.h"
 
 int gcra_meter_set(struct sl_meter *m, uint64_t count, uint64_t period_ns,
