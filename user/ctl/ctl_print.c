@@ -9,12 +9,11 @@
 
 #include "config/config.h"
 #include "ctl/ctl_print.h"
+#include "common/names.h"
 #include "common/proto.h"
 #include "common/table.h"
 
-static const char *const reason_names[] = SL_REASON_NAMES;
-#define NREASONS	(sizeof(reason_names) / sizeof(reason_names[0]))
-_Static_assert(NREASONS == SL_R__MAX, "SL_REASON_NAMES out of step with enum sl_reason");
+#define NREASONS	((size_t)sl_reason_names.n)
 
 #define NONE_TIER_NAME	"(none)"
 #define FIELD_MAX	64
@@ -245,7 +244,7 @@ struct reason_row {
 static bool reason_known(const char *name)
 {
 	for (size_t i = 0; i < NREASONS; i++)
-		if (!strcmp(reason_names[i], name))
+		if (!strcmp(reason_name(i), name))
 			return true;
 	return false;
 }
@@ -270,9 +269,9 @@ static size_t tier_reasons(json_object *tier, bool none_row,
 
 	for (size_t i = 0; i < NREASONS && n < max; i++) {
 		struct reason_row r = {
-			.name = reason_names[i],
-			.counter = jget(ctr, reason_names[i]),
-			.rate = jget(rates, reason_names[i]),
+			.name = reason_name(i),
+			.counter = jget(ctr, reason_name(i)),
+			.rate = jget(rates, reason_name(i)),
 		};
 
 		if (reason_active(&r) ||
@@ -569,7 +568,7 @@ json_object *ctl_config_summary(const char *file, const struct sl_config *cfg)
 	bad |= json_object_object_add(o, "ok", json_object_new_boolean(1));
 	bad |= json_object_object_add(o, "hash", json_object_new_string(hash));
 	bad |= json_object_object_add(o, "mode", json_object_new_string(
-		cfg->mode == SL_MODE_SHADOW ? "shadow" : "enforce"));
+		mode_name(cfg->mode)));
 	bad |= json_object_object_add(o, "tiers", tiers);
 	tiers = NULL;	/* owned by o from here */
 	bad |= json_object_object_add(o, "prefixes", json_object_new_int(npfx));

@@ -11,16 +11,9 @@
 #include <unistd.h>
 
 #include "daemon/control.h"
+#include "common/clock.h"
 #include "common/log.h"
 #include "common/proto.h"
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000ULL + ts.tv_nsec / 1000000;
-}
 
 static int sun_fill(struct sockaddr_un *sa, const char *path)
 {
