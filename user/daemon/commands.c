@@ -13,6 +13,7 @@
 #include <bpf/libbpf.h>
 
 #include "daemon/daemon.h"
+#include "daemon/loop.h"
 #include "config/rate.h"
 #include "common/clock.h"
 #include "common/gcra.h"
@@ -413,7 +414,8 @@ static int cmd_detach(void *ctx, json_object *req, json_object **data,
 	(void)req;
 	log_info("detach requested over the control socket");
 	rc = daemon_detach(d, names, &n);
-	d->quit = true;		/* nothing left to run, either way */
+	if (d->loop)		/* nothing left to run, either way */
+		loop_stop(d->loop);
 	if (rc) {
 		snprintf(err, errlen,
 			 "detach failed on some interface: %s (see the daemon's log; `sluiced --detach` retries)",
