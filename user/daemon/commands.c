@@ -17,6 +17,7 @@
 #include "config/rate.h"
 #include "common/clock.h"
 #include "common/gcra.h"
+#include "common/json_num.h"
 #include "common/log.h"
 #include "common/names.h"
 #include "common/proto.h"
@@ -142,8 +143,10 @@ static json_object *row_json(int id, const char *name, const char *verdict,
 		jset(cv, "packets", jint(row->ctr[k].packets));
 		jset(cv, "bytes", jint(row->ctr[k].bytes));
 		jset(c, reason_name(k), cv);
-		jset(rv, "pps", json_object_new_double(row->rate[k].pps));
-		jset(rv, "bps", json_object_new_double(row->rate[k].bps));
+		jset(rv, "pps", json_num_rounded(row->rate[k].pps,
+						 JSON_PPS_DECIMALS));
+		jset(rv, "bps", json_num_rounded(row->rate[k].bps,
+						 JSON_BPS_DECIMALS));
 		jset(r, reason_name(k), rv);
 	}
 	jset(o, "counters", c);
@@ -341,7 +344,8 @@ static int cmd_client(void *ctx, json_object *req, json_object **data,
 		jset(mo, "rate", jstr(rate));
 		jset(mo, "burst", jint(m->burst));
 		jset(mo, "tokens", jint(tokens));
-		jset(mo, "next_token_ms", json_object_new_double(next / 1e6));
+		jset(mo, "next_token_ms",
+		     json_num_rounded(next / 1e6, JSON_MS_DECIMALS));
 		json_object_array_add(meters, mo);
 	}
 	jset(o, "meters", meters);
