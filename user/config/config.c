@@ -190,7 +190,7 @@ static int cfg_walk_top(struct cfg_walk *w, yaml_node_t *root)
 		return err;
 	if (!(seen & (KEY_BIT(K_IFACES) | KEY_BIT(K_IFACE))))
 		return walk_missing(w, root, "interfaces",
-				   "a list of interfaces like [eth0]");
+				    "a list of interfaces like [eth0]");
 	if (!(seen & KEY_BIT(K_TIERS)))
 		return walk_missing(w, root, "tiers", "a list of tiers");
 	return 0;
@@ -247,7 +247,7 @@ int cfg_parse(const char *name, const char *text, size_t len,
 	}
 	if (yaml_document_get_root_node(&extra))
 		ret = walk_err(&w, yaml_document_get_root_node(&extra),
-			      "expected one YAML document, got a second one");
+			       "expected one YAML document, got a second one");
 	yaml_document_delete(&extra);
 out:
 	if (ret && !err[0])

@@ -124,7 +124,7 @@ int limit_parse(struct cfg_walk *w, yaml_node_t *n, struct cfg_meter *m)
 		return err;
 	if (!(seen & KEY_BIT(0)))
 		return walk_missing(w, n, "unit",
-				   "one of packets|bytes|connections|requests");
+				    "one of packets|bytes|connections|requests");
 	m->unit = in.unit;
 	m->action = in.action;
 	return meter_finish(w, n, "rate", in.rate, in.burst, m);

@@ -46,7 +46,7 @@ static int tier_name(struct cfg_walk *w, yaml_node_t *v, void *obj)
 	for (int i = 0; i < ts->tier; i++)
 		if (!strcmp(ts->cfg->tiers[i].name, s))
 			return walk_err(w, v, "expected a unique tier name, got '%s' (also tiers[%d] at line %d)",
-				       s, i, ts->cfg->tiers[i].line);
+				        s, i, ts->cfg->tiers[i].line);
 	memcpy(t->name, s, len + 1);
 	return 0;
 }
@@ -91,14 +91,14 @@ static int tier_prefix(struct cfg_walk *w, yaml_node_t *v, int idx,
 	}
 	if ((p->family == SL_AF_INET ? ++ts->nv4 : ++ts->nv6) > SL_MAX_PREFIXES)
 		return walk_expect(w, v, p->family == SL_AF_INET ?
-				  "at most 65536 IPv4 prefixes in all tiers" :
-				  "at most 65536 IPv6 prefixes in all tiers");
+				   "at most 65536 IPv4 prefixes in all tiers" :
+				   "at most 65536 IPv6 prefixes in all tiers");
 	if (p->len == 0) {
 		if (ts->catchall >= 0 && ts->catchall != ts->tier) {
 			const struct cfg_tier *o = &ts->cfg->tiers[ts->catchall];
 
 			return walk_err(w, v, "expected one catch-all tier, got '%s' (tiers[%d] '%s' at line %d is the catch-all already)",
-				       s, ts->catchall, o->name, o->line);
+				        s, ts->catchall, o->name, o->line);
 		}
 		ts->catchall = ts->tier;
 	}
@@ -183,8 +183,8 @@ static int tier_limits(struct cfg_walk *w, yaml_node_t *v, void *obj)
 
 		if (i == SL_METERS_PER_TIER)
 			err = walk_err(w, walk_seq_item(w, v, i),
-				      "expected at most %d limits per tier, got %d",
-				      SL_METERS_PER_TIER, n);
+				       "expected at most %d limits per tier, got %d",
+				       SL_METERS_PER_TIER, n);
 		else
 			err = limit_parse(w, walk_seq_item(w, v, i), &t->meters[i]);
 		walk_path_pop(w, mark);
@@ -280,9 +280,9 @@ static int tiers_check_dups(struct cfg_walk *w)
 	w->plen = 0;
 	walk_path_push(w, "tiers[%d].match[%d]", dup->tier, dup->idx);
 	return walk_err(w, dup->node, "expected each prefix once, got '%s' again (first in tiers[%d] '%s' at line %zu)",
-		       walk_scalar(dup->node), first->tier,
-		       ts->cfg->tiers[first->tier].name,
-		       first->node->start_mark.line + 1);
+		        walk_scalar(dup->node), first->tier,
+		        ts->cfg->tiers[first->tier].name,
+		        first->node->start_mark.line + 1);
 }
 
 static int tiers_walk(struct cfg_walk *w, yaml_node_t *v, struct sl_config *cfg)
@@ -296,7 +296,7 @@ static int tiers_walk(struct cfg_walk *w, yaml_node_t *v, struct sl_config *cfg)
 		size_t mark = walk_path_push(w, "[%d]", SL_MAX_TIERS);
 
 		err = walk_err(w, walk_seq_item(w, v, SL_MAX_TIERS),
-			      "expected at most %d tiers, got %d", SL_MAX_TIERS, n);
+			       "expected at most %d tiers, got %d", SL_MAX_TIERS, n);
 		walk_path_pop(w, mark);
 		return err;
 	}
@@ -328,7 +328,7 @@ static int tiers_walk(struct cfg_walk *w, yaml_node_t *v, struct sl_config *cfg)
 			continue;
 		mark = walk_path_push(w, "[%d]", i);
 		err = walk_missing(w, walk_seq_item(w, v, i), "match",
-				  "a list of prefixes (only the default tier may have none)");
+				   "a list of prefixes (only the default tier may have none)");
 		walk_path_pop(w, mark);
 		return err;
 	}

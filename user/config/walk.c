@@ -107,7 +107,7 @@ int walk_expect_at(struct cfg_walk *w, const yaml_node_t *at,
 	char desc[96];
 
 	return walk_err(w, at, "expected %s, got %s", what,
-		       node_desc(got, desc, sizeof(desc)));
+		        node_desc(got, desc, sizeof(desc)));
 }
 
 int walk_expect(struct cfg_walk *w, const yaml_node_t *n,
@@ -189,7 +189,7 @@ int walk_map(struct cfg_walk *w, yaml_node_t *n,
 					      keys[j].name);
 			mark = walk_path_key(w, ks ? ks : "?");
 			err = walk_err(w, k, "expected a key among %s, got %s",
-				      allowed, node_desc(k, desc, sizeof(desc)));
+				       allowed, node_desc(k, desc, sizeof(desc)));
 			walk_path_pop(w, mark);
 			return err;
 		}
@@ -200,8 +200,8 @@ int walk_map(struct cfg_walk *w, yaml_node_t *n,
 			while (strcmp(walk_scalar(walk_node(w, first->key)) ?: "", ks))
 				first++;
 			err = walk_err(w, k, "expected each key once (first at line %zu), got '%s' again",
-				      walk_node(w, first->key)->start_mark.line + 1,
-				      ks);
+				       walk_node(w, first->key)->start_mark.line + 1,
+				       ks);
 			walk_path_pop(w, mark);
 			return err;
 		}
