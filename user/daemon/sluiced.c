@@ -192,11 +192,12 @@ struct watch {
 	struct sl_daemon *d;
 };
 
-/* inotify on the config's directory: editors and config managers
- * replace the file by rename, which a watch on the file would miss. */
 static void watch_event(struct loop *l, int fd, uint32_t events, void *arg);
 static void watch_settled(struct loop *l, int id, void *arg);
 
+/* inotify on the config's directory: editors and config managers
+ * replace the file by rename, which a watch on the file would miss.
+ * Each event re-arms the settle timer: the reload waits for quiet. */
 static int watch_open(struct watch *w, struct loop *l, struct sl_daemon *d)
 {
 	const char *path = d->cfg_path;
