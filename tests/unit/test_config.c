@@ -1,29 +1,15 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-/* Config parsing and validation: good files, one case per error kind
- * (asserting "name:line:col: key.path:"), and the translation to the
- * map values the XDP program reads. */
+/* Config parsing: good files, defaults, the default-tier rule, the rate
+ * grammar and its bounds, and files that cannot be read. */
 #include <errno.h>
 #include <limits.h>
 #include <stdint.h>
 #include <unistd.h>
 
 #include "test.h"
-#include "config/config.h"
+#include "config_util.h"
+#include "config/rate.h"
 #include "common/proto.h"
-
-#define SEC_NS	1000000000ULL
-#define HEAD	"interface: eth0\ntiers:\n"
-
-static struct sl_config *parse_ok(const char *text)
-{
-	char err[CFG_ERR_MAX];
-	struct sl_config *cfg = NULL;
-	int ret = cfg_parse("t.yaml", text, strlen(text), &cfg, err);
-
-	if (!ASSERT_OK(ret, "cfg_parse"))
-		fprintf(stderr, "    %s\n", err);
-	return cfg;
-}
 
 /* examples/sluice.yaml, found from the test binary: build/tests/unit/. */
 static int example_path(char *buf, size_t size)
@@ -323,6 +309,44 @@ static void test_rates(void)
 	}
 }
 
+/* The slowest rate the meter holds is one unit per 2^47 ns (39.09 h):
+ * accepted just inside, refused just outside with its own message. */
+static void test_rate_bounds(void)
+{
+	static const char slow[] = "t.yaml:4:36: tiers[0].limits[0].rate: expected a rate of at least 1 per 39 h (0.0000072/s), got ";
+	static const struct {
+		const char *rate;
+		bool ok;
+	} cases[] = {
+		{ "0.0000072/s", true },	/* 1 per 38.6 h */
+		{ "0.02558/h", true },		/* 1 per 140735 s */
+		{ "0.02557/h", false },		/* 1 per 140790 s */
+		{ "0.000004/s", false },	/* 1 per 2.9 days */
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char text[256], err[CFG_ERR_MAX], want[256];
+		struct sl_config *cfg = NULL;
+		int ret;
+
+		test_subtest_begin(cases[i].rate);
+		snprintf(text, sizeof(text), HEAD "  - name: default\n"
+			 "    limits: [{unit: packets, rate: %s, burst: 1}]\n",
+			 cases[i].rate);
+		ret = cfg_parse("t.yaml", text, strlen(text), &cfg, err);
+		if (cases[i].ok) {
+			if (!ASSERT_OK(ret, "accepted"))
+				fprintf(stderr, "    %s\n", err);
+		} else {
+			snprintf(want, sizeof(want), "%s'%s'", slow, cases[i].rate);
+			ASSERT_EQ(ret, -EINVAL, "refused");
+			ASSERT_STREQ(err, want, "the slow-rate message");
+		}
+		cfg_free(cfg);
+		test_subtest_end();
+	}
+}
+
 static void test_rate_format(void)
 {
 	struct cfg_meter m = { .count = 1, .period_ns = 2 * SEC_NS };
@@ -331,218 +355,6 @@ static void test_rate_format(void)
 	ASSERT_STREQ(cfg_rate_format(&m, buf, sizeof(buf)), "0.5/s", "half");
 	m = (struct cfg_meter){ .count = 600, .period_ns = 60 * SEC_NS };
 	ASSERT_STREQ(cfg_rate_format(&m, buf, sizeof(buf)), "600/m", "per minute");
-}
-
-/* One case per error kind: the message must start with this prefix. */
-static const struct {
-	const char *what, *text, *prefix;
-} bad[] = {
-	{ "rate 'fast'",
-	  HEAD "  - name: default\n    limits:\n      - {unit: requests, rate: fast}\n",
-	  "t.yaml:5:32: tiers[0].limits[0].rate: expected a positive rate" },
-	{ "negative rate",
-	  HEAD "  - name: default\n    limits:\n      - {unit: requests, rate: -5/s}\n",
-	  "t.yaml:5:32: tiers[0].limits[0].rate: expected a positive rate" },
-	{ "zero rate",
-	  HEAD "  - name: default\n    limits: [{unit: requests, rate: 0/s}]\n",
-	  "t.yaml:4:37: tiers[0].limits[0].rate: expected a positive rate" },
-	{ "missing rate",
-	  HEAD "  - name: default\n    limits: [{unit: requests}]\n",
-	  "t.yaml:4:14: tiers[0].limits[0].rate: expected a positive rate like 10 (per second), 10/s, 600/m, 3600/h or 0.5/s, got nothing" },
-	{ "zero burst",
-	  HEAD "  - name: default\n    limits:\n      - unit: requests\n        rate: 10/s\n        burst: 0\n",
-	  "t.yaml:7:16: tiers[0].limits[0].burst: expected a burst (1..4294967295), got '0'" },
-	{ "unknown unit",
-	  HEAD "  - name: default\n    limits:\n      - {unit: furlongs, rate: 1}\n",
-	  "t.yaml:5:16: tiers[0].limits[0].unit: expected one of packets|bytes|connections|requests, got 'furlongs'" },
-	{ "unknown action",
-	  HEAD "  - name: default\n    limits:\n      - {unit: packets, rate: 1, action: explode}\n",
-	  "t.yaml:5:42: tiers[0].limits[0].action: expected one of drop|reset|http, got 'explode'" },
-	{ "unknown tier key",
-	  HEAD "  - name: default\n    colour: red\n",
-	  "t.yaml:4:5: tiers[0].colour: expected a key among name, match, key, verdict, limits, flood_guard, degrade, got 'colour'" },
-	{ "unknown top-level key",
-	  HEAD "  - name: default\nfoo: 1\n",
-	  "t.yaml:4:1: foo: expected a key among interfaces, interface, tiers," },
-	{ "bad CIDR",
-	  HEAD "  - name: default\n  - name: vip\n    match: [198.18.10.0/24, 198.18.300.0/24]\n",
-	  "t.yaml:5:29: tiers[1].match[1]: expected an IPv4 or IPv6 prefix like 198.18.0.0/15 or 2001:2::/48, got '198.18.300.0/24'" },
-	{ "prefix length",
-	  HEAD "  - name: default\n  - name: vip\n    match: [2001:2::/129]\n",
-	  "t.yaml:5:13: tiers[1].match[0]: expected an IPv4 or IPv6 prefix" },
-	{ "host bits",
-	  HEAD "  - name: default\n  - name: vip\n    match:\n      - 198.18.10.1/24\n",
-	  "t.yaml:6:9: tiers[1].match[0]: expected a prefix without host bits (198.18.10.0/24), got '198.18.10.1/24'" },
-	{ "IPv6 host bits",
-	  HEAD "  - name: default\n  - name: vip\n    match: [2001:2:0:10::1/64]\n",
-	  "t.yaml:5:13: tiers[1].match[0]: expected a prefix without host bits (2001:2:0:10::/64)" },
-	{ "same prefix in two tiers",
-	  HEAD "  - name: default\n  - name: vip\n    match: [198.18.10.0/24]\n"
-	  "  - name: partner\n    match: [198.18.20.0/24, 198.18.10.0/24]\n",
-	  "t.yaml:7:29: tiers[2].match[1]: expected each prefix once, got '198.18.10.0/24' again (first in tiers[1] 'vip' at line 5)" },
-	{ "duplicate tier name",
-	  HEAD "  - name: default\n  - name: vip\n    match: [198.18.10.0/24]\n"
-	  "  - name: vip\n    match: [198.18.20.0/24]\n",
-	  "t.yaml:6:11: tiers[2].name: expected a unique tier name, got 'vip' (also tiers[1] at line 4)" },
-	{ "two catch-alls",
-	  HEAD "  - name: v4\n    match: [0.0.0.0/0]\n  - name: v6\n    match: [\"::/0\"]\n",
-	  "t.yaml:6:13: tiers[1].match[0]: expected one catch-all tier, got '::/0' (tiers[0] 'v4' at line 3" },
-	{ "no default",
-	  HEAD "  - name: vip\n    match: [198.18.10.0/24]\n",
-	  "t.yaml:3:3: tiers: expected a catch-all tier" },
-	{ "tier without match",
-	  HEAD "  - name: default\n  - name: vip\n",
-	  "t.yaml:4:5: tiers[1].match: expected a list of prefixes (only the default tier may have none), got nothing" },
-	{ "too many limits",
-	  HEAD "  - name: default\n    limits:\n"
-	  "      - {unit: packets, rate: 1}\n      - {unit: packets, rate: 2}\n"
-	  "      - {unit: packets, rate: 3}\n      - {unit: packets, rate: 4}\n"
-	  "      - {unit: packets, rate: 5}\n",
-	  "t.yaml:9:9: tiers[0].limits[4]: expected at most 4 limits per tier, got 5" },
-	{ "YAML syntax",
-	  HEAD "  - name: default\n    match: [0.0.0.0/0\n",
-	  "t.yaml:5:1: YAML syntax: did not find expected ',' or ']' (while parsing a flow sequence at 4:12)" },
-	{ "YAML indentation",
-	  HEAD "  - name: default\n   limits: x\n",
-	  "t.yaml:4:4: YAML syntax: " },
-	{ "invalid UTF-8",
-	  HEAD "  - name: def\xff\n",
-	  "t.yaml:3:14: YAML syntax: invalid leading UTF-8 octet" },
-	{ "empty file", "",
-	  "t.yaml:1:1: (top level): expected a mapping with interfaces and tiers, got an empty file" },
-	{ "only comments", "# nothing\n",
-	  "t.yaml:1:1: (top level): expected a mapping" },
-	{ "not a mapping", "- eth0\n",
-	  "t.yaml:1:1: (top level): expected a mapping with interfaces and tiers, got a list" },
-	{ "list where a mapping is expected",
-	  HEAD "  - name: default\n    key: [32, 64]\n",
-	  "t.yaml:4:10: tiers[0].key: expected a mapping like {v4_prefix: 32, v6_prefix: 64}, got a list" },
-	{ "mapping where a list is expected",
-	  HEAD "  name: default\n",
-	  "t.yaml:3:3: tiers: expected a list of tiers, got a mapping" },
-	{ "list where a scalar is expected",
-	  HEAD "  - name: default\n    limits: [{unit: requests, rate: [1]}]\n",
-	  "t.yaml:4:37: tiers[0].limits[0].rate: expected a positive rate like 10 (per second), 10/s, 600/m, 3600/h or 0.5/s, got a list" },
-	{ "duplicate key",
-	  "mode: enforce\n" HEAD "  - name: default\nmode: shadow\n",
-	  "t.yaml:5:1: mode: expected each key once (first at line 1), got 'mode' again" },
-	{ "duplicate key in a flow mapping",
-	  HEAD "  - {name: default, name: x}\n",
-	  "t.yaml:3:21: tiers[0].name: expected each key once (first at line 3), got 'name' again" },
-	{ "size unit on a requests meter",
-	  HEAD "  - name: default\n    limits: [{rate: 10Mbit/s, unit: requests}]\n",
-	  "t.yaml:4:21: tiers[0].limits[0].rate: expected a rate without a size unit" },
-	{ "unknown size unit",
-	  HEAD "  - name: default\n    limits: [{unit: bytes, rate: 10Mbps}]\n",
-	  "t.yaml:4:34: tiers[0].limits[0].rate: expected a positive byte rate" },
-	{ "unknown period",
-	  HEAD "  - name: default\n    limits: [{unit: packets, rate: 10/d}]\n",
-	  "t.yaml:4:36: tiers[0].limits[0].rate: expected a positive rate" },
-	{ "bytes burst below a frame",
-	  HEAD "  - name: default\n    limits: [{unit: bytes, rate: 10Mbit/s, burst: 1000}]\n",
-	  "t.yaml:4:51: tiers[0].limits[0].burst: expected a burst in bytes of at least one full frame (1518..4294967295), got '1000'" },
-	{ "byte rate the meter cannot hold",
-	  HEAD "  - name: default\n    limits: [{unit: bytes, rate: 1/m}]\n",
-	  "t.yaml:4:34: tiers[0].limits[0].rate: expected a byte rate of at least 1 byte per 2 s" },
-	{ "burst window too long",
-	  HEAD "  - name: default\n    limits: [{unit: packets, rate: 1/h, burst: 4294967295}]\n",
-	  "t.yaml:4:48: tiers[0].limits[0].burst: expected a burst that the rate drains in under 146 years" },
-	{ "rate too fast",
-	  HEAD "  - name: default\n    limits: [{unit: packets, rate: 100000000000000}]\n",
-	  "t.yaml:4:36: tiers[0].limits[0].rate: expected a rate of at most 65536 per ns" },
-	{ "limits on a drop tier",
-	  HEAD "  - name: default\n    verdict: drop\n    limits: [{unit: packets, rate: 1}]\n",
-	  "t.yaml:5:13: tiers[0].limits: expected no limits on a tier with verdict drop, got a list" },
-	{ "unknown verdict",
-	  HEAD "  - name: default\n    verdict: maybe\n",
-	  "t.yaml:4:14: tiers[0].verdict: expected one of limit|pass|drop, got 'maybe'" },
-	{ "flood guard without rate",
-	  HEAD "  - name: default\n    flood_guard: {burst: 5}\n",
-	  "t.yaml:4:18: tiers[0].flood_guard.new_clients: expected a positive rate" },
-	{ "bad tier name",
-	  HEAD "  - name: my tier\n",
-	  "t.yaml:3:11: tiers[0].name: expected a tier name of 1..63 characters" },
-	{ "missing tier name",
-	  HEAD "  - match: [0.0.0.0/0]\n",
-	  "t.yaml:3:5: tiers[0].name: expected a tier name, got nothing" },
-	{ "key prefix out of range",
-	  HEAD "  - name: default\n    key: {v4_prefix: 33}\n",
-	  "t.yaml:4:22: tiers[0].key.v4_prefix: expected an IPv4 prefix length (1..32), got '33'" },
-	{ "unknown mode", "mode: dryrun\n" HEAD "  - name: default\n",
-	  "t.yaml:1:7: mode: expected one of enforce|shadow, got 'dryrun'" },
-	{ "unknown log level", "log_level: loud\n" HEAD "  - name: default\n",
-	  "t.yaml:1:12: log_level: expected one of error|warn|info|debug, got 'loud'" },
-	{ "unknown malformed policy", "malformed: maybe\n" HEAD "  - name: default\n",
-	  "t.yaml:1:12: malformed: expected one of pass|drop, got 'maybe'" },
-	{ "client table too small",
-	  HEAD "  - name: default\nclient_table_size: 100\n",
-	  "t.yaml:4:20: client_table_size: expected a client table size (1024..67108864), got '100'" },
-	{ "relative control socket",
-	  HEAD "  - name: default\ncontrol_socket: relative.sock\n",
-	  "t.yaml:4:17: control_socket: expected an absolute path" },
-	{ "interface name too long",
-	  "interface: this-name-is-too-long\ntiers: [{name: default}]\n",
-	  "t.yaml:1:12: interface: expected an interface name" },
-	{ "unknown attach mode",
-	  "interfaces: [{name: eth0, attach: turbo}]\ntiers: [{name: default}]\n",
-	  "t.yaml:1:35: interfaces[0].attach: expected one of auto|native|generic, got 'turbo'" },
-	{ "interface twice",
-	  "interfaces: [eth0, eth0]\ntiers: [{name: default}]\n",
-	  "t.yaml:1:20: interfaces[1]: expected each interface once, got 'eth0' again" },
-	{ "interface and interfaces",
-	  "interfaces: [eth1]\n" HEAD "  - name: default\n",
-	  "t.yaml:2:12: interface: expected either interface or interfaces, not both" },
-	{ "no interface", "tiers:\n  - name: default\n",
-	  "t.yaml:1:1: interfaces: expected a list of interfaces like [eth0], got nothing" },
-	{ "no tiers", "interface: eth0\n",
-	  "t.yaml:1:1: tiers: expected a list of tiers, got nothing" },
-	{ "two documents", HEAD "  - name: default\n---\nfoo: 1\n",
-	  "t.yaml:5:1: (top level): expected one YAML document, got a second one" },
-};
-
-static void test_errors(void)
-{
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		struct sl_config *cfg = (void *)1;
-		char err[CFG_ERR_MAX];
-		int ret;
-
-		test_subtest_begin(bad[i].what);
-		ret = cfg_parse("t.yaml", bad[i].text, strlen(bad[i].text),
-				&cfg, err);
-		ASSERT_EQ(ret, -EINVAL, "refused");
-		ASSERT_TRUE(cfg == NULL, "nothing returned");
-		if (!ASSERT_TRUE(!strncmp(err, bad[i].prefix, strlen(bad[i].prefix)),
-				 "message prefix"))
-			fprintf(stderr, "    want: %s\n    got:  %s\n",
-				bad[i].prefix, err);
-		ASSERT_TRUE(!strchr(err, '\n'), "one line");
-		test_subtest_end();
-	}
-}
-
-static void test_too_many_tiers(void)
-{
-	char *text = malloc(64 * 1024), err[CFG_ERR_MAX];
-	struct sl_config *cfg;
-	size_t o = 0;
-
-	if (!ASSERT_TRUE(text, "malloc"))
-		return;
-	o += sprintf(text, HEAD "  - name: default\n");
-	for (int i = 1; i <= SL_MAX_TIERS; i++)
-		o += sprintf(text + o, "  - {name: t%d, match: [198.18.%d.0/24]}\n",
-			     i, i);
-	ASSERT_EQ(cfg_parse("t.yaml", text, o, &cfg, err), -EINVAL, "65 tiers");
-	ASSERT_TRUE(!strncmp(err, "t.yaml:67:5: tiers[64]: expected at most 64 tiers, got 65", 57),
-		    err);
-	/* 64 is fine. */
-	*strstr(text, "  - {name: t64") = '\0';
-	cfg = parse_ok(text);
-	if (cfg)
-		ASSERT_EQ(cfg->ntiers, SL_MAX_TIERS, "64 tiers");
-	cfg_free(cfg);
-	free(text);
 }
 
 static void test_load_errors(void)
@@ -558,71 +370,12 @@ static void test_load_errors(void)
 	ASSERT_TRUE(cfg == NULL, "nothing returned");
 }
 
-static void test_tier_to_abi(void)
-{
-	struct sl_config *cfg = parse_ok(
-		HEAD "  - name: default\n    match: [0.0.0.0/0]\n"
-		"    limits: [{unit: requests, rate: 1/s, burst: 5, action: http}]\n"
-		/* 1000/s burst 10: a 10 ms window, under 4 coarse ticks. */
-		"  - name: tight\n    match: [198.18.1.0/24]\n"
-		"    limits: [{unit: packets, rate: 1000, burst: 10},\n"
-		"             {unit: requests, rate: 1}]\n"
-		/* 1000/s burst 16: exactly 16 ms, coarse is fine. */
-		"  - name: edge\n    match: [198.18.2.0/24]\n"
-		"    key: {v4_prefix: 24, v6_prefix: 56}\n"
-		"    limits: [{unit: packets, rate: 1000, burst: 16}]\n"
-		/* A tight flood guard keeps the precise clock. */
-		"  - name: guarded\n    match: [198.18.3.0/24]\n"
-		"    limits: [{unit: packets, rate: 10}]\n"
-		"    flood_guard: {new_clients: 100000/s, burst: 1}\n"
-		"  - name: allow\n    match: [198.18.4.0/24]\n    verdict: pass\n");
-	struct sl_tier t;
-
-	if (!cfg)
-		return;
-	if (ASSERT_OK(cfg_tier_to_abi(&cfg->tiers[0], &t), "default")) {
-		ASSERT_EQ(t.verdict, SL_TIER_LIMIT, "verdict");
-		ASSERT_EQ(t.nmeters, 1, "nmeters");
-		ASSERT_EQ(t.v4_prefix, 32, "v4");
-		ASSERT_EQ(t.v6_prefix, 64, "v6");
-		ASSERT_EQ(t.meters[0].interval_fp, SEC_NS << SL_FP_SHIFT, "1/s interval");
-		ASSERT_EQ(t.meters[0].tolerance_ns, 5 * SEC_NS, "burst 5 tolerance");
-		ASSERT_EQ(t.meters[0].unit, SL_UNIT_REQUESTS, "unit");
-		ASSERT_EQ(t.meters[0].action, SL_ACT_HTTP, "action");
-		ASSERT_EQ(t.meters[0].burst, 5, "burst");
-		ASSERT_EQ(t.flags, SL_TIER_F_COARSE_CLOCK, "coarse, no flood guard");
-	}
-	if (ASSERT_OK(cfg_tier_to_abi(&cfg->tiers[1], &t), "tight")) {
-		ASSERT_EQ(t.nmeters, 2, "nmeters");
-		ASSERT_EQ(t.meters[0].tolerance_ns, 10000000, "10 ms");
-		ASSERT_EQ(t.flags & SL_TIER_F_COARSE_CLOCK, 0, "one tight meter: precise clock");
-	}
-	if (ASSERT_OK(cfg_tier_to_abi(&cfg->tiers[2], &t), "edge")) {
-		ASSERT_EQ(t.meters[0].tolerance_ns, CFG_COARSE_MIN_TOL_NS, "16 ms");
-		ASSERT_EQ(t.flags, SL_TIER_F_COARSE_CLOCK, "16 ms: coarse");
-		ASSERT_EQ(t.v4_prefix, 24, "v4 key");
-		ASSERT_EQ(t.v6_prefix, 56, "v6 key");
-	}
-	if (ASSERT_OK(cfg_tier_to_abi(&cfg->tiers[3], &t), "guarded")) {
-		ASSERT_EQ(t.flags, SL_TIER_F_FLOOD_GUARD, "flood guard, precise clock");
-		ASSERT_EQ(t.new_clients.interval_fp, 10000ULL << SL_FP_SHIFT, "10 us");
-		ASSERT_EQ(t.new_clients.tolerance_ns, 10000, "burst 1");
-	}
-	if (ASSERT_OK(cfg_tier_to_abi(&cfg->tiers[4], &t), "allow")) {
-		ASSERT_EQ(t.verdict, SL_TIER_PASS, "pass");
-		ASSERT_EQ(t.nmeters, 0, "no meters");
-	}
-	cfg_free(cfg);
-}
-
 TEST_MAIN("unit/config",
 	  TEST(test_example_file),
 	  TEST(test_defaults),
 	  TEST(test_default_tier_rule),
 	  TEST(test_design_example),
 	  TEST(test_rates),
+	  TEST(test_rate_bounds),
 	  TEST(test_rate_format),
-	  TEST(test_errors),
-	  TEST(test_too_many_tiers),
-	  TEST(test_load_errors),
-	  TEST(test_tier_to_abi))
+	  TEST(test_load_errors))

@@ -6,6 +6,7 @@
 #include <bpf/libbpf.h>
 
 #include "common/log.h"
+#include "common/names.h"
 
 static const char *log_ident = "sluiced";
 static int log_level = LOG_LVL_INFO;
@@ -37,7 +38,6 @@ int log_get_level(void)
 static void log_line(int level, const char *msg, size_t len)
 {
 	static const int prio[] = { 3, 4, 6, 7 };	/* err warn info debug */
-	static const char *const name[] = { "error", "warn", "info", "debug" };
 	char buf[2048];
 	int n;
 
@@ -45,7 +45,7 @@ static void log_line(int level, const char *msg, size_t len)
 		len--;
 	if (log_tty)
 		n = snprintf(buf, sizeof(buf), "%s: %s: %.*s\n", log_ident,
-			     name[level], (int)len, msg);
+			     name_of(&sl_log_level_names, level), (int)len, msg);
 	else
 		n = snprintf(buf, sizeof(buf), "<%d>%.*s\n", prio[level],
 			     (int)len, msg);

@@ -20,7 +20,7 @@
  *                "limits":[{"unit":S,"rate":S,"burst":N,"action":S}],
  *                "counters":{"<reason>":{"packets":N,"bytes":N},...},
  *                "rates":{"<reason>":{"pps":F,"bps":F},...}}]}
- *                (reason names: SL_REASON_NAMES below; rates over the last
+ *                (reason, unit, action, verdict and mode names: common/names.h; rates over the last
  *                sampling second; the row named "(none)" holds non-IP and
  *                malformed packets)
  *   client   {"addr":"198.18.0.5"} ->
@@ -37,13 +37,5 @@
 #define SL_PROTO_VERSION	1
 #define SL_CONTROL_SOCKET	"/run/sluice/sluiced.sock"
 #define SL_PIN_ROOT		"/sys/fs/bpf/sluice"
-
-/* Names used on the wire and in output, indexed by the ABI enums. */
-#define SL_REASON_NAMES { "passed", "dropped", "reset", "shadow_drop", \
-	"shadow_reset", "denylisted", "allowlisted", "unmetered", \
-	"flood_drop", "malformed", "non_ip" }
-#define SL_UNIT_NAMES	{ "none", "packets", "bytes", "connections", "requests" }
-#define SL_ACTION_NAMES	{ "drop", "reset", "http" }
-#define SL_VERDICT_NAMES { "limit", "pass", "drop" }
 
 #endif /* SLUICE_PROTO_H */

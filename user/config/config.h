@@ -20,10 +20,7 @@
 #define CFG_CLIENTS_MIN		1024
 #define CFG_CLIENTS_MAX		(64U << 20)
 
-/* A tier reads the coarse clock when every meter tolerates this much
- * (4 ticks of the 4 ms coarse clock); see cfg_tier_to_abi(). */
-#define CFG_COARSE_MIN_TOL_NS	(16 * 1000000ULL)
-
+/* Names: common/names.h (sl_attach_names, sl_log_level_names). */
 enum cfg_attach {
 	CFG_ATTACH_AUTO = 0,	/* native, falling back to generic with a warning */
 	CFG_ATTACH_NATIVE,
@@ -89,12 +86,5 @@ int cfg_parse(const char *name, const char *text, size_t len,
 	      struct sl_config **out, char err[CFG_ERR_MAX]);
 
 void cfg_free(struct sl_config *cfg);
-
-/* Translate one tier to the map value the XDP program reads. */
-int cfg_tier_to_abi(const struct cfg_tier *t, struct sl_tier *out);
-
-/* A meter's rate as the config would write it ("10/s", "600/m",
- * "0.5/s"; bytes meters in bytes per period).  Returns buf. */
-char *cfg_rate_format(const struct cfg_meter *m, char *buf, size_t size);
 
 #endif /* SLUICE_CONFIG_H */

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "ctl/ctl_client.h"
+#include "common/clock.h"
 #include "common/proto.h"
 
 static int ctl_fail(struct ctl_err *e, int code, int err, const char *fmt, ...)
@@ -58,14 +59,6 @@ json_object *ctl_request_new(const char *cmd)
 	return req;
 }
 
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
-}
-
 /* Wait for `events` until the deadline: 0, or -ETIMEDOUT / -errno. */
 static int ctl_wait(int fd, short events, long long deadline)
 {
@@ -74,7 +67,7 @@ static int ctl_wait(int fd, short events, long long deadline)
 	int n;
 
 	for (;;) {
-		left = deadline - now_ms();
+		left = deadline - (long long)now_ms();
 		if (left <= 0)
 			return -ETIMEDOUT;
 		n = poll(&p, 1, left > 60000 ? 60000 : (int)left);
@@ -107,7 +100,7 @@ static int ctl_connect(const char *path, long long deadline, struct ctl_err *e)
 		err = -errno;
 		if (err == -EINTR)
 			continue;
-		if (err == -EAGAIN && now_ms() < deadline) {
+		if (err == -EAGAIN && (long long)now_ms() < deadline) {
 			usleep(10000);
 			continue;
 		}
@@ -241,7 +234,7 @@ out:
 int ctl_call(const char *path, json_object *req, int timeout_ms,
 	     json_object **data, struct ctl_err *e)
 {
-	long long deadline = now_ms() + timeout_ms;
+	long long deadline = (long long)now_ms() + timeout_ms;
 	const char *line;
 	char *resp = NULL, *msg = NULL;
 	size_t resp_len = 0;

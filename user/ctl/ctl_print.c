@@ -8,154 +8,15 @@
 #include <time.h>
 
 #include "config/config.h"
+#include "ctl/ctl_json.h"
 #include "ctl/ctl_print.h"
+#include "common/names.h"
 #include "common/proto.h"
 #include "common/table.h"
 
-static const char *const reason_names[] = SL_REASON_NAMES;
-#define NREASONS	(sizeof(reason_names) / sizeof(reason_names[0]))
-_Static_assert(NREASONS == SL_R__MAX, "SL_REASON_NAMES out of step with enum sl_reason");
+#define NREASONS	((size_t)sl_reason_names.n)
 
 #define NONE_TIER_NAME	"(none)"
-#define FIELD_MAX	64
-#define NCOLS(c)	((int)(sizeof(c) / sizeof((c)[0])))
-
-/* ---- reading the answer: nothing here trusts its shape ------------- */
-
-static json_object *jget(json_object *o, const char *key)
-{
-	json_object *v;
-
-	if (!json_object_is_type(o, json_type_object) ||
-	    !json_object_object_get_ex(o, key, &v))
-		return NULL;
-	return v;
-}
-
-static const char *jstr(json_object *o, const char *key, const char *def)
-{
-	json_object *v = jget(o, key);
-
-	return json_object_is_type(v, json_type_string) ?
-	       json_object_get_string(v) : def;
-}
-
-static bool jnum(json_object *o, const char *key, double *out)
-{
-	json_object *v = jget(o, key);
-
-	if (!json_object_is_type(v, json_type_int) &&
-	    !json_object_is_type(v, json_type_double))
-		return false;
-	*out = json_object_get_double(v);
-	return isfinite(*out);
-}
-
-/* Non-negative integers only; json-c keeps values past INT64_MAX. */
-static bool ju64(json_object *o, const char *key, uint64_t *out)
-{
-	json_object *v = jget(o, key);
-
-	if (!json_object_is_type(v, json_type_int) ||
-	    json_object_get_int64(v) < 0)
-		return false;
-	*out = json_object_get_uint64(v);
-	return true;
-}
-
-static const char *ju64_str(json_object *o, const char *key, char *buf,
-			    size_t size)
-{
-	uint64_t v;
-
-	if (!ju64(o, key, &v))
-		return "-";
-	snprintf(buf, size, "%" PRIu64, v);
-	return buf;
-}
-
-/* A list that may be missing (NULL, *n = 0) but, if there, is an array
- * of objects, or of strings when `strings` is set. */
-static int jlist(json_object *o, const char *key, bool strings,
-		 json_object **list, size_t *n)
-{
-	json_type want = strings ? json_type_string : json_type_object;
-	json_object *v = jget(o, key);
-
-	*list = NULL;
-	*n = 0;
-	if (!v)
-		return 0;
-	if (!json_object_is_type(v, json_type_array))
-		return -EBADMSG;
-	for (size_t i = 0; i < json_object_array_length(v); i++)
-		if (!json_object_is_type(json_object_array_get_idx(v, i), want))
-			return -EBADMSG;
-	*list = v;
-	*n = json_object_array_length(v);
-	return 0;
-}
-
-/* ---- small shared pieces ------------------------------------------- */
-
-int ctl_print_json(FILE *f, json_object *obj)
-{
-	const char *s = json_object_to_json_string_ext(obj,
-			JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
-			JSON_C_TO_STRING_NOSLASHESCAPE);
-
-	if (!s)
-		return -ENOMEM;
-	fprintf(f, "%s\n", s);
-	return 0;
-}
-
-int ctl_print_json_error(FILE *f, const char *msg)
-{
-	json_object *o = json_object_new_object();
-	int err = -ENOMEM;
-
-	if (o && !json_object_object_add(o, "error",
-					 json_object_new_string(msg)))
-		err = ctl_print_json(f, o);
-	json_object_put(o);
-	return err;
-}
-
-/* Two left-aligned columns without a header: "label:  value". */
-static struct table *kv_new(void)
-{
-	static const struct table_colspec cols[] = {
-		{ NULL, TABLE_LEFT }, { NULL, TABLE_LEFT },
-	};
-
-	return table_new_columns(TABLE_F_NOHEADER, cols, NCOLS(cols));
-}
-
-static void kv_add(struct table *t, const char *label, const char *value)
-{
-	table_row(t);
-	table_cell(t, "%s:", label);
-	table_cell(t, "%s", value);
-}
-
-/* Print the tables in order, a blank line between them. */
-static int tables_print(FILE *f, struct table **t, int n)
-{
-	int err = 0;
-
-	for (int i = 0; i < n && !err; i++)
-		if (!t[i])
-			err = -ENOMEM;
-	for (int i = 0; i < n && !err; i++) {
-		if (i)
-			fputc('\n', f);
-		err = table_print(t[i], f, 0);
-	}
-	for (int i = 0; i < n; i++)
-		table_free(t[i]);
-	return err;
-}
 
 /* ---- status --------------------------------------------------------- */
 
@@ -245,7 +106,7 @@ struct reason_row {
 static bool reason_known(const char *name)
 {
 	for (size_t i = 0; i < NREASONS; i++)
-		if (!strcmp(reason_names[i], name))
+		if (!strcmp(reason_name(i), name))
 			return true;
 	return false;
 }
@@ -270,9 +131,9 @@ static size_t tier_reasons(json_object *tier, bool none_row,
 
 	for (size_t i = 0; i < NREASONS && n < max; i++) {
 		struct reason_row r = {
-			.name = reason_names[i],
-			.counter = jget(ctr, reason_names[i]),
-			.rate = jget(rates, reason_names[i]),
+			.name = reason_name(i),
+			.counter = jget(ctr, reason_name(i)),
+			.rate = jget(rates, reason_name(i)),
 		};
 
 		if (reason_active(&r) ||
@@ -569,7 +430,7 @@ json_object *ctl_config_summary(const char *file, const struct sl_config *cfg)
 	bad |= json_object_object_add(o, "ok", json_object_new_boolean(1));
 	bad |= json_object_object_add(o, "hash", json_object_new_string(hash));
 	bad |= json_object_object_add(o, "mode", json_object_new_string(
-		cfg->mode == SL_MODE_SHADOW ? "shadow" : "enforce"));
+		mode_name(cfg->mode)));
 	bad |= json_object_object_add(o, "tiers", tiers);
 	tiers = NULL;	/* owned by o from here */
 	bad |= json_object_object_add(o, "prefixes", json_object_new_int(npfx));

@@ -18,6 +18,7 @@
 #include "config/config.h"
 #include "ctl/ctl_client.h"
 #include "ctl/ctl_print.h"
+#include "common/names.h"
 #include "common/proto.h"
 
 #ifndef SL_VERSION
@@ -224,7 +225,7 @@ static int run_mode(const struct ctl_opts *o, const struct ctl_cmd *cmd,
 		    int argc, char **argv)
 {
 	(void)argc;
-	if (strcmp(argv[0], "enforce") && strcmp(argv[0], "shadow"))
+	if (name_parse(&sl_mode_names, argv[0], 0) < 0)
 		return ctl_usage(o, cmd, "mode: expected enforce or shadow, got '%s'",
 				 argv[0]);
 	return ctl_run(o, cmd, request_with("mode", "mode", argv[0]),

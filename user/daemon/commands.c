@@ -13,28 +13,15 @@
 #include <bpf/libbpf.h>
 
 #include "daemon/daemon.h"
+#include "daemon/loop.h"
+#include "config/rate.h"
+#include "common/clock.h"
 #include "common/gcra.h"
+#include "common/json_num.h"
 #include "common/log.h"
+#include "common/names.h"
 #include "common/proto.h"
 #include "sluice_xdp.skel.h"
-
-static const char *const reason_names[] = SL_REASON_NAMES;
-static const char *const unit_names[] = SL_UNIT_NAMES;
-static const char *const action_names[] = SL_ACTION_NAMES;
-static const char *const verdict_names[] = SL_VERDICT_NAMES;
-
-_Static_assert(sizeof(reason_names) / sizeof(reason_names[0]) == SL_R__MAX,
-	       "SL_REASON_NAMES and enum sl_reason differ");
-_Static_assert(sizeof(unit_names) / sizeof(unit_names[0]) == SL_UNIT__MAX,
-	       "SL_UNIT_NAMES and enum sl_unit differ");
-
-static uint64_t clock_ns(clockid_t id)
-{
-	struct timespec ts;
-
-	clock_gettime(id, &ts);
-	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
 
 static void jset(json_object *o, const char *key, json_object *v)
 {
@@ -49,11 +36,6 @@ static json_object *jstr(const char *s)
 static json_object *jint(int64_t v)
 {
 	return json_object_new_int64(v);
-}
-
-static const char *mode_name(int mode)
-{
-	return mode == SL_MODE_SHADOW ? "shadow" : "enforce";
 }
 
 /* The live mode (sluicectl mode may have changed it since the reload). */
@@ -79,8 +61,7 @@ static int cmd_status(void *ctx, json_object *req, json_object **data,
 	jset(o, "version", jstr(SL_VERSION_STR));
 	jset(o, "abi", jint(SL_ABI_VERSION));
 	jset(o, "pid", jint(getpid()));
-	jset(o, "uptime_s", jint((clock_ns(CLOCK_MONOTONIC) / 1000000 -
-				  d->started_ms) / 1000));
+	jset(o, "uptime_s", jint((now_ms() - d->started_ms) / 1000));
 	jset(o, "mode", jstr(mode_name(live_mode(d))));
 	c = json_object_new_object();
 	jset(c, "path", jstr(d->cfg_path));
@@ -117,12 +98,10 @@ static json_object *limits_json(const struct cfg_tier *t)
 		const struct cfg_meter *m = &t->meters[i];
 		json_object *l = json_object_new_object();
 
-		jset(l, "unit", jstr(m->unit < SL_UNIT__MAX ?
-				     unit_names[m->unit] : "?"));
+		jset(l, "unit", jstr(unit_name(m->unit)));
 		jset(l, "rate", jstr(cfg_rate_format(m, rate, sizeof(rate))));
 		jset(l, "burst", jint(m->burst));
-		jset(l, "action", jstr(m->action < SL_ACT__MAX ?
-				       action_names[m->action] : "?"));
+		jset(l, "action", jstr(action_name(m->action)));
 		json_object_array_add(a, l);
 	}
 	return a;
@@ -163,10 +142,12 @@ static json_object *row_json(int id, const char *name, const char *verdict,
 
 		jset(cv, "packets", jint(row->ctr[k].packets));
 		jset(cv, "bytes", jint(row->ctr[k].bytes));
-		jset(c, reason_names[k], cv);
-		jset(rv, "pps", json_object_new_double(row->rate[k].pps));
-		jset(rv, "bps", json_object_new_double(row->rate[k].bps));
-		jset(r, reason_names[k], rv);
+		jset(c, reason_name(k), cv);
+		jset(rv, "pps", json_num_rounded(row->rate[k].pps,
+						 JSON_PPS_DECIMALS));
+		jset(rv, "bps", json_num_rounded(row->rate[k].bps,
+						 JSON_BPS_DECIMALS));
+		jset(r, reason_name(k), rv);
 	}
 	jset(o, "counters", c);
 	jset(o, "rates", r);
@@ -215,7 +196,7 @@ static int cmd_tiers(void *ctx, json_object *req, json_object **data,
 		int id = d->niface ? apply_tier_id(&d->ifaces[0], ct->name) : -1;
 
 		json_object_array_add(a, row_json(id, ct->name,
-				      verdict_names[ct->verdict % SL_TIER__MAX],
+				      verdict_name(ct->verdict),
 				      limits_json(ct), &rows[t]));
 	}
 	/* Non-IP and malformed packets belong to no tier. */
@@ -359,12 +340,12 @@ static int cmd_client(void *ctx, json_object *req, json_object **data,
 			snprintf(rate, sizeof(rate), "%.6g/s",
 				 m->interval_fp ? 1e9 * (1 << SL_FP_SHIFT) /
 				 m->interval_fp : 0.0);
-		jset(mo, "unit", jstr(m->unit < SL_UNIT__MAX ?
-				      unit_names[m->unit] : "?"));
+		jset(mo, "unit", jstr(unit_name(m->unit)));
 		jset(mo, "rate", jstr(rate));
 		jset(mo, "burst", jint(m->burst));
 		jset(mo, "tokens", jint(tokens));
-		jset(mo, "next_token_ms", json_object_new_double(next / 1e6));
+		jset(mo, "next_token_ms",
+		     json_num_rounded(next / 1e6, JSON_MS_DECIMALS));
 		json_object_array_add(meters, mo);
 	}
 	jset(o, "meters", meters);
@@ -407,11 +388,8 @@ static int cmd_mode(void *ctx, json_object *req, json_object **data,
 
 	if (json_object_object_get_ex(req, "mode", &m))
 		s = json_object_get_string(m);
-	if (s && !strcmp(s, "enforce"))
-		mode = SL_MODE_ENFORCE;
-	else if (s && !strcmp(s, "shadow"))
-		mode = SL_MODE_SHADOW;
-	else {
+	mode = name_parse(&sl_mode_names, s, 0);
+	if (mode < 0) {
 		snprintf(err, errlen,
 			 "expected \"mode\": \"enforce\" or \"shadow\", got '%s'",
 			 s ? s : "");
@@ -440,7 +418,8 @@ static int cmd_detach(void *ctx, json_object *req, json_object **data,
 	(void)req;
 	log_info("detach requested over the control socket");
 	rc = daemon_detach(d, names, &n);
-	d->quit = true;		/* nothing left to run, either way */
+	if (d->loop)		/* nothing left to run, either way */
+		loop_stop(d->loop);
 	if (rc) {
 		snprintf(err, errlen,
 			 "detach failed on some interface: %s (see the daemon's log; `sluiced --detach` retries)",

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -11,16 +13,10 @@
 #include <unistd.h>
 
 #include "daemon/control.h"
+#include "daemon/loop.h"
+#include "common/clock.h"
 #include "common/log.h"
 #include "common/proto.h"
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000ULL + ts.tv_nsec / 1000000;
-}
 
 static int sun_fill(struct sockaddr_un *sa, const char *path)
 {
@@ -81,7 +77,9 @@ static int control_mkdirs(const char *path)
 	}
 }
 
-int control_open(struct control *c, const char *path,
+static void control_accept(struct loop *l, int fd, uint32_t events, void *arg);
+
+int control_open(struct control *c, struct loop *loop, const char *path,
 		 const struct control_cmd *cmds, void *ctx)
 {
 	struct sockaddr_un sa;
@@ -91,10 +89,13 @@ int control_open(struct control *c, const char *path,
 
 	memset(c, 0, sizeof(*c));
 	c->fd = -1;
+	c->loop = loop;
 	c->cmds = cmds;
 	c->ctx = ctx;
-	for (int i = 0; i < CONTROL_MAX_CONNS; i++)
+	for (int i = 0; i < CONTROL_MAX_CONNS; i++) {
+		c->conns[i].ctl = c;
 		c->conns[i].fd = -1;
+	}
 	err = sun_fill(&sa, path);
 	if (err) {
 		log_err("control socket path too long: %s", path);
@@ -137,6 +138,9 @@ int control_open(struct control *c, const char *path,
 	}
 	c->dev = st.st_dev;
 	c->ino = st.st_ino;
+	err = loop_add_fd(loop, c->fd, EPOLLIN, control_accept, c);
+	if (err)
+		goto fail;
 	log_info("control socket %s", path);
 	return 0;
 fail:
@@ -148,11 +152,18 @@ fail:
 
 static void conn_close(struct control_conn *cn)
 {
-	if (cn->fd >= 0)
+	struct control *c = cn->ctl;
+
+	if (cn->fd >= 0) {
+		loop_del_fd(c->loop, cn->fd);
 		close(cn->fd);
+	}
+	if (cn->timer > 0)
+		loop_del_timer(c->loop, cn->timer);
 	free(cn->in);
 	free(cn->out);
 	memset(cn, 0, sizeof(*cn));
+	cn->ctl = c;
 	cn->fd = -1;
 }
 
@@ -163,35 +174,13 @@ void control_close(struct control *c)
 	for (int i = 0; i < CONTROL_MAX_CONNS; i++)
 		conn_close(&c->conns[i]);
 	if (c->fd >= 0) {
+		loop_del_fd(c->loop, c->fd);
 		close(c->fd);
 		if (stat(c->path, &st) == 0 && st.st_dev == c->dev &&
 		    st.st_ino == c->ino)
 			unlink(c->path);
 	}
 	c->fd = -1;
-}
-
-int control_pollfds(struct control *c, struct pollfd *fds, int *timeout_ms)
-{
-	uint64_t now = now_ms();
-	int n = 0;
-
-	if (c->fd < 0)
-		return 0;
-	fds[n++] = (struct pollfd){ .fd = c->fd, .events = POLLIN };
-	for (int i = 0; i < CONTROL_MAX_CONNS; i++) {
-		struct control_conn *cn = &c->conns[i];
-		int left;
-
-		if (cn->fd < 0)
-			continue;
-		fds[n++] = (struct pollfd){ .fd = cn->fd,
-					    .events = cn->out ? POLLOUT : POLLIN };
-		left = cn->deadline_ms > now ? (int)(cn->deadline_ms - now) : 0;
-		if (*timeout_ms < 0 || left < *timeout_ms)
-			*timeout_ms = left;
-	}
-	return n;
 }
 
 static json_object *control_reply(int ok, json_object *data, const char *err)
@@ -321,14 +310,39 @@ static bool conn_write(struct control_conn *cn)
 	return cn->outoff == cn->outlen;
 }
 
-static void control_accept(struct control *c)
+/* The client sent nothing whole, or read nothing, for too long. */
+static void conn_idle(struct loop *l, int id, void *arg)
 {
-	uint64_t now = now_ms();
+	(void)l, (void)id;
+	conn_close(arg);
+}
 
+static void conn_event(struct loop *l, int fd, uint32_t events, void *arg)
+{
+	struct control_conn *cn = arg;
+	bool done;
+
+	(void)fd;
+	done = cn->out ? conn_write(cn) : conn_read(cn->ctl, cn);
+	/* A response written at once needs no second round. */
+	if (!done && cn->out && !(events & EPOLLOUT)) {
+		done = conn_write(cn);
+		if (!done)
+			loop_mod_fd(l, cn->fd, EPOLLOUT);
+	}
+	if (done)
+		conn_close(cn);
+}
+
+static void control_accept(struct loop *l, int lfd, uint32_t events, void *arg)
+{
+	struct control *c = arg;
+	int err;
+
+	(void)events;
 	for (;;) {
 		struct control_conn *cn = NULL;
-		int fd = accept4(c->fd, NULL, NULL,
-				 SOCK_NONBLOCK | SOCK_CLOEXEC);
+		int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 
 		if (fd < 0)
 			return;
@@ -341,36 +355,18 @@ static void control_accept(struct control *c)
 			close(fd);
 			continue;
 		}
-		cn->fd = fd;
-		cn->deadline_ms = now + CONTROL_IDLE_MS;
-	}
-}
-
-void control_handle(struct control *c, const struct pollfd *fds, int n)
-{
-	uint64_t now = now_ms();
-
-	for (int i = 1; i < n; i++) {
-		struct control_conn *cn = NULL;
-		bool done;
-
-		for (int j = 0; j < CONTROL_MAX_CONNS && !cn; j++)
-			if (c->conns[j].fd == fds[i].fd)
-				cn = &c->conns[j];
-		if (!cn || !fds[i].revents)
-			continue;
-		done = cn->out ? conn_write(cn) : conn_read(c, cn);
-		/* A response written at once needs no second poll round. */
-		if (!done && cn->out && !(fds[i].revents & POLLOUT))
-			done = conn_write(cn);
-		if (done)
+		cn->timer = loop_add_timer(l, CONTROL_IDLE_MS, false, conn_idle, cn);
+		err = cn->timer < 0 ? cn->timer :
+		      loop_add_fd(l, fd, EPOLLIN, conn_event, cn);
+		if (err) {
+			log_warn("control: cannot serve a connection: %s",
+				 strerror(-err));
+			close(fd);
 			conn_close(cn);
+			continue;
+		}
+		cn->fd = fd;
 	}
-	for (int j = 0; j < CONTROL_MAX_CONNS; j++)
-		if (c->conns[j].fd >= 0 && c->conns[j].deadline_ms <= now)
-			conn_close(&c->conns[j]);
-	if (n > 0 && fds[0].revents & POLLIN)
-		control_accept(c);
 }
 
 void control_flush(struct control *c, int ms)

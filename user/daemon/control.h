@@ -3,13 +3,12 @@
  * The daemon's end of the control socket (user/proto.h): a unix stream
  * socket, mode 0600, serving one JSON request line and one response
  * line per connection.  Everything is non-blocking and driven by the
- * daemon's poll loop, so a client that stalls costs nothing but its
- * slot until it times out.
+ * daemon's event loop (loop.h), so a client that stalls costs nothing
+ * but its slot until its idle timer closes it.
  */
 #ifndef SLUICE_CONTROL_H
 #define SLUICE_CONTROL_H
 
-#include <poll.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -30,16 +29,21 @@ struct control_cmd {
 	control_fn fn;
 };
 
+struct control;
+struct loop;
+
 struct control_conn {
+	struct control *ctl;
 	int fd;			/* -1: slot free */
+	int timer;		/* the loop's idle timer: closes a stalled client */
 	char *in;
 	size_t inlen;
 	char *out;		/* the response, once there is one */
 	size_t outlen, outoff;
-	uint64_t deadline_ms;	/* CLOCK_MONOTONIC */
 };
 
 struct control {
+	struct loop *loop;
 	int fd;
 	char path[108];
 	dev_t dev;		/* of the socket file we bound, so we only */
@@ -56,19 +60,13 @@ int control_probe(const char *path);
 /* A socket file nobody answers on (its daemon was killed)? */
 bool control_stale(const char *path);
 
-/* Create the directory (0755) and the socket (0600) and listen. */
-int control_open(struct control *c, const char *path,
+/* Create the directory (0755) and the socket (0600), listen, and serve
+ * connections from `loop`. */
+int control_open(struct control *c, struct loop *loop, const char *path,
 		 const struct control_cmd *cmds, void *ctx);
 
 /* Close every connection and the socket, and remove the socket file. */
 void control_close(struct control *c);
-
-/* Fill fds (at most 1 + CONTROL_MAX_CONNS) for poll; returns how many.
- * *timeout_ms is lowered to the nearest connection deadline. */
-int control_pollfds(struct control *c, struct pollfd *fds, int *timeout_ms);
-
-/* Handle what poll reported for the fds control_pollfds gave. */
-void control_handle(struct control *c, const struct pollfd *fds, int n);
 
 /* Send what is still queued, for at most `ms` (before exiting). */
 void control_flush(struct control *c, int ms);

@@ -7,6 +7,7 @@
 
 #include "daemon/daemon.h"
 #include "common/log.h"
+#include "common/names.h"
 #include "sluice_xdp.skel.h"
 
 static void daemon_log_summary(const char *what, const struct apply_summary *s)
@@ -81,7 +82,7 @@ int daemon_start(struct sl_daemon *d, struct sl_config *cfg)
 	apply_summary_free(&sum);
 	log_info("enforcing %s (hash %016llx, mode %s) on %d interface%s",
 		 cfg->path, (unsigned long long)cfg->hash,
-		 cfg->mode == SL_MODE_SHADOW ? "shadow" : "enforce",
+		 mode_name(cfg->mode),
 		 d->niface, d->niface == 1 ? "" : "s");
 	return 0;
 fail:
@@ -254,8 +255,7 @@ int daemon_set_mode(struct sl_daemon *d, int mode)
 		}
 	}
 	log_info("mode set to %s by sluicectl (until the next reload, which applies the config's mode: %s)",
-		 mode == SL_MODE_SHADOW ? "shadow" : "enforce",
-		 d->cfg->mode == SL_MODE_SHADOW ? "shadow" : "enforce");
+		 mode_name(mode), mode_name(d->cfg->mode));
 	return 0;
 }
 

@@ -20,13 +20,15 @@
 
 #define SL_VERSION_STR	"0.1.0"
 
+struct loop;
+
 struct sl_daemon {
 	char cfg_path[4096];	/* absolute, so a reload finds it */
 	struct sl_config *cfg;	/* the running config */
 	time_t loaded_at;	/* when it was applied (wall clock) */
 	uint64_t started_ms;	/* CLOCK_MONOTONIC */
 	bool verbose;		/* -v: debug logging whatever the config says */
-	bool quit;		/* leave the main loop (after detach) */
+	struct loop *loop;	/* stopped after a detach */
 	struct control ctl;
 	int niface;
 	struct sl_iface *ifaces;	/* CFG_MAX_IFACES slots */

@@ -5,14 +5,17 @@
  * sluicectl.  Stopping it (SIGTERM) leaves enforcement running; only
  * --detach (or sluicectl detach) removes it.
  *
- * Signal handlers only set flags; the loop waits in ppoll() with the
- * signals unblocked, so none is lost between a check and the wait.
+ * Everything after start-up runs from one event loop (loop.h): the
+ * control socket, the config file watcher, the once-a-second counter
+ * sample, and SIGHUP/SIGTERM/SIGINT through a signalfd.  The signals are
+ * blocked from the start, so one that arrives early waits for the loop.
  */
 #include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
 #include <poll.h>
+#include <sys/epoll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +28,8 @@
 #include <unistd.h>
 
 #include "daemon/daemon.h"
+#include "daemon/loop.h"
+#include "common/clock.h"
 #include "common/log.h"
 #include "common/proto.h"
 
@@ -32,24 +37,6 @@
 #define SAMPLE_MS		1000	/* counter sampling for rates */
 #define INOTIFY_SETTLE_MS	200	/* editors write in several steps */
 #define DETACH_TIMEOUT_MS	10000
-
-static volatile sig_atomic_t sig_term, sig_hup;
-
-static void on_signal(int sig)
-{
-	if (sig == SIGHUP)
-		sig_hup = 1;
-	else
-		sig_term = 1;
-}
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000ULL + ts.tv_nsec / 1000000;
-}
 
 static void usage(FILE *f)
 {
@@ -198,21 +185,28 @@ static int detach_offline(const char *path)
 
 struct watch {
 	int fd;
+	int timer;		/* armed while a change settles */
 	char base[NAME_MAX + 1];
 	bool symlink;		/* config is a symlink: any rename counts */
-	uint64_t due_ms;	/* 0: no change pending */
 	char last_err[CFG_ERR_MAX];
+	struct sl_daemon *d;
 };
 
+static void watch_event(struct loop *l, int fd, uint32_t events, void *arg);
+static void watch_settled(struct loop *l, int id, void *arg);
+
 /* inotify on the config's directory: editors and config managers
- * replace the file by rename, which a watch on the file would miss. */
-static int watch_open(struct watch *w, const char *path)
+ * replace the file by rename, which a watch on the file would miss.
+ * Each event re-arms the settle timer: the reload waits for quiet. */
+static int watch_open(struct watch *w, struct loop *l, struct sl_daemon *d)
 {
+	const char *path = d->cfg_path;
 	char dir[PATH_MAX];
 	const char *slash = strrchr(path, '/');
 	struct stat st;
 
 	memset(w, 0, sizeof(*w));
+	w->d = d;
 	snprintf(w->base, sizeof(w->base), "%s", slash + 1);
 	snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
 	if (!dir[0])
@@ -229,34 +223,46 @@ static int watch_open(struct watch *w, const char *path)
 		w->fd = -1;
 		return -errno;
 	}
+	w->timer = loop_add_timer(l, 0, false, watch_settled, w);
+	if (w->timer < 0 || loop_add_fd(l, w->fd, EPOLLIN, watch_event, w)) {
+		log_warn("cannot watch %s for changes (out of memory): reload with SIGHUP or sluicectl reload",
+			 dir);
+		close(w->fd);
+		w->fd = -1;
+		return -ENOMEM;
+	}
 	return 0;
 }
 
-static void watch_read(struct watch *w)
+static void watch_event(struct loop *l, int fd, uint32_t events, void *arg)
 {
+	struct watch *w = arg;
 	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
 	const struct inotify_event *ev;
 	ssize_t n;
 
-	while ((n = read(w->fd, buf, sizeof(buf))) > 0)
+	(void)events;
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
 		for (char *p = buf; p < buf + n; p += sizeof(*ev) + ev->len) {
 			ev = (const struct inotify_event *)p;
 			if ((ev->len && !strcmp(ev->name, w->base) &&
 			     ev->mask & (IN_CLOSE_WRITE | IN_MOVED_TO)) ||
 			    (w->symlink && ev->mask & (IN_MOVED_TO | IN_CREATE)))
-				w->due_ms = now_ms() + INOTIFY_SETTLE_MS;
+				loop_timer_arm(l, w->timer, INOTIFY_SETTLE_MS);
 		}
 }
 
 /* The file changed: reload unless its contents are what runs, and say
  * an error once, not on every save of the same broken file. */
-static void watch_reload(struct watch *w, struct sl_daemon *d)
+static void watch_settled(struct loop *l, int id, void *arg)
 {
+	struct watch *w = arg;
+	struct sl_daemon *d = w->d;
 	char err[CFG_ERR_MAX];
 	struct sl_config *cfg;
 	bool same;
 
-	w->due_ms = 0;
+	(void)l, (void)id;
 	if (cfg_load(d->cfg_path, &cfg, err) == 0) {
 		same = cfg->hash == d->cfg->hash;
 		cfg_free(cfg);
@@ -273,77 +279,66 @@ static void watch_reload(struct watch *w, struct sl_daemon *d)
 	daemon_reload(d, "file changed", NULL, err, sizeof(err));
 }
 
-/* Block the signals we handle (a SIGTERM during start-up waits until
- * the loop); ppoll() unblocks them with *wait_mask. */
-static void signals_setup(sigset_t *wait_mask)
+/* Block the signals the loop handles (a SIGTERM during start-up waits
+ * for the loop, through the signalfd). */
+static void signals_block(void)
 {
-	struct sigaction sa = { .sa_handler = on_signal };
 	sigset_t block;
 
 	sigemptyset(&block);
 	sigaddset(&block, SIGHUP);
 	sigaddset(&block, SIGTERM);
 	sigaddset(&block, SIGINT);
-	sigprocmask(SIG_BLOCK, &block, wait_mask);
-	sigaction(SIGHUP, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
+	sigprocmask(SIG_BLOCK, &block, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	sigdelset(wait_mask, SIGHUP);
-	sigdelset(wait_mask, SIGTERM);
-	sigdelset(wait_mask, SIGINT);
 }
 
-static int run(struct sl_daemon *d, const sigset_t *wait_mask)
+static void on_hup(struct loop *l, int sig, void *arg)
 {
-	struct pollfd fds[2 + CONTROL_MAX_CONNS];
-	uint64_t next_sample = now_ms() + SAMPLE_MS, now;
 	char err[CFG_ERR_MAX];
-	struct timespec ts;
+
+	(void)l, (void)sig;
+	daemon_reload(arg, "SIGHUP", NULL, err, sizeof(err));
+}
+
+static void on_term(struct loop *l, int sig, void *arg)
+{
+	(void)sig, (void)arg;
+	log_info("signal received: exiting, enforcement stays in place (pins under %s)",
+		 SL_PIN_ROOT);
+	loop_stop(l);
+}
+
+static void on_sample(struct loop *l, int id, void *arg)
+{
+	(void)l, (void)id;
+	daemon_sample(arg);
+}
+
+static int run(struct sl_daemon *d, struct loop *l)
+{
 	struct watch w;
-	int n, timeout;
+	int err;
 
-	watch_open(&w, d->cfg_path);
-
-	while (!d->quit) {
-		if (sig_term) {
-			log_info("signal received: exiting, enforcement stays in place (pins under %s)",
-				 SL_PIN_ROOT);
-			break;
-		}
-		if (sig_hup) {
-			sig_hup = 0;
-			daemon_reload(d, "SIGHUP", NULL, err, sizeof(err));
-		}
-		now = now_ms();
-		if (w.due_ms && now >= w.due_ms)
-			watch_reload(&w, d);
-		if (now >= next_sample) {
-			daemon_sample(d);
-			next_sample = now + SAMPLE_MS;
-		}
-
-		timeout = (int)(next_sample - now);
-		if (w.due_ms && (int)(w.due_ms - now) < timeout)
-			timeout = w.due_ms > now ? (int)(w.due_ms - now) : 0;
-		n = control_pollfds(&d->ctl, fds, &timeout);
-		if (w.fd >= 0)
-			fds[n] = (struct pollfd){ .fd = w.fd, .events = POLLIN };
-		ts.tv_sec = timeout / 1000;
-		ts.tv_nsec = (timeout % 1000) * 1000000L;
-		if (ppoll(fds, n + (w.fd >= 0), &ts, wait_mask) < 0) {
-			if (errno == EINTR)
-				continue;
-			log_err("poll failed: %s", strerror(errno));
-			break;
-		}
-		control_handle(&d->ctl, fds, n);
-		if (w.fd >= 0 && fds[n].revents)
-			watch_read(&w);
+	watch_open(&w, l, d);
+	err = loop_add_signal(l, SIGHUP, on_hup, d);
+	if (!err)
+		err = loop_add_signal(l, SIGTERM, on_term, d);
+	if (!err)
+		err = loop_add_signal(l, SIGINT, on_term, d);
+	if (!err) {
+		err = loop_add_timer(l, SAMPLE_MS, true, on_sample, d);
+		err = err < 0 ? err : 0;
 	}
+	if (!err)
+		err = loop_run(l);
+	if (err)
+		log_err("event loop failed: %s", strerror(-err));
 	control_flush(&d->ctl, 1000);
-	if (w.fd >= 0)
+	if (w.fd >= 0) {
+		loop_del_fd(l, w.fd);
 		close(w.fd);
+	}
 	return 0;
 }
 
@@ -365,7 +360,7 @@ int main(int argc, char **argv)
 	bool test = false, detach = false;
 	char err[CFG_ERR_MAX], cwd[PATH_MAX];
 	struct sl_config *cfg;
-	sigset_t wait_mask;
+	struct loop *loop = NULL;
 	int c, rc;
 
 	log_init("sluiced");
@@ -431,14 +426,22 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	d.started_ms = now_ms();
-	signals_setup(&wait_mask);
+	signals_block();
 	rc = daemon_start(&d, cfg);
 	if (rc)
 		return 1;
-	rc = control_open(&d.ctl, d.cfg->control_socket, daemon_cmds, &d);
+	rc = loop_new(&loop);
+	if (rc)
+		log_err("cannot set up the event loop: %s", strerror(-rc));
+	d.loop = loop;
 	if (!rc)
-		rc = run(&d, &wait_mask);
+		rc = control_open(&d.ctl, loop, d.cfg->control_socket,
+				  daemon_cmds, &d);
+	if (!rc)
+		rc = run(&d, loop);
 	control_close(&d.ctl);
+	d.loop = NULL;
+	loop_free(loop);
 	daemon_stop(&d);
 	return rc ? 1 : 0;
 }

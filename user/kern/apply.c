@@ -7,7 +7,9 @@
 #include <bpf/bpf.h>
 
 #include "kern/apply.h"
+#include "kern/tier_abi.h"
 #include "common/log.h"
+#include "common/names.h"
 #include "common/proto.h"
 #include "sluice_xdp.skel.h"
 
@@ -165,13 +167,9 @@ static double meter_rate(const struct sl_meter *m)
 /* A tier as the maps hold it, for change notes. */
 static char *tier_describe(const struct sl_tier *t, char *buf, size_t size)
 {
-	static const char *const verdicts[] = SL_VERDICT_NAMES;
-	static const char *const units[] = SL_UNIT_NAMES;
-	static const char *const actions[] = SL_ACTION_NAMES;
 	size_t n;
 
-	n = snprintf(buf, size, "%s", t->verdict < SL_TIER__MAX ?
-		     verdicts[t->verdict] : "?");
+	n = snprintf(buf, size, "%s", verdict_name(t->verdict));
 	if (t->verdict != SL_TIER_LIMIT)
 		return buf;
 	n += snprintf(buf + n, size > n ? size - n : 0, " key /%u /%u",
@@ -181,9 +179,8 @@ static char *tier_describe(const struct sl_tier *t, char *buf, size_t size)
 
 		n += snprintf(buf + n, size > n ? size - n : 0,
 			      "%s %s %.6g/s burst %u %s", i ? "," : ":",
-			      m->unit < SL_UNIT__MAX ? units[m->unit] : "?",
-			      meter_rate(m), m->burst,
-			      m->action < SL_ACT__MAX ? actions[m->action] : "?");
+			      unit_name(m->unit), meter_rate(m), m->burst,
+			      action_name(m->action));
 	}
 	if (t->flags & SL_TIER_F_FLOOD_GUARD)
 		snprintf(buf + n, size > n ? size - n : 0,
@@ -513,8 +510,6 @@ static const char *tier_name_of(char names[SL_MAX_TIERS][CFG_NAME_MAX],
 int apply_config(struct sl_iface *ifc, const struct sl_config *cfg,
 		 struct apply_summary *sum)
 {
-	static const char *const modes[] = { "enforce", "shadow" };
-	static const char *const policies[] = { "pass", "drop" };
 	char old[SL_MAX_TIERS][CFG_NAME_MAX];
 	bool purge[SL_MAX_TIERS] = {};
 	struct sl_global g, ng;
@@ -548,11 +543,11 @@ int apply_config(struct sl_iface *ifc, const struct sl_config *cfg,
 	if (err)
 		goto out;
 	if (!fresh && g.mode != ng.mode)
-		apply_note(sum, "mode %s -> %s", modes[g.mode & 1],
-			   modes[ng.mode & 1]);
+		apply_note(sum, "mode %s -> %s", mode_name(g.mode & 1),
+			   mode_name(ng.mode & 1));
 	if (!fresh && g.malformed != ng.malformed)
-		apply_note(sum, "malformed %s -> %s", policies[g.malformed & 1],
-			   policies[ng.malformed & 1]);
+		apply_note(sum, "malformed %s -> %s", policy_name(g.malformed & 1),
+			   policy_name(ng.malformed & 1));
 	if (!fresh && strcmp(tier_name_of(old, g.default_tier),
 			     ifc->tier_names[ng.default_tier]))
 		apply_note(sum, "default tier %s -> %s",

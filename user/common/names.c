@@ -1,0 +1,92 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "common/names.h"
+#include "common/log.h"
+#include "config/config.h"	/* enum cfg_attach, enum cfg_log_level */
+#include "sluice_abi.h"
+
+#define NAMES(arr)	{ arr, (int)(sizeof(arr) / sizeof(arr[0])) }
+
+static const char *const mode[] = {
+	[SL_MODE_ENFORCE] = "enforce", [SL_MODE_SHADOW] = "shadow",
+};
+static const char *const policy[] = {
+	[SL_POLICY_PASS] = "pass", [SL_POLICY_DROP] = "drop",
+};
+static const char *const unit[] = {
+	[SL_UNIT_NONE] = "none", [SL_UNIT_PACKETS] = "packets",
+	[SL_UNIT_BYTES] = "bytes", [SL_UNIT_CONNECTIONS] = "connections",
+	[SL_UNIT_REQUESTS] = "requests",
+};
+static const char *const action[] = {
+	[SL_ACT_DROP] = "drop", [SL_ACT_RESET] = "reset", [SL_ACT_HTTP] = "http",
+};
+static const char *const verdict[] = {
+	[SL_TIER_LIMIT] = "limit", [SL_TIER_PASS] = "pass",
+	[SL_TIER_DROP] = "drop",
+};
+static const char *const reason[] = {
+	[SL_R_PASSED] = "passed", [SL_R_DROPPED] = "dropped",
+	[SL_R_RESET] = "reset", [SL_R_SHADOW_DROP] = "shadow_drop",
+	[SL_R_SHADOW_RESET] = "shadow_reset", [SL_R_DENYLISTED] = "denylisted",
+	[SL_R_ALLOWLISTED] = "allowlisted", [SL_R_UNMETERED] = "unmetered",
+	[SL_R_FLOOD_DROP] = "flood_drop", [SL_R_MALFORMED] = "malformed",
+	[SL_R_NON_IP] = "non_ip",
+};
+static const char *const attach[] = {
+	[CFG_ATTACH_AUTO] = "auto", [CFG_ATTACH_NATIVE] = "native",
+	[CFG_ATTACH_GENERIC] = "generic",
+};
+static const char *const log_level[] = {
+	[CFG_LOG_ERROR] = "error", [CFG_LOG_WARN] = "warn",
+	[CFG_LOG_INFO] = "info", [CFG_LOG_DEBUG] = "debug",
+};
+
+/* A new enum value without a name fails the build here. */
+#define SAME(arr, max)	_Static_assert(sizeof(arr) / sizeof(arr[0]) == (max), \
+				       #arr " names and its enum differ")
+SAME(unit, SL_UNIT__MAX);
+SAME(action, SL_ACT__MAX);
+SAME(verdict, SL_TIER__MAX);
+SAME(reason, SL_R__MAX);
+SAME(log_level, LOG_LVL_DEBUG + 1);
+_Static_assert((int)CFG_LOG_DEBUG == (int)LOG_LVL_DEBUG &&
+	       (int)CFG_LOG_ERROR == (int)LOG_LVL_ERROR,
+	       "enum cfg_log_level and enum log_level differ");
+
+const struct sl_names sl_mode_names = NAMES(mode);
+const struct sl_names sl_policy_names = NAMES(policy);
+const struct sl_names sl_unit_names = NAMES(unit);
+const struct sl_names sl_action_names = NAMES(action);
+const struct sl_names sl_verdict_names = NAMES(verdict);
+const struct sl_names sl_reason_names = NAMES(reason);
+const struct sl_names sl_attach_names = NAMES(attach);
+const struct sl_names sl_log_level_names = NAMES(log_level);
+
+const char *name_of(const struct sl_names *t, int v)
+{
+	return v >= 0 && v < t->n && t->name[v] ? t->name[v] : "?";
+}
+
+int name_parse(const struct sl_names *t, const char *s, int first)
+{
+	for (int i = first; s && i < t->n; i++)
+		if (t->name[i] && !strcmp(t->name[i], s))
+			return i;
+	return -EINVAL;
+}
+
+char *name_list(const struct sl_names *t, int first, const char *sep,
+		char *buf, size_t size)
+{
+	size_t o = 0;
+
+	buf[0] = '\0';
+	for (int i = first; i < t->n && o < size; i++)
+		o += snprintf(buf + o, size - o, "%s%s", o ? sep : "",
+			      t->name[i]);
+	return buf;
+}

@@ -1,0 +1,13 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* The `tiers` section of the config file. */
+#ifndef SLUICE_CONFIG_TIERS_H
+#define SLUICE_CONFIG_TIERS_H
+
+#include "config/config.h"
+#include "config/walk.h"
+
+/* A cfg_key parser: `v` is the tiers list, `obj` the struct sl_config
+ * whose tiers[] and default_tier it fills. */
+int cfg_parse_tiers(struct cfg_walk *w, yaml_node_t *v, void *obj);
+
+#endif /* SLUICE_CONFIG_TIERS_H */
