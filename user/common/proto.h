@@ -39,9 +39,14 @@
 #define SL_PIN_ROOT		"/sys/fs/bpf/sluice"
 
 /* Names used on the wire and in output, indexed by the ABI enums. */
+#ifdef SL_ABI_NEXT
+#define SL_REASON_NAME_NEXT	, "abi_next"	/* the upgrade test's build */
+#else
+#define SL_REASON_NAME_NEXT
+#endif
 #define SL_REASON_NAMES { "passed", "dropped", "reset", "shadow_drop", \
 	"shadow_reset", "denylisted", "allowlisted", "unmetered", \
-	"flood_drop", "malformed", "non_ip" }
+	"flood_drop", "malformed", "non_ip" SL_REASON_NAME_NEXT }
 #define SL_UNIT_NAMES	{ "none", "packets", "bytes", "connections", "requests" }
 #define SL_ACTION_NAMES	{ "drop", "reset", "http" }
 #define SL_VERDICT_NAMES { "limit", "pass", "drop" }
