@@ -64,7 +64,8 @@ BPF_TESTS     := $(patsubst tests/bpf/%.c,$(BUILD)/tests/bpf/%,$(wildcard tests/
 TOOL_SRCS     := $(wildcard tools/bench/*.c)
 TOOLS         := $(patsubst tools/bench/%.c,$(BUILD)/tools/%,$(TOOL_SRCS))
 
-.PHONY: all deps test test-unit test-bpf test-netns demo bench install clean abi-next
+.PHONY: all deps test test-unit test-bpf test-netns demo bench install clean abi-next \
+	abi-next-sluiced
 
 all: $(BPF_OBJS) $(SKELS) $(BINS) $(UNIT_TESTS) $(BPF_TESTS) $(TOOLS) \
 	$(if $(ABI_DEFS),,abi-next)
@@ -77,7 +78,10 @@ ABI_NEXT := $(BUILD)/abi-next
 
 abi-next:
 	$(Q)$(MAKE) --no-print-directory BUILD=$(ABI_NEXT) ABI_DEFS=-DSL_ABI_NEXT \
-		$(ABI_NEXT)/sluiced
+		abi-next-sluiced
+
+abi-next-sluiced: $(BUILD)/sluiced
+	@:
 
 deps:
 	$(Q)tools/deps.sh
