@@ -9,8 +9,9 @@
  * so interfaces come and go independently, a restarted or upgraded
  * daemon adopts the state it finds, and a dead daemon leaves
  * enforcement on.  The steps live in kern/pins.c (the lock, which pins
- * are reused, recreated or refused, the migration of old ones) and
- * kern/attach.c (the XDP hook and the link); this is their order.
+ * are reused, recreated or refused; the kinds of maps in kern/layout.c,
+ * the migration of the first release's counters in kern/migrate.c) and
+ * kern/attach.c (the XDP hook and the link); loader.c is their order.
  */
 #ifndef SLUICE_LOADER_H
 #define SLUICE_LOADER_H

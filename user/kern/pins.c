@@ -2,22 +2,21 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/membarrier.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 #include "kern/pins.h"
+#include "kern/layout.h"
+#include "kern/migrate.h"
 #include "common/log.h"
 #include "common/proto.h"
 #include "sluice_abi_check.h"
-#include "sluice_migrate.skel.h"
 #include "sluice_xdp.skel.h"
 
 _Static_assert(sizeof(struct sl_tier_name) == CFG_NAME_MAX,
@@ -27,44 +26,6 @@ _Static_assert(sizeof(struct sl_tier_name) == CFG_NAME_MAX,
 	"refusing to start, the pins are left as they are; go back to the "	\
 	"sluiced that made them, or drop them with `sluiced --detach -c FILE` "	\
 	"(per-client buckets and counters are lost) and start again"
-
-enum pins_kind {
-	PINS_STATE = 0,
-	PINS_CONFIG,
-	PINS_CACHE,
-};
-
-/* The kind of every map, and what it holds (for messages).  A map not
- * listed is state: a new feature's map is kept until classified. */
-static const struct pins_class {
-	const char *name;
-	enum pins_kind kind;
-	const char *holds;
-} pins_classes[] = {
-	{ SL_MAP_CLIENTS,	PINS_STATE,	"per-client buckets" },
-	{ SL_MAP_FLOOD,		PINS_STATE,	"flood-guard buckets" },
-	{ SL_MAP_KNOWN,		PINS_STATE,	"the known-client filter" },
-	{ SL_MAP_COUNTERS,	PINS_STATE,	"counters" },
-	{ SL_MAP_EVCOUNT,	PINS_STATE,	"event counters" },
-	{ SL_MAP_TIER_NAMES,	PINS_STATE,	"tier ids" },
-	{ SL_MAP_GLOBAL,	PINS_CONFIG,	"switches" },
-	{ SL_MAP_TIERS,		PINS_CONFIG,	"tiers" },
-	{ SL_MAP_PFX_V4,	PINS_CONFIG,	"IPv4 prefixes" },
-	{ SL_MAP_PFX_V6,	PINS_CONFIG,	"IPv6 prefixes" },
-	{ SL_MAP_REFUSED,	PINS_CACHE,	"the refusal cache" },
-	{ SL_MAP_REFMARK,	PINS_CACHE,	"the refusal cache's sources" },
-	{ SL_MAP_REFSTAT,	PINS_CACHE,	"the refusal cache's use" },
-};
-
-static const struct pins_class *pins_class_of(const char *name)
-{
-	static const struct pins_class other = { NULL, PINS_STATE, "state" };
-
-	for (size_t i = 0; i < sizeof(pins_classes) / sizeof(pins_classes[0]); i++)
-		if (!strcmp(pins_classes[i].name, name))
-			return &pins_classes[i];
-	return &other;
-}
 
 int pins_path(char *buf, const char *ifname, const char *file)
 {
@@ -197,8 +158,7 @@ static int pins_count(struct sl_iface *ifc)
 	return n;
 }
 
-/* A pinned object of the interface: its fd, or -errno (-ENOENT quietly). */
-static int pins_open(struct sl_iface *ifc, const char *name)
+int pins_open(struct sl_iface *ifc, const char *name)
 {
 	char path[PINS_PATH_MAX];
 	int fd, err;
@@ -214,85 +174,6 @@ static int pins_open(struct sl_iface *ifc, const char *name)
 	return err;
 }
 
-/* ---- layouts -------------------------------------------------------------- */
-
-struct layout {
-	__u32 type, key, value, flags, entries;
-};
-
-static int layout_of_pin(struct sl_iface *ifc, int fd, const char *name,
-			 struct layout *l)
-{
-	struct bpf_map_info info;
-	int err;
-
-	err = loader_obj_info(fd, &info, sizeof(info));
-	if (err) {
-		log_err("%s: cannot read pinned map %s: %s", ifc->name, name,
-			strerror(-err));
-		return err;
-	}
-	*l = (struct layout){ info.type, info.key_size, info.value_size,
-			      info.map_flags, info.max_entries };
-	return 0;
-}
-
-static void layout_of_map(const struct bpf_map *m, struct layout *l)
-{
-	*l = (struct layout){ bpf_map__type(m), bpf_map__key_size(m),
-			      bpf_map__value_size(m), bpf_map__map_flags(m),
-			      bpf_map__max_entries(m) };
-}
-
-static int layout_field(char *buf, size_t size, int i, const struct layout *l)
-{
-	const char *t;
-
-	switch (i) {
-	case 0:
-		t = libbpf_bpf_map_type_str(l->type);
-		return t ? snprintf(buf, size, "type %s", t) :
-			   snprintf(buf, size, "type %u", l->type);
-	case 1:
-		return snprintf(buf, size, "key %u B", l->key);
-	case 2:
-		return snprintf(buf, size, "value %u B", l->value);
-	case 3:
-		return snprintf(buf, size, "flags %#x", l->flags);
-	default:
-		return snprintf(buf, size, "%u entries", l->entries);
-	}
-}
-
-/* "value 24 B where this sluiced expects value 32 B": the fields that
- * differ.  Empty when none does. */
-static char *layout_diff(const struct layout *have, const struct layout *want,
-			 char *buf, size_t size)
-{
-	const __u32 *h = &have->type, *w = &want->type;
-	size_t n = 0;
-
-	buf[0] = '\0';
-	for (int pass = 0; pass < 2; pass++) {
-		bool first = true;
-
-		for (int i = 0; i < 5; i++) {
-			if (h[i] == w[i])
-				continue;
-			if (!first && n < size)
-				n += snprintf(buf + n, size - n, ", ");
-			if (first && pass && n < size)
-				n += snprintf(buf + n, size - n,
-					      " where this sluiced expects ");
-			first = false;
-			if (n < size)
-				n += layout_field(buf + n, size - n, i,
-						  pass ? want : have);
-		}
-	}
-	return buf;
-}
-
 /* ---- adopting -------------------------------------------------------------- */
 
 /* The schema version of the pins, from the first word of the pinned
@@ -300,7 +181,7 @@ static char *layout_diff(const struct layout *have, const struct layout *want,
  * died before it wrote any config (fine to adopt). */
 static int pins_check_version(struct sl_iface *ifc)
 {
-	struct layout l;
+	struct map_layout l;
 	__u32 zero = 0, version;
 	void *val = NULL;
 	int fd, err;
@@ -314,7 +195,7 @@ static int pins_check_version(struct sl_iface *ifc)
 	}
 	if (fd < 0)
 		return fd;
-	err = layout_of_pin(ifc, fd, SL_MAP_GLOBAL, &l);
+	err = layout_read(ifc->name, fd, SL_MAP_GLOBAL, &l);
 	if (err)
 		goto out;
 	if (l.type != BPF_MAP_TYPE_ARRAY || l.key != 4 || l.value < 4 ||
@@ -360,14 +241,35 @@ struct pins_plan {
 	char diff[160];	/* RENEW: how the pin differs */
 };
 
+/* sl_tier_names, made by sluiced: a state map like the program's. */
+static const struct map_layout names_layout = {
+	BPF_MAP_TYPE_ARRAY, 4, sizeof(struct sl_tier_name), 0, SL_MAX_TIERS,
+};
+
+static int pins_names_check(struct sl_iface *ifc, int fd)
+{
+	struct map_layout have;
+	char diff[160];
+	int err;
+
+	err = layout_read(ifc->name, fd, SL_MAP_TIER_NAMES, &have);
+	if (err || !memcmp(&have, &names_layout, sizeof(have)))
+		return err;
+	log_err("%s: pinned map %s holds %s and has %s: its state cannot be carried over; "
+		INCOMPAT_HINT, ifc->name, SL_MAP_TIER_NAMES,
+		map_class_of(SL_MAP_TIER_NAMES)->holds,
+		layout_diff(&have, &names_layout, diff, sizeof(diff)));
+	return -EPROTO;
+}
+
 /* What to do with the pin of `m` (plan->fd keeps it open); nothing is
  * logged but a refusal until every map is decided. */
 static int pins_plan_map(struct sl_iface *ifc, struct bpf_map *m,
 			 struct pins_plan *p)
 {
 	const char *name = bpf_map__name(m);
-	const struct pins_class *c = pins_class_of(name);
-	struct layout have, want;
+	const struct map_class *c = map_class_of(name);
+	struct map_layout have, want;
 	int err;
 
 	*p = (struct pins_plan){ .map = m, .fd = -1, .fate = FATE_NEW };
@@ -378,7 +280,7 @@ static int pins_plan_map(struct sl_iface *ifc, struct bpf_map *m,
 	}
 	if (p->fd < 0)
 		return p->fd;
-	err = layout_of_pin(ifc, p->fd, name, &have);
+	err = layout_read(ifc->name, p->fd, name, &have);
 	if (err)
 		return err;
 	layout_of_map(m, &want);
@@ -399,7 +301,7 @@ static int pins_plan_map(struct sl_iface *ifc, struct bpf_map *m,
 		return 0;
 	}
 	layout_diff(&have, &want, p->diff, sizeof(p->diff));
-	if (c->kind == PINS_STATE) {
+	if (c->kind == MAP_STATE) {
 		log_err("%s: pinned map %s holds %s and has %s: its state cannot be carried over; "
 			INCOMPAT_HINT, ifc->name, name, c->holds, p->diff);
 		return -EPROTO;
@@ -440,7 +342,7 @@ static void pins_plan_tiers(struct sl_iface *ifc, struct pins_plan *plan,
 static int pins_plan_do(struct sl_iface *ifc, const struct pins_plan *p)
 {
 	const char *name = bpf_map__name(p->map);
-	const struct pins_class *c = pins_class_of(name);
+	const struct map_class *c = map_class_of(name);
 	int err;
 
 	switch (p->fate) {
@@ -460,8 +362,8 @@ static int pins_plan_do(struct sl_iface *ifc, const struct pins_plan *p)
 		ifc->renew[ifc->nrenew++] = p->map;
 		log_info("%s: pinned map %s (%s, %s) has %s: a new one is made%s and replaces the pin once the new program runs",
 			 ifc->name, name, c->holds,
-			 c->kind == PINS_CONFIG ? "config" : "a cache", p->diff,
-			 c->kind == PINS_CONFIG ? ", written from the config," : "");
+			 c->kind == MAP_CONFIG ? "config" : "a cache", p->diff,
+			 c->kind == MAP_CONFIG ? ", written from the config," : "");
 		return 0;
 	}
 	return -EINVAL;
@@ -471,7 +373,7 @@ int pins_reuse(struct sl_iface *ifc)
 {
 	struct pins_plan plan[64];
 	struct bpf_map *m;
-	int n = 0, pins, err;
+	int n = 0, pins, fd, err;
 
 	pins = pins_count(ifc);
 	if (pins < 0)
@@ -496,6 +398,15 @@ int pins_reuse(struct sl_iface *ifc)
 		if (err)
 			goto out;
 	}
+	fd = pins_open(ifc, SL_MAP_TIER_NAMES);
+	if (fd >= 0) {
+		err = pins_names_check(ifc, fd);
+		close(fd);
+	} else if (fd != -ENOENT) {
+		err = fd;
+	}
+	if (err)
+		goto out;
 	pins_plan_tiers(ifc, plan, n);
 	for (int i = 0; i < n && !err; i++)
 		err = pins_plan_do(ifc, &plan[i]);
@@ -550,34 +461,25 @@ int pins_pin(struct sl_iface *ifc)
 
 int pins_names_open(struct sl_iface *ifc)
 {
-	const struct layout want = { BPF_MAP_TYPE_ARRAY, 4,
-				     sizeof(struct sl_tier_name), 0,
-				     SL_MAX_TIERS };
 	struct sl_tier_name tn;
-	struct layout have;
-	char diff[256];
 	int err;
 
 	ifc->names_fd = pins_open(ifc, SL_MAP_TIER_NAMES);
 	if (ifc->names_fd >= 0) {
-		err = layout_of_pin(ifc, ifc->names_fd, SL_MAP_TIER_NAMES, &have);
+		err = pins_names_check(ifc, ifc->names_fd);
 		if (err)
 			return err;
-		if (memcmp(&have, &want, sizeof(have))) {
-			log_err("%s: pinned map %s holds tier ids and has %s: its state cannot be carried over; "
-				INCOMPAT_HINT, ifc->name, SL_MAP_TIER_NAMES,
-				layout_diff(&have, &want, diff, sizeof(diff)));
-			return -EPROTO;
-		}
 	} else {
 		if (ifc->names_fd != -ENOENT)
 			return ifc->names_fd;
 		if (ifc->adopted)
 			log_warn("%s: %s is missing: tier ids are assigned anew",
 				 ifc->name, SL_MAP_TIER_NAMES);
-		ifc->names_fd = bpf_map_create(want.type, SL_MAP_TIER_NAMES,
-					       want.key, want.value,
-					       want.entries, NULL);
+		ifc->names_fd = bpf_map_create(names_layout.type,
+					       SL_MAP_TIER_NAMES,
+					       names_layout.key,
+					       names_layout.value,
+					       names_layout.entries, NULL);
 		if (ifc->names_fd < 0) {
 			err = -errno;
 			log_err("%s: cannot create %s: %s", ifc->name,
@@ -624,144 +526,6 @@ static int pins_replace(struct sl_iface *ifc, struct bpf_map *m)
 	return 0;
 }
 
-/* The first release's counter maps, and where their rows go. */
-struct pins_old {
-	const char *name;
-	__u32 kind;		/* enum sl_migrate_kind */
-	__u32 value;		/* value size */
-	const char *into;
-	int fd;
-	__u32 rows, width;	/* rows, and reasons per tier (counters) */
-};
-
-/* Is the pin one of the first release's maps, in a layout we can read? */
-static int pins_old_open(struct sl_iface *ifc, struct pins_old *o)
-{
-	struct layout l;
-	int err;
-
-	o->fd = pins_open(ifc, o->name);
-	if (o->fd < 0)
-		return o->fd == -ENOENT ? 0 : o->fd;
-	err = layout_of_pin(ifc, o->fd, o->name, &l);
-	if (err)
-		return err;
-	o->rows = l.entries;
-	o->width = o->kind == SL_MIGRATE_COUNTERS ?
-		   l.entries / (SL_MAX_TIERS + 1) : l.entries;
-	if (l.type == BPF_MAP_TYPE_PERCPU_ARRAY && l.key == 4 &&
-	    l.value == o->value && l.entries &&
-	    (o->kind == SL_MIGRATE_EVENTS ?
-	     l.entries <= SL_EVENT_SLOTS :
-	     l.entries % (SL_MAX_TIERS + 1) == 0 && o->width <= SL_REASON_SLOTS))
-		return 0;
-	log_warn("%s: the pinned %s is not the first release's (it has %u entries of %u B): left in place, its counts are not carried over",
-		 ifc->name, o->name, l.entries, l.value);
-	close(o->fd);
-	o->fd = -1;
-	return 0;
-}
-
-/* Wait until no CPU still runs the old program: XDP runs inside an RCU
- * read-side section and MEMBARRIER_CMD_GLOBAL is a synchronize_rcu(). */
-static void pins_quiesce(struct sl_iface *ifc)
-{
-	if (syscall(__NR_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0))
-		log_dbg("%s: membarrier: %s (packets still in the old program may go uncounted)",
-			ifc->name, strerror(errno));
-}
-
-/* Move every row of `o` with the migration program, then unpin it. */
-static int pins_old_move(struct sl_iface *ifc, struct sluice_migrate *mg,
-			 struct pins_old *o)
-{
-	int prog = bpf_program__fd(mg->progs.sl_migrate);
-	__u64 packets = 0;
-	int err;
-
-	for (__u32 i = 0; i < o->rows; i++) {
-		struct sl_migrate a = {
-			.kind = o->kind, .from = i, .to = i,
-			.ncpus = libbpf_num_possible_cpus(),
-		};
-		LIBBPF_OPTS(bpf_test_run_opts, run, .ctx_in = &a,
-			    .ctx_size_in = sizeof(a));
-
-		if (o->kind == SL_MIGRATE_COUNTERS)
-			a.to = sl_stats_index(i / o->width, i % o->width);
-		err = bpf_prog_test_run_opts(prog, &run);
-		if (err || run.retval) {
-			err = err ? -errno : -EIO;
-			log_warn("%s: moving row %u of %s into %s failed: %s (%llu packets moved; the rest moves at the next start)",
-				 ifc->name, i, o->name, o->into,
-				 strerror(-err), (unsigned long long)packets);
-			return err;
-		}
-		packets += a.packets;
-	}
-	if (unlinkat(ifc->dir_fd, o->name, 0)) {
-		err = -errno;
-		log_warn("%s: cannot remove the pin of %s: %s (it is empty now)",
-			 ifc->name, o->name, strerror(-err));
-		return err;
-	}
-	log_info("%s: the first release's %s moved into %s (%llu %s in %u rows) and unpinned",
-		 ifc->name, o->name, o->into, (unsigned long long)packets,
-		 o->kind == SL_MIGRATE_COUNTERS ? "packets" : "events",
-		 o->rows);
-	return 0;
-}
-
-/* The first release sized sl_stats and sl_events by its enums: if the
- * pins hold them, move their counts into sl_counters and sl_evcount.
- * Runs after the switch, so the old program has stopped counting into
- * them and the new one counts into ours; a failure only leaves them for
- * the next start. */
-static void pins_migrate(struct sl_iface *ifc)
-{
-	struct pins_old old[] = {
-		{ SL_MAP_OLD_STATS, SL_MIGRATE_COUNTERS,
-		  sizeof(struct sl_counter), SL_MAP_COUNTERS, -1, 0, 0 },
-		{ SL_MAP_OLD_EVENTS, SL_MIGRATE_EVENTS, sizeof(__u64),
-		  SL_MAP_EVCOUNT, -1, 0, 0 },
-	};
-	struct sluice_migrate *mg = NULL;
-	int err = 0;
-
-	for (int i = 0; i < 2 && !err; i++)
-		err = pins_old_open(ifc, &old[i]);
-	if (err || (old[0].fd < 0 && old[1].fd < 0))
-		goto out;
-	mg = sluice_migrate__open();
-	err = mg ? 0 : -errno;
-	if (!err)
-		err = bpf_map__reuse_fd(mg->maps.sl_counters,
-					bpf_map__fd(ifc->skel->maps.sl_counters));
-	if (!err)
-		err = bpf_map__reuse_fd(mg->maps.sl_evcount,
-					bpf_map__fd(ifc->skel->maps.sl_evcount));
-	if (!err && old[0].fd >= 0)
-		err = bpf_map__reuse_fd(mg->maps.sl_stats, old[0].fd);
-	if (!err && old[1].fd >= 0)
-		err = bpf_map__reuse_fd(mg->maps.sl_events, old[1].fd);
-	if (!err)
-		err = sluice_migrate__load(mg);
-	if (err) {
-		log_warn("%s: cannot load the program that moves the first release's counters: %s (they stay pinned; sluiced tries again at the next start)",
-			 ifc->name, strerror(-err));
-		goto out;
-	}
-	pins_quiesce(ifc);
-	for (int i = 0; i < 2; i++)
-		if (old[i].fd >= 0 && pins_old_move(ifc, mg, &old[i]))
-			break;
-out:
-	sluice_migrate__destroy(mg);
-	for (int i = 0; i < 2; i++)
-		if (old[i].fd >= 0)
-			close(old[i].fd);
-}
-
 int pins_commit(struct sl_iface *ifc)
 {
 	int err = 0;
@@ -770,6 +534,6 @@ int pins_commit(struct sl_iface *ifc)
 		err = pins_replace(ifc, ifc->renew[i]);
 	ifc->nrenew = 0;
 	if (!err && ifc->adopted)
-		pins_migrate(ifc);
+		migrate_counters(ifc);
 	return err;
 }

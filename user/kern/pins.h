@@ -2,7 +2,7 @@
 /*
  * An interface's pins under /sys/fs/bpf/sluice/<ifname>/: the lock, and
  * what a start does with the pins an earlier sluiced left.  Each map is
- * of one kind (the table in pins.c):
+ * of one kind (the table in layout.c):
  *
  *   state   client buckets, flood state, the known filter, counters,
  *           events, tier ids: reused as they are; one of another layout
@@ -17,7 +17,7 @@
  * lack is new: created and pinned.  A pin the program has no map for is
  * left alone (a newer sluiced's map, kept for when it comes back),
  * except the first release's counters: moved into their successors,
- * then unpinned.
+ * then unpinned (migrate.c).
  */
 #ifndef SLUICE_PINS_H
 #define SLUICE_PINS_H
@@ -28,6 +28,10 @@
 
 /* SL_PIN_ROOT/<ifname>[/<file>] into buf[PINS_PATH_MAX]. */
 int pins_path(char *buf, const char *ifname, const char *file);
+
+/* A pinned object of the interface: its fd, or -errno (-ENOENT without
+ * a message: there is none). */
+int pins_open(struct sl_iface *ifc, const char *name);
 
 /* Create the interface's pin directory if needed and lock it (flock,
  * held by ifc->dir_fd): two daemons never write one interface's maps. */
