@@ -9,6 +9,7 @@
 # Pins that cannot be carried over are refused at start with the
 # documented message and left exactly as they were: a schema version
 # from the future, and a foreign sl_clients in a fresh pin directory.
+# A temporary pin left by a start that died mid-replace is removed.
 . "$(dirname "$0")/lib.sh"
 NEXT=$BUILD/abi-next/sluiced
 FIRST=$SLUICED
@@ -114,8 +115,11 @@ test_upgrade() {
 	local prog log_from t
 	prog=$(xdp_prog_id)
 	log_from=$(wc -l <"$DAEMON_LOG")
+	# What a start that died between pinning and renaming would leave.
+	bpftool map create "$pins/sl_tiers~new" type array key 4 value 4 entries 1 name stale
 	SLUICED=$NEXT
 	sluiced_up "$cfg" "abi-next sluiced starts over the pins"
+	assert_fails "a stale temporary pin is removed" test -e "$pins/sl_tiers~new"
 	log=$(tail -n +$((log_from + 1)) "$DAEMON_LOG")
 	assert_ok "the log says it adopted" grep -q "adopted state, running" <<<"$log"
 	assert_ok "its program replaced the old one in the link" \

@@ -22,6 +22,8 @@
 _Static_assert(sizeof(struct sl_tier_name) == CFG_NAME_MAX,
 	       "sl_tier_names changed layout: it holds state");
 
+#define PINS_TMP_SUFFIX	"~new"	/* bpffs allows no dot in a name */
+
 #define INCOMPAT_HINT							\
 	"refusing to start, the pins are left as they are; go back to the "	\
 	"sluiced that made them, or drop them with `sluiced --detach -c FILE` "	\
@@ -114,20 +116,27 @@ int pins_lock(struct sl_iface *ifc)
 }
 
 /* Is `name` a pin this sluiced knows (its maps, its own, the first
- * release's it migrates, a temporary one of pins_replace)? */
+ * release's it migrates)? */
 static bool pins_known(struct sl_iface *ifc, const char *name)
 {
 	static const char *const own[] = {
 		SL_MAP_TIER_NAMES, SL_PIN_LINK, SL_MAP_OLD_STATS,
 		SL_MAP_OLD_EVENTS,
 	};
-	size_t n = strlen(name);
 
 	for (size_t i = 0; i < sizeof(own) / sizeof(own[0]); i++)
 		if (!strcmp(name, own[i]))
 			return true;
-	return bpf_object__find_map_by_name(ifc->skel->obj, name) ||
-	       (n > 4 && !strcmp(name + n - 4, "~new"));
+	return bpf_object__find_map_by_name(ifc->skel->obj, name);
+}
+
+/* A temporary pin of pins_replace: under the lock, one left by a start
+ * that died before its rename. */
+static bool pins_stale(const char *name)
+{
+	size_t n = strlen(name);
+
+	return n > 4 && !strcmp(name + n - 4, PINS_TMP_SUFFIX);
 }
 
 /* Entries in the pin directory (0: a fresh start); those this sluiced
@@ -149,6 +158,10 @@ static int pins_count(struct sl_iface *ifc)
 	while ((de = readdir(d))) {
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;
+		if (pins_stale(de->d_name)) {
+			unlinkat(dirfd(d), de->d_name, 0);
+			continue;
+		}
 		n++;
 		if (!pins_known(ifc, de->d_name))
 			log_info("%s: pin %s is none of this sluiced's (a newer one's?): left as it is",
@@ -501,9 +514,8 @@ int pins_names_open(struct sl_iface *ifc)
 
 /* ---- after the switch ------------------------------------------------------- */
 
-/* Pin a recreated map over the old pin: pinned under a temporary name
- * (bpffs allows no dot in one), then renamed, so the directory always
- * holds one map of that name. */
+/* Pin a recreated map over the old pin: pinned under a temporary name,
+ * then renamed, so the directory always holds one map of that name. */
 static int pins_replace(struct sl_iface *ifc, struct bpf_map *m)
 {
 	char tmp[PINS_PATH_MAX + 8], path[PINS_PATH_MAX];
@@ -513,8 +525,7 @@ static int pins_replace(struct sl_iface *ifc, struct bpf_map *m)
 	err = pins_path(path, ifc->name, name);
 	if (err)
 		return err;
-	snprintf(tmp, sizeof(tmp), "%s~new", path);
-	unlink(tmp);	/* left by a start that died here */
+	snprintf(tmp, sizeof(tmp), "%s" PINS_TMP_SUFFIX, path);
 	if (bpf_obj_pin(bpf_map__fd(m), tmp) || rename(tmp, path)) {
 		err = -errno;
 		log_err("%s: cannot pin the new %s over %s: %s (the program uses the new one; the next start makes it again)",
