@@ -32,12 +32,15 @@ ARCH := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
 CLANG_BPF_SYS_INCLUDES ?= $(shell $(CLANG) -v -E - </dev/null 2>&1 \
 	| sed -n '/<...> search starts here:/,/End of search list./{ s| \(/.*\)|-idirafter \1|p }')
 
-BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -Wall -Werror \
+# -DSL_ABI_NEXT: the upgrade test's second build (see abi-next below).
+ABI_DEFS ?=
+
+BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -Wall -Werror $(ABI_DEFS) \
 	-D__TARGET_ARCH_$(ARCH) -Iinclude -Ibpf $(CLANG_BPF_SYS_INCLUDES)
 
 CFLAGS   ?= -O2 -g
 CFLAGS   += -Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE -Iinclude -Iuser \
-	    -I$(BUILD) -Itests/lib
+	    -I$(BUILD) -Itests/lib $(ABI_DEFS)
 LDLIBS   := -lbpf -lelf -lz -lyaml -ljson-c -lmicrohttpd -lhiredis -lm -lpthread
 
 BPF_SRCS  := $(wildcard bpf/*.bpf.c)
@@ -61,9 +64,24 @@ BPF_TESTS     := $(patsubst tests/bpf/%.c,$(BUILD)/tests/bpf/%,$(wildcard tests/
 TOOL_SRCS     := $(wildcard tools/bench/*.c)
 TOOLS         := $(patsubst tools/bench/%.c,$(BUILD)/tools/%,$(TOOL_SRCS))
 
-.PHONY: all deps test test-unit test-bpf test-netns demo bench install clean
+.PHONY: all deps test test-unit test-bpf test-netns demo bench install clean abi-next \
+	abi-next-sluiced
 
-all: $(BPF_OBJS) $(SKELS) $(BINS) $(UNIT_TESTS) $(BPF_TESTS) $(TOOLS)
+all: $(BPF_OBJS) $(SKELS) $(BINS) $(UNIT_TESTS) $(BPF_TESTS) $(TOOLS) \
+	$(if $(ABI_DEFS),,abi-next)
+
+# tests/netns/test_upgrade.sh upgrades over the pins of build/sluiced to a
+# sluiced with one reason, one event and one map more, whose sl_global
+# grew (SL_ABI_NEXT), and back: the same sources built into their own
+# tree (objects, skeletons, library), never mixed with these.
+ABI_NEXT := $(BUILD)/abi-next
+
+abi-next:
+	$(Q)$(MAKE) --no-print-directory BUILD=$(ABI_NEXT) ABI_DEFS=-DSL_ABI_NEXT \
+		abi-next-sluiced
+
+abi-next-sluiced: $(BUILD)/sluiced
+	@:
 
 deps:
 	$(Q)tools/deps.sh

@@ -3,15 +3,23 @@
  * sluice ABI: everything the XDP program and userspace both see.
  *
  * Map keys and values are fixed-layout: __u8..__u64 only, no pointers,
- * bool or long, explicit padding.  Userspace _Static_asserts the sizes
- * (see sluice_abi_check.h) so a layout drift fails the build, and the
- * pinned maps carry SL_ABI_VERSION so an incompatible upgrade is refused.
+ * bool or long, explicit padding.  sluice_abi_check.h _Static_asserts the
+ * sizes and offsets so a layout drift fails the build.
+ *
+ * Maps pinned with state (clients, flood, known filter, counters, events,
+ * tier names) never change their key, value size or size: new state goes
+ * into new maps or spare slots.  Config and cache maps may change layout;
+ * sluiced recreates them at start (user/kern/pins.c).
  */
 #ifndef SLUICE_ABI_H
 #define SLUICE_ABI_H
 
 #include <linux/types.h>
 
+/* In sl_global.abi_version (its first field, for good).  Bumped only when
+ * pinned state can no longer be carried over: sluiced refuses pins of
+ * another version.  New maps, reasons, events, tier flags and config-map
+ * layouts do not bump it. */
 #define SL_ABI_VERSION		1
 
 /* ---- limits ----------------------------------------------------------- */
@@ -39,8 +47,8 @@
 #define SL_MAP_PFX_V4		"sl_pfx_v4"
 #define SL_MAP_PFX_V6		"sl_pfx_v6"
 #define SL_MAP_CLIENTS		"sl_clients"
-#define SL_MAP_STATS		"sl_stats"
-#define SL_MAP_EVENTS		"sl_events"
+#define SL_MAP_COUNTERS		"sl_counters"	/* tier x reason (was sl_stats) */
+#define SL_MAP_EVCOUNT		"sl_evcount"	/* parser events (was sl_events) */
 #define SL_MAP_FLOOD		"sl_flood"
 #define SL_MAP_REFUSED		"sl_refused"	/* refusal cache, lib/flood.bpf.h */
 #define SL_MAP_REFMARK		"sl_refmark"	/* its sources, a bitmap */
@@ -95,7 +103,10 @@ enum sl_reason {
 	SL_R_FLOOD_DROP,	/* unknown source refused by the tier's flood bucket */
 	SL_R_MALFORMED,		/* failed to parse; verdict from sl_global.malformed */
 	SL_R_NON_IP,		/* ARP, LLDP, ...: always passed */
-	SL_R__MAX,
+#ifdef SL_ABI_NEXT
+	SL_R_ABI_NEXT,		/* the upgrade test's second build only */
+#endif
+	SL_R__MAX,		/* at most SL_REASON_SLOTS */
 };
 
 /* Parser observations that are not verdicts; per-CPU counters. */
@@ -111,7 +122,10 @@ enum sl_event {
 	SL_EV_CLIENT_NEW,	/* a client entry was created */
 	SL_EV_CLIENT_FULL,	/* client insert failed */
 	SL_EV_RESET_FAIL,	/* could not build a RST: dropped instead */
-	SL_EV__MAX,
+#ifdef SL_ABI_NEXT
+	SL_EV_ABI_NEXT,		/* the upgrade test's second build only */
+#endif
+	SL_EV__MAX,		/* at most SL_EVENT_SLOTS */
 };
 
 /* ---- map values ---------------------------------------------------------- */
@@ -125,6 +139,9 @@ struct sl_global {
 	__u32 tier_gen;		/* 0 or 1: live half of sl_tiers */
 	__u32 flags;		/* reserved, zero */
 	__u64 config_hash;	/* of the config that wrote the maps (for status) */
+#ifdef SL_ABI_NEXT
+	__u64 abi_next;		/* the upgrade test's second build: a config map grows */
+#endif
 };
 
 /* One GCRA meter.  A packet of cost c at time t is admitted when
@@ -195,17 +212,22 @@ struct sl_flood {
 	struct sl_client agg;	/* shared bucket for unknown sources */
 };
 
-/* Per-CPU counters, index = tier * SL_R__MAX + reason. */
+/* Per-CPU counters (sl_counters), index = tier * SL_REASON_SLOTS + reason.
+ * Rows have room for the reasons to come and sl_evcount for the events to
+ * come, so adding either never changes a pinned map: the state carries
+ * over an upgrade (README, Upgrades).  Both sizes are frozen. */
 struct sl_counter {
 	__u64 packets;
 	__u64 bytes;
 };
 
-#define SL_STATS_ENTRIES	((SL_MAX_TIERS + 1) * SL_R__MAX)
+#define SL_REASON_SLOTS		32
+#define SL_EVENT_SLOTS		64
+#define SL_STATS_ENTRIES	((SL_MAX_TIERS + 1) * SL_REASON_SLOTS)
 
 static inline __u32 sl_stats_index(__u32 tier, __u32 reason)
 {
-	return tier * SL_R__MAX + reason;
+	return tier * SL_REASON_SLOTS + reason;
 }
 
 #endif /* SLUICE_ABI_H */

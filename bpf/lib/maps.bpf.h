@@ -10,6 +10,7 @@
 #include <bpf/bpf_helpers.h>
 
 #include "sluice_abi.h"
+#include "counters.bpf.h"
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -56,37 +57,14 @@ struct {
 	__type(value, struct sl_flood);
 } sl_flood SEC(".maps");
 
+#ifdef SL_ABI_NEXT
+/* The upgrade test's second build adds a map (tests/netns/test_upgrade.sh). */
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, SL_STATS_ENTRIES);
-	__type(key, __u32);
-	__type(value, struct sl_counter);
-} sl_stats SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, SL_EV__MAX);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, __u64);
-} sl_events SEC(".maps");
-
-static __always_inline void event_count(__u32 ev)
-{
-	__u64 *v = bpf_map_lookup_elem(&sl_events, &ev);
-
-	if (v)
-		*v += 1;
-}
-
-static __always_inline void stats_count(__u32 tier, __u32 reason, __u32 bytes)
-{
-	__u32 idx = sl_stats_index(tier, reason);
-	struct sl_counter *c = bpf_map_lookup_elem(&sl_stats, &idx);
-
-	if (c) {
-		c->packets += 1;
-		c->bytes += bytes;
-	}
-}
+} sl_abi_next SEC(".maps");
+#endif
 
 #endif /* SLUICE_MAPS_BPF_H */

@@ -187,8 +187,8 @@ assert_eq "status: the program on the interface is the one reported" \
 assert_eq "status: mode" enforce "$(jq -r .mode <<<"$st")"
 assert_eq "status: pid" "$DAEMON_PID" "$(jq -r .pid <<<"$st")"
 assert_eq "status: client table size" 4096 "$(jq -r .client_table.size <<<"$st")"
-for p in sl_global sl_tiers sl_pfx_v4 sl_pfx_v6 sl_clients sl_flood sl_stats \
-	 sl_events sl_tier_names link; do
+for p in sl_global sl_tiers sl_pfx_v4 sl_pfx_v6 sl_clients sl_flood sl_counters \
+	 sl_evcount sl_tier_names link; do
 	assert_ok "pinned: $PINS/$p" test -e "$PINS/$p"
 done
 assert_eq "control socket mode" 600 "$(stat -c %a "$SOCK")"

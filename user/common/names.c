@@ -35,6 +35,9 @@ static const char *const reason[] = {
 	[SL_R_ALLOWLISTED] = "allowlisted", [SL_R_UNMETERED] = "unmetered",
 	[SL_R_FLOOD_DROP] = "flood_drop", [SL_R_MALFORMED] = "malformed",
 	[SL_R_NON_IP] = "non_ip",
+#ifdef SL_ABI_NEXT
+	[SL_R_ABI_NEXT] = "abi_next",	/* the upgrade test's build */
+#endif
 };
 static const char *const attach[] = {
 	[CFG_ATTACH_AUTO] = "auto", [CFG_ATTACH_NATIVE] = "native",

@@ -175,7 +175,7 @@ static int cmd_tiers(void *ctx, json_object *req, json_object **data,
 		struct sl_iface *ifc = &d->ifaces[i];
 
 		rc = stats_read(&ifc->stats,
-				bpf_map__fd(ifc->skel->maps.sl_stats), cur);
+				bpf_map__fd(ifc->skel->maps.sl_counters), cur);
 		if (rc) {
 			snprintf(err, errlen, "%s: reading counters failed: %s",
 				 ifc->name, strerror(-rc));

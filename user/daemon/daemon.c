@@ -33,7 +33,7 @@ static int daemon_iface_up(struct sl_iface *ifc, const struct cfg_iface *ci,
 		err = loader_attach(ifc);
 	if (!err)
 		err = stats_sample(&ifc->stats,
-				   bpf_map__fd(ifc->skel->maps.sl_stats));
+				   bpf_map__fd(ifc->skel->maps.sl_counters));
 	if (!err)
 		return 0;
 	/* Undo only what this run made; adopted pins stay as they were. */
@@ -281,7 +281,7 @@ void daemon_sample(struct sl_daemon *d)
 	for (int i = 0; i < d->niface; i++) {
 		struct sl_iface *ifc = &d->ifaces[i];
 		int err = stats_sample(&ifc->stats,
-				       bpf_map__fd(ifc->skel->maps.sl_stats));
+				       bpf_map__fd(ifc->skel->maps.sl_counters));
 
 		if (err)
 			log_warn("%s: reading counters failed: %s", ifc->name,

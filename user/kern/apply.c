@@ -487,7 +487,7 @@ static int apply_cleanup(struct sl_iface *ifc, const struct sl_config *cfg,
 		if (!removed[id])
 			continue;
 		err = stats_clear_tier(&ifc->stats,
-				       bpf_map__fd(ifc->skel->maps.sl_stats), id);
+				       bpf_map__fd(ifc->skel->maps.sl_counters), id);
 		if (err)
 			return err;
 		apply_note(sum, "tier %s removed (id %u freed)", old[id], id);

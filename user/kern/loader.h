@@ -6,8 +6,12 @@
  *
  *   /sys/fs/bpf/sluice/<ifname>/{sl_global,sl_tiers,...,sl_tier_names,link}
  *
- * so interfaces come and go independently, a restarted daemon adopts
- * exactly the state it left, and a dead daemon leaves enforcement on.
+ * so interfaces come and go independently, a restarted or upgraded
+ * daemon adopts the state it finds, and a dead daemon leaves
+ * enforcement on.  The steps live in kern/pins.c (the lock, which pins
+ * are reused, recreated or refused; the kinds of maps in kern/layout.c,
+ * the migration of the first release's counters in kern/migrate.c) and
+ * kern/attach.c (the XDP hook and the link); loader.c is their order.
  */
 #ifndef SLUICE_LOADER_H
 #define SLUICE_LOADER_H
@@ -25,6 +29,9 @@
 #define SL_MAP_TIER_NAMES	"sl_tier_names"
 #define SL_PIN_LINK		"link"
 
+/* Config and cache maps at most recreated in one start (pins.c). */
+#define SL_IFACE_RENEW_MAX	16
+
 struct sl_tier_name {
 	char name[CFG_NAME_MAX];	/* "" = id free */
 };
@@ -35,6 +42,7 @@ enum loader_mode {
 };
 
 struct sluice_xdp;
+struct bpf_map;
 
 struct sl_iface {
 	char name[IF_NAMESIZE];
@@ -50,6 +58,10 @@ struct sl_iface {
 	uint32_t clients;	/* sl_clients max_entries in use */
 	bool adopted;		/* maps came from pins left by an earlier run */
 	bool created;		/* this run made the pins (a failed start removes them) */
+	/* Pinned with another layout: created anew, written by apply, and
+	 * pinned over the old pins once the link runs our program. */
+	struct bpf_map *renew[SL_IFACE_RENEW_MAX];
+	int nrenew;
 	/* Tier names by id as sl_tier_names holds them (apply.c). */
 	char tier_names[SL_MAX_TIERS][CFG_NAME_MAX];
 	struct stats stats;
@@ -58,16 +70,18 @@ struct sl_iface {
 /* Make sure /sys/fs/bpf is a bpffs, mounting one if it is not. */
 int loader_bpffs(void);
 
-/* Lock the interface's pin directory, open the skeleton, check and
- * reuse pinned maps (schema and sizes), load, and pin what is new.
- * Nothing is attached yet: write the maps first (apply_config), then
- * loader_attach.  On error everything is released (and pins this call
- * made are removed). */
+/* Lock the interface's pin directory, open the skeleton, check the
+ * pinned maps (schema, layouts: pins.c says which are reused, recreated
+ * or refused), load, and pin what is new.  Nothing is attached yet and
+ * no pin an earlier run made has changed: write the maps first
+ * (apply_config), then loader_attach.  On error everything is released
+ * (and pins this call made are removed). */
 int loader_open(struct sl_iface *ifc, const struct cfg_iface *ci,
 		uint32_t clients);
 
-/* Attach: adopt the pinned link (its program is replaced by ours, the
- * maps are the same) or create and pin a new one. */
+/* Attach: adopt the pinned link (its program is replaced by ours) or
+ * create and pin a new one; then pin the recreated maps over the old
+ * pins and move the first release's counters into ours. */
 int loader_attach(struct sl_iface *ifc);
 
 /* Let go: close everything, pins (and enforcement) stay. */
@@ -84,5 +98,8 @@ static inline const char *loader_mode_name(int mode)
 {
 	return mode == LOADER_GENERIC ? "generic" : "native";
 }
+
+/* bpf_map_info or bpf_link_info of an fd: 0 or -errno. */
+int loader_obj_info(int fd, void *info, __u32 len);
 
 #endif /* SLUICE_LOADER_H */

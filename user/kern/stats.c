@@ -30,13 +30,19 @@ void stats_free(struct stats *s)
 
 int stats_read(struct stats *s, int fd, struct sl_counter *out)
 {
-	for (__u32 i = 0; i < SL_STATS_ENTRIES; i++) {
-		out[i].packets = out[i].bytes = 0;
-		if (bpf_map_lookup_elem(fd, &i, s->percpu))
-			return -errno;
-		for (int c = 0; c < s->ncpus; c++) {
-			out[i].packets += s->percpu[c].packets;
-			out[i].bytes += s->percpu[c].bytes;
+	memset(out, 0, SL_STATS_ENTRIES * sizeof(*out));
+	/* Only the reasons this sluiced knows: the spare slots of each row
+	 * belong to a later one (they are kept, and cleared with the tier). */
+	for (__u32 t = 0; t <= SL_TIER_NONE; t++) {
+		for (__u32 r = 0; r < SL_R__MAX; r++) {
+			__u32 i = sl_stats_index(t, r);
+
+			if (bpf_map_lookup_elem(fd, &i, s->percpu))
+				return -errno;
+			for (int c = 0; c < s->ncpus; c++) {
+				out[i].packets += s->percpu[c].packets;
+				out[i].bytes += s->percpu[c].bytes;
+			}
 		}
 	}
 	return 0;
@@ -74,7 +80,7 @@ int stats_sample(struct stats *s, int fd)
 int stats_clear_tier(struct stats *s, int fd, uint32_t tier)
 {
 	memset(s->percpu, 0, s->ncpus * sizeof(*s->percpu));
-	for (__u32 r = 0; r < SL_R__MAX; r++) {
+	for (__u32 r = 0; r < SL_REASON_SLOTS; r++) {
 		__u32 i = sl_stats_index(tier, r);
 
 		if (bpf_map_update_elem(fd, &i, s->percpu, BPF_ANY))

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
- * The XDP program's per-CPU counters (sl_stats: tier x reason, packets
- * and bytes), summed over CPUs, plus a rate from the last two samples
- * the daemon takes once a second.
+ * The XDP program's per-CPU counters (sl_counters: tier x reason slot,
+ * packets and bytes), summed over CPUs, plus a rate from the last two
+ * samples the daemon takes once a second.  Indexed by sl_stats_index().
  */
 #ifndef SLUICE_STATS_H
 #define SLUICE_STATS_H
@@ -26,14 +26,15 @@ struct stats {
 int stats_init(struct stats *s);
 void stats_free(struct stats *s);
 
-/* Sum every row of the per-CPU map `fd` into out[SL_STATS_ENTRIES]. */
+/* Sum the per-CPU map `fd` into out[SL_STATS_ENTRIES]: every tier row,
+ * the reasons this build knows (other slots read as 0). */
 int stats_read(struct stats *s, int fd, struct sl_counter *out);
 
 /* Take a sample and update the rates from the previous one.  A counter
  * that went down (a freed tier's rows were zeroed) rates as 0. */
 int stats_sample(struct stats *s, int fd);
 
-/* Zero the rows of one tier (its id was freed). */
+/* Zero the row of one tier, every slot (its id was freed). */
 int stats_clear_tier(struct stats *s, int fd, uint32_t tier);
 
 #endif /* SLUICE_STATS_H */

@@ -197,7 +197,7 @@ int fixture_stats(struct xdp_fixture *fx, __u32 tier, __u32 reason,
 	__u32 idx = sl_stats_index(tier, reason);
 
 	memset(out, 0, sizeof(*out));
-	if (bpf_map_lookup_elem(map_fd(fx->skel->maps.sl_stats), &idx, vals))
+	if (bpf_map_lookup_elem(map_fd(fx->skel->maps.sl_counters), &idx, vals))
 		return -errno;
 	for (int i = 0; i < fx->ncpus; i++) {
 		out->packets += vals[i].packets;
@@ -235,7 +235,7 @@ __u64 fixture_event(struct xdp_fixture *fx, __u32 ev)
 {
 	__u64 vals[fx->ncpus], sum = 0;
 
-	if (bpf_map_lookup_elem(map_fd(fx->skel->maps.sl_events), &ev, vals))
+	if (bpf_map_lookup_elem(map_fd(fx->skel->maps.sl_evcount), &ev, vals))
 		return ~0ULL;
 	for (int i = 0; i < fx->ncpus; i++)
 		sum += vals[i];
@@ -251,9 +251,9 @@ int fixture_clear_stats(struct xdp_fixture *fx)
 	memset(zc, 0, sizeof(zc));
 	memset(ze, 0, sizeof(ze));
 	for (__u32 i = 0; i < SL_STATS_ENTRIES && !err; i++)
-		err = update(fx->skel->maps.sl_stats, &i, zc);
-	for (__u32 i = 0; i < SL_EV__MAX && !err; i++)
-		err = update(fx->skel->maps.sl_events, &i, ze);
+		err = update(fx->skel->maps.sl_counters, &i, zc);
+	for (__u32 i = 0; i < SL_EVENT_SLOTS && !err; i++)
+		err = update(fx->skel->maps.sl_evcount, &i, ze);
 	return err;
 }
 

@@ -84,7 +84,7 @@ int fixture_stats(struct xdp_fixture *fx, __u32 tier, __u32 reason,
 int fixture_stats_total(struct xdp_fixture *fx, struct sl_counter *out);
 __u64 fixture_stat_packets(struct xdp_fixture *fx, __u32 tier, __u32 reason);
 __u64 fixture_event(struct xdp_fixture *fx, __u32 ev);
-/* Zero sl_stats and sl_events. */
+/* Zero sl_counters and sl_evcount. */
 int fixture_clear_stats(struct xdp_fixture *fx);
 
 /* A client key as the program builds it: `addr` is text, masked to
