@@ -250,6 +250,9 @@ far_up() {	# HOST IF NET [BRIDGE]
 	fi
 	on gw ip link set "$ifc" up &&
 	on gw ip addr add "$net.1/24" dev "$gwdev" || return 1
+	# As tools/lab does for p-gw: a veth only delivers the XDP_TX frames
+	# (the RSTs) of its peer when it runs an XDP program itself.
+	[[ -n $br ]] || pass_attach "$host" eth0 || return 1
 	for ((i = LAB_HOST_FIRST; i <= LAB_HOST_LAST; i++)); do
 		echo "addr add $net.$i/24 dev eth0"
 	done | ip -n "$ns" -b - || return 1
@@ -260,6 +263,18 @@ far_up() {	# HOST IF NET [BRIDGE]
 	# The bridge forwards once its port is up; a request must get through.
 	wait_for 5 on "$host" curl -s -o /dev/null -m 1 --interface "$net.10" \
 		"http://$LAB_GW4/"
+}
+
+# The lab's XDP_PASS program (tools/lab.d/xdp_pass.bpf.c, built by lab
+# up), attached as any tool would, not by sluiced.
+pass_attach() {	# HOST DEV [xdpdrv|xdpgeneric]
+	local pin=/sys/fs/bpf/sluice-test-$LAB_PREFIX-pass rc
+	rm -f "$pin"
+	bpftool prog load "$LAB_RUN/xdp_pass.bpf.o" "$pin" type xdp &&
+		on "$1" bpftool net attach "${3:-xdpdrv}" pinned "$pin" dev "$2"
+	rc=$?
+	rm -f "$pin"	# the attachment holds the program
+	return $rc
 }
 
 # An idle interface in the gateway's netns: a bridge without ports (no

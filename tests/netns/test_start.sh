@@ -59,11 +59,7 @@ refusal_is() {	# WHAT LINE: exit status 1 and exactly LINE among what it printed
 # A foreign XDP program, as another tool would attach it (bpftool, in
 # drv or generic mode); the lab's XDP_PASS object.  Sets FOREIGN.
 foreign_attach() {	# xdpdrv|xdpgeneric
-	local pin=/sys/fs/bpf/sluice-test-$LAB_PREFIX-foreign
-	rm -f "$pin"
-	bpftool prog load "$LAB_RUN/xdp_pass.bpf.o" "$pin" type xdp &&
-		on gw bpftool net attach "$1" pinned "$pin" dev "$LAB_GW_IF"
-	rm -f "$pin"	# the attachment holds the program
+	pass_attach gw "$LAB_GW_IF" "$1"
 	FOREIGN=$(xdp_id_of "$LAB_GW_IF")
 	MORE_UNDO+=("on gw ip link set dev $LAB_GW_IF xdpgeneric off; on gw ip link set dev $LAB_GW_IF xdpdrv off")
 	assert_ok "a foreign XDP program ($1) is on $LAB_GW_IF: $FOREIGN" test -n "$FOREIGN"
