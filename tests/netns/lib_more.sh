@@ -67,6 +67,11 @@ known_bug() {	# WHAT CMD...
 	fi
 }
 
+assert_none() {	# WHAT GOT: GOT is empty
+	if [[ -z $2 ]]; then t_pass "$1: none"
+	else t_fail "$1: expected none, got $2"; fi
+}
+
 assert_line() {	# WHAT FILE LINE: FILE has exactly this line
 	if grep -qxF -- "$3" "$2"; then t_pass "$1"
 	else
@@ -214,6 +219,15 @@ pinned_clients() {	# IFNAME: entries in its client table
 possible_cpus() {	# as the kernel's per-CPU maps count them
 	bpftool -j map lookup pinned "$PIN_ROOT/$1/sl_events" key 0 0 0 0 |
 		jq -e '.formatted.values | length'
+}
+
+# sl_tier_names has no BTF (sluiced makes it): decode its bytes.
+pinned_tier_names() {	# IFNAME: "ID NAME" for every tier id in use, as pinned
+	bpftool -j map dump pinned "$PIN_ROOT/$1/sl_tier_names" | jq -r '
+		def byte: ltrimstr("0x") | explode |
+			reduce .[] as $c (0; . * 16 + (if $c >= 97 then $c - 87 else $c - 48 end));
+		.[] | select(.value[0] != "0x00") |
+		"\(.key | map(byte) | .[0] + 256 * .[1]) \(.value | map(byte) | until(.[-1] != 0; .[:-1]) | implode)"'
 }
 
 tier_id() {	# TIER: its id, from sluicectl tiers

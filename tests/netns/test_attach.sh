@@ -114,7 +114,7 @@ test_auto_fallback() {
 		"$(grep -c 'native XDP failed' "$DAEMON_LOG")"
 	attached_as "$LAB_GW_IF" native
 	attached_as "$BR" generic
-	assert_eq "nothing on the bridge's port $FAR_IF" "" "$(xdp_id_of "$FAR_IF")"
+	assert_none "XDP program on the bridge's port $FAR_IF" "$(xdp_id_of "$FAR_IF")"
 	limited "$FAR.10" "$BR"
 	limited 198.18.1.11 "$LAB_GW_IF"
 	assert_eq "tiers sums both: passed" 10 "$(count_is "$(tiers_json)" normal passed)"

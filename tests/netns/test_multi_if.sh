@@ -65,9 +65,10 @@ test_per_interface_buckets() {
 	assert_eq "$FAR_IF runs the program status names" \
 		"$(jq -r --arg i "$FAR_IF" '.interfaces[] | select(.name == $i) | .prog_id' <<<"$st")" \
 		"$(xdp_id_of "$FAR_IF")"
-	assert_eq "both interfaces give the tiers the same ids" \
-		"$(bpftool -j map dump pinned "$PIN_ROOT/$LAB_GW_IF/sl_tier_names" | jq -c '[.[].value]')" \
-		"$(bpftool -j map dump pinned "$PIN_ROOT/$FAR_IF/sl_tier_names" | jq -c '[.[].value]')"
+	assert_eq "$LAB_GW_IF's pinned tier ids" "0 normal, 1 shared" \
+		"$(pinned_tier_names "$LAB_GW_IF" | paste -sd, | sed 's/,/, /g')"
+	assert_eq "$FAR_IF's: the same" "0 normal, 1 shared" \
+		"$(pinned_tier_names "$FAR_IF" | paste -sd, | sed 's/,/, /g')"
 
 	burst_is 198.18.1.11 20 5
 	burst_is "$FAR.10" 20 5	# the same key, its own bucket on the other interface

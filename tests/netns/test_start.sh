@@ -110,12 +110,12 @@ foreign_case() {	# xdpdrv|xdpgeneric ATTACH
 	assert_eq "in the mode it had ($mode)" "$mode" "$(xdp_mode_of "$LAB_GW_IF")"
 	assert_eq "it is still the lab's XDP_PASS program" lab_pass \
 		"$(bpftool -j prog show id "$FOREIGN" | jq -r .name)"
-	assert_eq "no pins under $PIN_ROOT/$LAB_GW_IF" "" "$(pins_of "$LAB_GW_IF")"
+	assert_none "pins under $PIN_ROOT/$LAB_GW_IF" "$(pins_of "$LAB_GW_IF")"
 	assert_no_socket "no socket" "$SOCK"
 	read -r got _ < <(http_burst 198.18.1.13 20 1)
 	assert_eq "traffic is not limited (200 of 20)" 20 "$got"
 	on gw ip link set dev "$LAB_GW_IF" "${1/drv/}" off
-	assert_eq "removed again" "" "$(xdp_id_of "$LAB_GW_IF")"
+	assert_none "removed again: XDP program on $LAB_GW_IF" "$(xdp_id_of "$LAB_GW_IF")"
 	MORE_UNDO=()
 }
 
