@@ -14,19 +14,18 @@
 # A script's arguments select tests by name (substring): `test_start.sh
 # locked` runs only the tests whose names contain "locked".
 #
-# Cleanup between tests (more_cleanup) stops every daemon the test
-# started (sluicectl detach, kill -9 if that fails), removes what a
+# Cleanup between tests (more_cleanup) stops the test's daemon (lib.sh's
+# daemon_stop: sluicectl detach, kill -9 if that fails), removes what a
 # refused or killed daemon left on the script's own interfaces (an
 # offline `sluiced --detach` whose config names only those interfaces and
 # this run's socket), and runs the test's MORE_UNDO commands.  Anything
-# it had to remove once every daemon was stopped is a failure, named.
+# it had to remove once the daemon was stopped is a failure, named.
 # shellcheck source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 MORE_ARGS=("$@")	# the script's arguments: test name filters
 MORE_NETNS=()		# namespaces made here besides the lab's
 MORE_IFS=()		# gateway interfaces besides LAB_GW_IF sluiced may pin
-MORE_DAEMONS=()		# "PID SOCKET" of daemons other than DAEMON_PID
 MORE_UNDO=()		# commands the current test wants run at its cleanup
 PIN_ROOT=/sys/fs/bpf/sluice
 ABI_H=$NETNS_TOP/include/sluice_abi.h
@@ -81,8 +80,6 @@ assert_line() {	# WHAT FILE LINE: FILE has exactly this line
 
 # ---- daemons -----------------------------------------------------------------
 
-gw_sluiced() { nsenter --net="/run/netns/$(lab_ns gw)" -- "$SLUICED" "$@"; }
-
 # A sluiced that is expected to refuse to start.  Sets REF_RC (its exit
 # status; 124 if it was still running after 20 s and had to be stopped)
 # and REF_LOG (a file with what it printed).
@@ -95,21 +92,6 @@ sluiced_refused() {	# CONFIG [ARGS...]
 	REF_RC=$?
 	((REF_RC == 137)) && REF_RC=124
 	cat "$REF_LOG" >>"$DAEMON_LOG"
-}
-
-# A second daemon beside DAEMON_PID, on its own socket.  Sets PID2.
-daemon2_start() {	# CONFIG SOCKET
-	local i
-	nsenter --net="/run/netns/$(lab_ns gw)" -- "$SLUICED" -c "$1" \
-		>>"$DAEMON_LOG" 2>&1 &
-	PID2=$!
-	MORE_DAEMONS+=("$PID2 $2")
-	for ((i = 0; i < 150; i++)); do
-		timeout 5 "$SLUICECTL" -s "$2" status >/dev/null 2>&1 && return 0
-		kill -0 "$PID2" 2>/dev/null || break
-		sleep 0.1
-	done
-	return 1
 }
 
 # ---- configs -----------------------------------------------------------------
@@ -142,7 +124,7 @@ xdp_mode_of() {	# IFNAME: native, generic or nothing, as the kernel reports it
 }
 
 pins_of() {	# IFNAME: the pin files sluiced left for it (none: nothing)
-	ls "$PIN_ROOT/$1" 2>/dev/null | tr '\n' ' ' | sed 's/ $//'
+	find "$PIN_ROOT/$1" -mindepth 1 -printf '%f\n' 2>/dev/null | sort | paste -sd' '
 }
 
 # Nothing of sluice's on IFNAME: no pins, no XDP program attached.
@@ -273,7 +255,7 @@ far_up() {	# HOST IF NET [BRIDGE]
 	ip -n "$ns" link set eth0 up &&
 	ip -n "$ns" route add "$LAB_GW4/32" via "$net.1" || return 1
 	LAB_CLIENTS+=("$host")
-	LAB_NETS[$host]=$net
+	LAB_NETS["$host"]=$net
 	# The bridge forwards once its port is up; a request must get through.
 	wait_for 5 on "$host" curl -s -o /dev/null -m 1 --interface "$net.10" \
 		"http://$LAB_GW4/"
@@ -352,17 +334,6 @@ spoof_udp() {	# HOST FIRST COUNT [CHUNK PAUSE_MS]
 
 # ---- cleanup -----------------------------------------------------------------
 
-# Stop a daemon: sluicectl detach on its socket, kill -9 if it stays.
-more_stop() {	# PID SOCKET
-	if kill -0 "$1" 2>/dev/null; then
-		timeout 10 "$SLUICECTL" -s "$2" detach >/dev/null 2>&1
-		wait_for 3 bash -c "! kill -0 $1 2>/dev/null" ||
-			{ note "cleanup: sluiced $1 did not exit after detach: kill -9"; kill -9 "$1"; }
-	fi
-	wait "$1" 2>/dev/null
-	return 0
-}
-
 # Offline detach of this script's interfaces only: a config that names
 # them and this run's socket, never the whole pin root.
 more_detach_ours() {
@@ -383,21 +354,17 @@ more_leftovers() {	# what the current test left on our interfaces and socket
 }
 
 more_cleanup() {
-	local d left u
-	for d in "${MORE_DAEMONS[@]}"; do
-		more_stop ${d% *} "${d#* }"
-	done
-	MORE_DAEMONS=()
+	local left u
 	daemon_stop
 	for u in "${MORE_UNDO[@]}"; do
 		eval "$u" >/dev/null 2>&1
 	done
 	MORE_UNDO=()
-	# Every daemon was stopped with a detach: anything still there was
+	# The daemon was stopped with a detach: anything still there was
 	# left by a refused or killed daemon the test did not clean up after.
 	left=$(more_leftovers)
 	if [[ -n $left ]]; then
-		t_fail "cleanup: left behind once the daemons were stopped: $(tr '\n' ' ' <<<"$left")"
+		t_fail "cleanup: left behind once the daemon was stopped: $(tr '\n' ' ' <<<"$left")"
 		more_detach_ours
 		rm -f "$SOCK"
 	fi

@@ -1,4 +1,5 @@
 #!/bin/bash
+# shellcheck disable=SC2317 # test_* functions are called by run_tests
 # XDP attach modes end to end.  `attach: generic` on the lab's veth:
 # sluicectl and the kernel both say generic, and requests are limited
 # exactly as in native mode (RSTs included, sent by generic XDP_TX).  A

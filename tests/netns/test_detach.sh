@@ -1,4 +1,5 @@
 #!/bin/bash
+# shellcheck disable=SC2317 # test_* functions are called by run_tests
 # sluiced --detach when the config cannot be read (no such file, a
 # directory, permission denied, invalid YAML): it detaches every
 # interface under /sys/fs/bpf/sluice/, also one whose device is gone;

@@ -1,4 +1,5 @@
 #!/bin/bash
+# shellcheck disable=SC2317 # test_* functions are called by run_tests
 # Two interfaces carrying traffic: the lab's veth and a second veth from
 # the gateway to an extra client host (198.19.250.0/24).  One tier takes
 # 198.18.1.0/24 (the lab's normal host) and 198.19.250.0/24 (the far
@@ -53,7 +54,7 @@ sums_match() {	# TIER
 		got=$(count_is "$t" "$1" "$r")
 		[[ $sum == "$got" ]] || { echo "$r: tiers $got, interfaces $sum"; bad=1; }
 	done
-	return $bad
+	return "$bad"
 }
 
 test_per_interface_buckets() {

@@ -1,4 +1,5 @@
 #!/bin/bash
+# shellcheck disable=SC2317 # test_* functions are called by run_tests
 # Each refusal to start, end to end: the pin directory locked by another
 # sluiced, the control socket answered by another daemon, a foreign XDP
 # program on the interface (left attached and untouched), a missing

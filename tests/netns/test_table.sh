@@ -1,4 +1,5 @@
 #!/bin/bash
+# shellcheck disable=SC2317 # test_* functions are called by run_tests
 # A full client table: client_table_size at its minimum (1024) and
 # thousands of distinct clients (spoofed UDP sources in 198.19.0.0/16
 # from the abuser host, tier "churn", whose packets meter admits each).
