@@ -51,21 +51,6 @@ run_tests() {	# NAME...: test_NAME for each selected, more_cleanup after each
 	done
 }
 
-# A check that fails today because of a daemon bug reported to the lead:
-# a note, not a failure, unless SLUICE_STRICT=1.  Replace with assert_*
-# once the daemon is fixed.
-known_bug() {	# WHAT CMD...
-	local what=$1
-	shift
-	if "$@" >/dev/null 2>&1; then
-		t_pass "$what"
-	elif [[ -n ${SLUICE_STRICT:-} ]]; then
-		t_fail "$what"
-	else
-		note "KNOWN BUG (not counted; SLUICE_STRICT=1 counts it): $what"
-	fi
-}
-
 assert_none() {	# WHAT GOT: GOT is empty
 	if [[ -z $2 ]]; then t_pass "$1: none"
 	else t_fail "$1: expected none, got $2"; fi
@@ -172,6 +157,11 @@ delta_is() {	# BEFORE AFTER TIER REASON
 		echo $((b - a))
 }
 
+abi_define() {	# NAME: the value of `#define NAME N` in include/sluice_abi.h
+	awk -v m="$1" '$1 == "#define" && $2 == m { print $3 + 0; found = 1; exit }
+		END { if (!found) exit 1 }' "$ABI_H"
+}
+
 le32() {	# N: the four bytes of N, little endian, as bpftool takes a key
 	printf '%d %d %d %d' $(($1 & 255)) $(($1 >> 8 & 255)) $(($1 >> 16 & 255)) $(($1 >> 24 & 255))
 }
@@ -180,9 +170,9 @@ le32() {	# N: the four bytes of N, little endian, as bpftool takes a key
 pinned_count() {	# IFNAME TIER_ID REASON_NAME: packets over every CPU
 	local r n
 	r=$(abi_enum sl_reason "SL_R_${3^^}") || return 1
-	n=$(abi_enum sl_reason SL_R__MAX) || return 1
+	n=$(abi_define SL_REASON_SLOTS) || return 1
 	# shellcheck disable=SC2046
-	bpftool -j map lookup pinned "$PIN_ROOT/$1/sl_stats" key $(le32 $(($2 * n + r))) |
+	bpftool -j map lookup pinned "$PIN_ROOT/$1/sl_counters" key $(le32 $(($2 * n + r))) |
 		jq -e '[.formatted.values[].value.packets] | add'
 }
 
@@ -190,7 +180,7 @@ pinned_event() {	# IFNAME EVENT_NAME (client_new, client_full, ...): over every 
 	local e
 	e=$(abi_enum sl_event "SL_EV_${2^^}") || return 1
 	# shellcheck disable=SC2046
-	bpftool -j map lookup pinned "$PIN_ROOT/$1/sl_events" key $(le32 "$e") |
+	bpftool -j map lookup pinned "$PIN_ROOT/$1/sl_evcount" key $(le32 "$e") |
 		jq -e '[.formatted.values[].value] | add'
 }
 
@@ -199,7 +189,7 @@ pinned_clients() {	# IFNAME: entries in its client table
 }
 
 possible_cpus() {	# as the kernel's per-CPU maps count them
-	bpftool -j map lookup pinned "$PIN_ROOT/$1/sl_events" key 0 0 0 0 |
+	bpftool -j map lookup pinned "$PIN_ROOT/$1/sl_evcount" key 0 0 0 0 |
 		jq -e '.formatted.values | length'
 }
 

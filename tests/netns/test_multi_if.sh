@@ -7,7 +7,7 @@
 # client key, 198.18.0.0/15.  Buckets are per interface: each interface
 # admits that key its own burst; `sluicectl -j tiers` sums both
 # interfaces' counters (checked against each interface's pinned
-# sl_stats); `sluicectl -j client` shows the interface where the key has
+# sl_counters); `sluicectl -j client` shows the interface where the key has
 # the fewest tokens.
 . "$(dirname "$0")/lib_more.sh"
 netns_init python3

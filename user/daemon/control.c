@@ -115,7 +115,7 @@ int control_open(struct control *c, struct loop *loop, const char *path,
 			return -EEXIST;
 		}
 		if (!control_stale(path)) {
-			log_err("another sluiced answers on %s: stop it first (sluicectl -s %s detach, or kill it)",
+			log_err("another sluiced answers on %s: stop it first (sluicectl -s %s detach), or give this one another control_socket",
 				path, path);
 			return -EADDRINUSE;
 		}

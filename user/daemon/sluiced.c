@@ -419,29 +419,31 @@ int main(int argc, char **argv)
 	}
 	if (!d.verbose)
 		log_set_level(cfg->log_level);
-	if (control_probe(cfg->control_socket) == -EADDRINUSE) {
-		log_err("another sluiced answers on %s: stop it first (or give this one another control_socket)",
-			cfg->control_socket);
+	d.started_ms = now_ms();
+	signals_block();
+	/* The loop and the socket first: a start refused for either must
+	 * not leave a program attached or pins behind.  Requests wait in
+	 * the socket's backlog until the loop runs. */
+	rc = loop_new(&loop);
+	if (rc) {
+		log_err("cannot set up the event loop: %s", strerror(-rc));
 		cfg_free(cfg);
 		return 1;
 	}
-	d.started_ms = now_ms();
-	signals_block();
+	d.loop = loop;
+	rc = control_open(&d.ctl, loop, cfg->control_socket, daemon_cmds, &d);
+	if (rc) {
+		cfg_free(cfg);
+		goto out;
+	}
 	rc = daemon_start(&d, cfg);
 	if (rc)
-		return 1;
-	rc = loop_new(&loop);
-	if (rc)
-		log_err("cannot set up the event loop: %s", strerror(-rc));
-	d.loop = loop;
-	if (!rc)
-		rc = control_open(&d.ctl, loop, d.cfg->control_socket,
-				  daemon_cmds, &d);
-	if (!rc)
-		rc = run(&d, loop);
+		goto out;
+	rc = run(&d, loop);
+	daemon_stop(&d);
+out:
 	control_close(&d.ctl);
 	d.loop = NULL;
 	loop_free(loop);
-	daemon_stop(&d);
 	return rc ? 1 : 0;
 }
