@@ -82,6 +82,10 @@ int fixture_add_prefix(struct xdp_fixture *fx, const char *cidr, __u32 tier);
 int fixture_stats(struct xdp_fixture *fx, __u32 tier, __u32 reason,
 		  struct sl_counter *out);
 int fixture_stats_total(struct xdp_fixture *fx, struct sl_counter *out);
+/* Every reason of one tier (or SL_TIER_NONE), summed over CPUs, in one
+ * batch lookup: cheap enough to read after every packet. */
+int fixture_stats_row(struct xdp_fixture *fx, __u32 tier,
+		      struct sl_counter out[SL_R__MAX]);
 __u64 fixture_stat_packets(struct xdp_fixture *fx, __u32 tier, __u32 reason);
 __u64 fixture_event(struct xdp_fixture *fx, __u32 ev);
 /* Zero sl_stats and sl_events. */
