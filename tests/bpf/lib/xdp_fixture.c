@@ -309,6 +309,12 @@ int fixture_client(struct xdp_fixture *fx, const struct sl_client_key *k,
 	return 0;
 }
 
+int fixture_set_client(struct xdp_fixture *fx, const struct sl_client_key *k,
+		       const struct sl_client *c)
+{
+	return update(fx->skel->maps.sl_clients, k, c);
+}
+
 int fixture_client_count(struct xdp_fixture *fx)
 {
 	struct sl_client_key k, next;

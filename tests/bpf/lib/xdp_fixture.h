@@ -98,6 +98,9 @@ int fixture_client_key(struct sl_client_key *k, const char *addr,
 /* 0, or -ENOENT when the client has no entry. */
 int fixture_client(struct xdp_fixture *fx, const struct sl_client_key *k,
 		   struct sl_client *out);
+/* Write a client's bucket as sluiced never does: tests seed TATs. */
+int fixture_set_client(struct xdp_fixture *fx, const struct sl_client_key *k,
+		       const struct sl_client *c);
 int fixture_client_count(struct xdp_fixture *fx);
 int fixture_clear_clients(struct xdp_fixture *fx);	/* and sl_refused */
 int fixture_clear_refused(struct xdp_fixture *fx);
