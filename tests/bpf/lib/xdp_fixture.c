@@ -315,6 +315,12 @@ int fixture_set_client(struct xdp_fixture *fx, const struct sl_client_key *k,
 	return update(fx->skel->maps.sl_clients, k, c);
 }
 
+int fixture_delete_client(struct xdp_fixture *fx, const struct sl_client_key *k)
+{
+	return bpf_map_delete_elem(map_fd(fx->skel->maps.sl_clients), k) ?
+	       -errno : 0;
+}
+
 int fixture_client_count(struct xdp_fixture *fx)
 {
 	struct sl_client_key k, next;

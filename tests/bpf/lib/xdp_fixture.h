@@ -101,6 +101,8 @@ int fixture_client(struct xdp_fixture *fx, const struct sl_client_key *k,
 /* Write a client's bucket as sluiced never does: tests seed TATs. */
 int fixture_set_client(struct xdp_fixture *fx, const struct sl_client_key *k,
 		       const struct sl_client *c);
+/* 0, or -ENOENT when there was none. */
+int fixture_delete_client(struct xdp_fixture *fx, const struct sl_client_key *k);
 int fixture_client_count(struct xdp_fixture *fx);
 int fixture_clear_clients(struct xdp_fixture *fx);	/* and sl_refused */
 int fixture_clear_refused(struct xdp_fixture *fx);
