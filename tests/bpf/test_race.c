@@ -6,150 +6,20 @@
  * overlapped in time and a compare-and-swap lost), and that a packet
  * which wins its first meter but loses the race for a later one gives
  * the first meter's token back (meter_run, phase 2).
- *
- * One side runs on the calling thread pinned to CPU 0, the other on a
- * thread pinned to CPU 1; a barrier starts both.  The idle side sleeps:
- * a CPU spinning in userspace slows every BPF_PROG_TEST_RUN on the other
- * one to tens of milliseconds (each call waits for both CPUs).
+ * The two sides: lib/race.h.
  */
-#include <pthread.h>
-#include <sched.h>
-#include <time.h>
-#include <unistd.h>
-
 #include "sluice_gcra.h"
 #include "common/gcra.h"
 #include "lib/expect.h"
+#include "lib/race.h"
 
 #define T0	0
 
 static const struct pkt_spec ack4 = { .kind = PKT_IPV4, .tcp_flags = TH_ACK };
 
-static __u64 mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);	/* bpf_ktime_get_ns's clock */
-	return (__u64)ts.tv_sec * SL_NSEC_PER_SEC + ts.tv_nsec;
-}
-
-static int pin_to(int cpu)
-{
-	cpu_set_t set;
-
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	return -pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
-}
-
-struct side {
-	__u64 start, end;	/* CLOCK_MONOTONIC around its runs */
-	int err;
-};
-
-struct race {
-	int prog_fd;
-	const struct pkt *p;
-	__u32 runs, repeat;	/* test runs per side, packets per run */
-	pthread_barrier_t start, end;	/* of each round */
-	int quit;
-	struct side s[2];
-	pthread_t th;
-	int started;
-	cpu_set_t saved;	/* the caller's affinity, given back at the end */
-};
-
-static void side_run(struct race *r, struct side *s)
-{
-	__u32 ns;
-
-	s->err = 0;
-	s->start = mono_ns();
-	for (__u32 i = 0; i < r->runs && !s->err; i++) {
-		int v = prog_run_repeat(r->prog_fd, r->p->data, r->p->len,
-					r->repeat, &ns);
-
-		if (v < 0)
-			s->err = v;
-	}
-	s->end = mono_ns();
-}
-
-static void *side_thread(void *arg)
-{
-	struct race *r = arg;
-	int err = pin_to(1);
-
-	for (;;) {
-		pthread_barrier_wait(&r->start);
-		if (r->quit)
-			break;
-		side_run(r, &r->s[1]);
-		if (err)
-			r->s[1].err = err;
-		pthread_barrier_wait(&r->end);
-	}
-	return NULL;
-}
-
-/* Skips the test unless two CPUs are online; 0 or -errno. */
-static int race_start(struct race *r, struct xdp_fixture *fx,
-		      const struct pkt *p, __u32 runs, __u32 repeat)
-{
-	int err;
-
-	memset(r, 0, sizeof(*r));
-	r->prog_fd = fx->prog_fd;
-	r->p = p;
-	r->runs = runs;
-	r->repeat = repeat;
-	if (pthread_getaffinity_np(pthread_self(), sizeof(r->saved), &r->saved))
-		return -EINVAL;
-	err = pin_to(0);
-	if (err)
-		return err;
-	pthread_barrier_init(&r->start, NULL, 2);
-	pthread_barrier_init(&r->end, NULL, 2);
-	err = -pthread_create(&r->th, NULL, side_thread, r);
-	r->started = !err;
-	return err;
-}
-
-static void race_stop(struct race *r)
-{
-	if (r->started) {
-		r->quit = 1;
-		pthread_barrier_wait(&r->start);
-		pthread_join(r->th, NULL);
-		r->started = 0;
-		pthread_barrier_destroy(&r->start);
-		pthread_barrier_destroy(&r->end);
-	}
-	pthread_setaffinity_np(pthread_self(), sizeof(r->saved), &r->saved);
-}
-
-/* One round: both sides run; 0 or the first error. */
-static int race_round(struct race *r)
-{
-	pthread_barrier_wait(&r->start);
-	side_run(r, &r->s[0]);
-	pthread_barrier_wait(&r->end);
-	return r->s[0].err ?: r->s[1].err;
-}
-
-/* Did the two sides' runs overlap in time? */
-static bool race_overlapped(const struct race *r)
-{
-	__u64 start = r->s[0].start > r->s[1].start ? r->s[0].start :
-		      r->s[1].start;
-	__u64 end = r->s[0].end < r->s[1].end ? r->s[0].end : r->s[1].end;
-
-	return start < end;
-}
-
 static bool two_cpus(struct xdp_fixture *fx)
 {
-	if (fx->ncpus >= 2 && sysconf(_SC_NPROCESSORS_ONLN) >= 2)
+	if (race_possible(fx))
 		return true;
 	TEST_SKIP("needs two online CPUs");
 	return false;
@@ -188,7 +58,7 @@ static void test_two_cpus_exact(void)
 		       "meter") ||
 	    !ASSERT_OK(fixture_set_tier(&fx, T0, &t), "tier") ||
 	    !ASSERT_OK(pkt_build(&p, &ack4), "build") ||
-	    !ASSERT_OK(race_start(&r, &fx, &p, HAMMER_RUNS, HAMMER_REPEAT),
+	    !ASSERT_OK(race_start(&r, &fx, &p, &p, HAMMER_RUNS, HAMMER_REPEAT),
 		       "threads"))
 		goto out;
 	while (!raced && tries++ < HAMMER_TRIES) {
@@ -257,7 +127,7 @@ static void test_lost_race_gives_back(void)
 			  .per_sec = 5000 }), &t), "tier") ||
 	    !ASSERT_OK(pkt_build(&p, &ack4), "build") ||
 	    !ASSERT_OK(fixture_client_key(&key, "198.18.0.1", 32, T0), "key") ||
-	    !ASSERT_OK(race_start(&r, &fx, &p, 1, GIVE_BACK_REPEAT), "threads"))
+	    !ASSERT_OK(race_start(&r, &fx, &p, &p, 1, GIVE_BACK_REPEAT), "threads"))
 		goto out;
 	inc0 = gcra_cost_ns(&t.meters[0], 1);
 	inc1 = gcra_cost_ns(&t.meters[1], 1);
