@@ -41,6 +41,8 @@ __u32 refused_set_of(__u32 addr)
 	return (addr * 0x9e3779b1U) >> (32 - REFUSED_SETS_SHIFT);
 }
 
+/* A copy of the program's, on purpose: the test checks what it wrote
+ * against an independent computation. */
 __u16 refused_stamp(const struct sl_global *g, const struct sl_tier *t, int r)
 {
 	const struct sl_meter *m = &t->meters[r & (SL_METERS_PER_TIER - 1)];
