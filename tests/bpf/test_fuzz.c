@@ -4,8 +4,13 @@
  * cut, extended) through every tier kind, mode and malformed policy.
  * The program must never return XDP_ABORTED (or anything but pass, drop
  * or tx), every tx must be a well-formed RST, every frame must be
- * malformed / non-IP exactly when a reference parser here says so, and
- * the per-CPU counters must add up to exactly the packets and bytes sent.
+ * malformed / non-IP exactly when a reference parser (lib/refparse.h)
+ * says so, and the per-CPU counters must add up to exactly the packets
+ * and bytes sent.  Each packet moves exactly one counter, by one packet
+ * and its length in bytes: the one of the tier the reference classifies
+ * it into, with a reason that tier can give and that implies the verdict
+ * the program returned.  Shadow phases drop and rewrite nothing; the
+ * denylist drops everything outside them.
  *
  * The seed is fixed, so CI sees the same packets every run, and printed
  * first, so a run can be replayed:
@@ -19,6 +24,7 @@
 
 #include "common/gcra.h"
 #include "lib/expect.h"
+#include "lib/refparse.h"
 
 #define FUZZ_DEFAULT_N	200000
 #define FUZZ_SEED	0x511ce5eedULL
@@ -193,15 +199,24 @@ static void random_frame(struct pkt *p)
  * by /24 and /48, 40 is an empty slot, and a prefix points past the
  * last tier (the default tier takes it).
  */
+#define T_DEFAULT	0
+#define T_ALLOW		1
+#define T_DENY		2
+#define T_EMPTY		40
+
+static const struct { const char *cidr; __u32 tier; } pfx[] = {
+	{ "198.18.1.0/24", T_ALLOW }, { "2001:2:0:1::/64", T_ALLOW },
+	{ "198.18.2.0/24", T_DENY }, { "2001:2:0:2::/64", T_DENY },
+	{ "198.18.3.0/24", 3 }, { "2001:2:0:3::/64", 3 },
+	{ "198.19.0.0/16", T_EMPTY }, { "2001:2:0:ff00::/56", T_EMPTY },
+	{ "198.19.128.0/17", 200 },
+};
+#define NPFX	((int)(sizeof(pfx) / sizeof(pfx[0])))
+
+static struct ref_prefix ref_pfx[NPFX];
+
 static bool configure(struct xdp_fixture *fx)
 {
-	static const struct { const char *cidr; __u32 tier; } pfx[] = {
-		{ "198.18.1.0/24", 1 }, { "2001:2:0:1::/64", 1 },
-		{ "198.18.2.0/24", 2 }, { "2001:2:0:2::/64", 2 },
-		{ "198.18.3.0/24", 3 }, { "2001:2:0:3::/64", 3 },
-		{ "198.19.0.0/16", 40 }, { "2001:2:0:ff00::/56", 40 },
-		{ "198.19.128.0/17", 200 },
-	};
 	struct sl_tier t;
 	bool ok = true;
 
@@ -231,103 +246,20 @@ static bool configure(struct xdp_fixture *fx)
 		t.v6_prefix = 48;
 		ok &= ASSERT_OK(fixture_set_tier(fx, 3, &t), "tier 3 keys");
 	}
-	for (size_t i = 0; i < sizeof(pfx) / sizeof(pfx[0]) && ok; i++)
+	for (int i = 0; i < NPFX && ok; i++)
 		ok &= ASSERT_OK(fixture_add_prefix(fx, pfx[i].cidr, pfx[i].tier),
-				pfx[i].cidr);
+				pfx[i].cidr) &&
+		      ASSERT_OK(ref_prefix_parse(&ref_pfx[i], pfx[i].cidr,
+						 pfx[i].tier), pfx[i].cidr);
 	return ok;
 }
 
-/*
- * The parser's contract, written down again in plain C: which frames are
- * malformed, which are not IP.  The program must agree on every frame.
- */
-enum ref_class { REF_IP, REF_NON_IP, REF_MALFORMED };
-
-static __u16 be16(const __u8 *b)
+static void dump(const char *what, __u64 iter, const struct pkt *p, int v,
+		 __u32 tier, int reason)
 {
-	return b[0] << 8 | b[1];
-}
-
-static int ref_ext(__u8 nh)
-{
-	return nh == IPPROTO_HOPOPTS || nh == IPPROTO_ROUTING ||
-	       nh == IPPROTO_DSTOPTS || nh == IPPROTO_FRAGMENT;
-}
-
-/* L4 at `l4`, with `bytes` of it by the IP length fields. */
-static int ref_l4(const __u8 *b, __u32 len, __u32 l4, __u8 proto,
-		  __u32 bytes)
-{
-	__u32 hl;
-
-	if (proto == IPPROTO_TCP) {
-		if (l4 + 20 > len)
-			return REF_MALFORMED;
-		hl = (b[l4 + 12] >> 4) * 4;
-		return hl < 20 || hl > bytes || l4 + hl > len ?
-		       REF_MALFORMED : REF_IP;
-	}
-	if (proto == IPPROTO_UDP)
-		return l4 + 8 > len || bytes < 8 ? REF_MALFORMED : REF_IP;
-	return REF_IP;
-}
-
-static int ref_ipv6(const __u8 *b, __u32 len, __u32 off)
-{
-	__u32 cur = off + 40, left, elen;
-	__u8 nh;
-
-	if (off + 40 > len || b[off] >> 4 != 6)
-		return REF_MALFORMED;
-	left = be16(b + off + 4);
-	if (cur + left > len)
-		return REF_MALFORMED;
-	nh = b[off + 6];
-	for (int i = 0; i < 6 && ref_ext(nh); i++) {
-		if (cur + 8 > len)
-			return REF_MALFORMED;
-		if (nh == IPPROTO_FRAGMENT && (be16(b + cur + 2) & 0xfff8))
-			return REF_IP;		/* non-first fragment */
-		elen = nh == IPPROTO_FRAGMENT ? 8 : (b[cur + 1] + 1) * 8;
-		if (elen > left)
-			return REF_MALFORMED;
-		nh = b[cur];
-		cur += elen;
-		left -= elen;
-	}
-	return ref_ext(nh) ? REF_MALFORMED : ref_l4(b, len, cur, nh, left);
-}
-
-static int ref_parse(const __u8 *b, __u32 len)
-{
-	__u32 off = ETH_HLEN, hlen, tot;
-	__u16 type = be16(b + 12);
-
-	for (int i = 0; i < 3 && (type == 0x8100 || type == 0x88a8); i++) {
-		if (i == 2 || off + 4 > len)
-			return REF_MALFORMED;	/* a third tag, or a cut one */
-		type = be16(b + off + 2);
-		off += 4;
-	}
-	if (type == 0x86dd)
-		return ref_ipv6(b, len, off);
-	if (type != 0x0800)
-		return REF_NON_IP;
-	if (off + 20 > len || b[off] >> 4 != 4 || (b[off] & 15) < 5)
-		return REF_MALFORMED;
-	hlen = (b[off] & 15) * 4;
-	tot = be16(b + off + 2);
-	if (tot < hlen || off + tot > len)
-		return REF_MALFORMED;
-	if (be16(b + off + 6) & 0x1fff)
-		return REF_IP;			/* non-first fragment */
-	return ref_l4(b, len, off + hlen, b[off + 9], tot - hlen);
-}
-
-static void dump(const char *what, __u64 iter, const struct pkt *p, int v)
-{
-	fprintf(stderr, "    packet %llu: %s (verdict %d), %u bytes:",
-		(unsigned long long)iter, what, v, p->len);
+	fprintf(stderr, "    packet %llu: %s (verdict %d; reference tier %u, "
+		"counted as %s), %u bytes:", (unsigned long long)iter, what, v,
+		tier, reason >= 0 ? reasons[reason] : "nothing", p->len);
 	for (__u32 i = 0; i < p->len && i < 128; i++)
 		fprintf(stderr, "%s%02x", i % 32 ? "" : "\n      ", p->data[i]);
 	fprintf(stderr, "\n");
@@ -348,6 +280,111 @@ static const char *rst_problem(const __u8 *out, __u32 len)
 	return NULL;
 }
 
+/* The verdict a reason implies, or -1 when the mode cannot give it. */
+static int implied_verdict(__u32 reason, bool shadow, __u32 policy)
+{
+	switch (reason) {
+	case SL_R_PASSED:
+	case SL_R_UNMETERED:
+	case SL_R_ALLOWLISTED:
+	case SL_R_NON_IP:
+		return XDP_PASS;
+	case SL_R_SHADOW_DROP:
+	case SL_R_SHADOW_RESET:
+		return shadow ? XDP_PASS : -1;
+	case SL_R_DROPPED:
+	case SL_R_FLOOD_DROP:
+		return shadow ? -1 : XDP_DROP;
+	case SL_R_RESET:
+		return shadow ? -1 : XDP_TX;
+	case SL_R_DENYLISTED:
+		return shadow ? XDP_PASS : XDP_DROP;
+	case SL_R_MALFORMED:
+		return policy == SL_POLICY_DROP && !shadow ? XDP_DROP : XDP_PASS;
+	}
+	return -1;
+}
+
+/* Can a frame of this reference class, in this tier, get this reason? */
+static bool reason_fits(int class, __u32 tier, __u32 reason)
+{
+	if (class != REF_IP)
+		return tier == SL_TIER_NONE &&
+		       reason == (class == REF_MALFORMED ? SL_R_MALFORMED :
+				  SL_R_NON_IP);
+	switch (tier) {
+	case T_ALLOW:
+		return reason == SL_R_ALLOWLISTED;
+	case T_DENY:
+		return reason == SL_R_DENYLISTED;
+	case T_EMPTY:		/* a zeroed slot: a limit tier without meters */
+		return reason == SL_R_UNMETERED;
+	case T_DEFAULT:
+	case 3:
+		return reason == SL_R_PASSED || reason == SL_R_UNMETERED ||
+		       reason == SL_R_DROPPED || reason == SL_R_RESET ||
+		       reason == SL_R_SHADOW_DROP || reason == SL_R_SHADOW_RESET ||
+		       (reason == SL_R_FLOOD_DROP && tier == T_DEFAULT);
+	}
+	return false;
+}
+
+/* What every counter row holds, as the packets so far have moved it. */
+static struct sl_counter model[SL_TIER_NONE + 1][SL_R__MAX];
+
+static int model_sync(struct xdp_fixture *fx)
+{
+	int err = 0;
+
+	for (__u32 t = 0; t <= SL_TIER_NONE && !err; t++)
+		err = fixture_stats_row(fx, t, model[t]);
+	return err;
+}
+
+/* The rows packets can reach: the tiers configure() writes and "none". */
+static const __u32 live_rows[] = { T_DEFAULT, T_ALLOW, T_DENY, 3, T_EMPTY,
+				   SL_TIER_NONE };
+
+/* The one counter a packet of `len` bytes moved: it must be in row
+ * `tier` (its reason goes to *reason), and no other live row may move.
+ * The model follows the map. */
+static const char *counter_moved(struct xdp_fixture *fx, __u32 tier,
+				 __u32 len, int *reason)
+{
+	struct sl_counter row[SL_R__MAX];
+	const char *problem = NULL;
+	int moved = 0, elsewhere = 0;
+
+	*reason = -1;
+	for (size_t k = 0; k < sizeof(live_rows) / sizeof(live_rows[0]); k++) {
+		__u32 t = live_rows[k];
+
+		if (fixture_stats_row(fx, t, row))
+			return "cannot read the counters";
+		for (__u32 r = 0; r < SL_R__MAX; r++) {
+			__u64 dp = row[r].packets - model[t][r].packets;
+			__u64 db = row[r].bytes - model[t][r].bytes;
+
+			if (!dp && !db)
+				continue;
+			moved++;
+			if (t != tier) {
+				elsewhere++;
+				continue;
+			}
+			*reason = r;
+			if (dp != 1 || db != len)
+				problem = "a counter moved by other than 1 packet and its length";
+		}
+		memcpy(model[t], row, sizeof(row));
+	}
+	if (elsewhere)
+		return "a counter moved in another tier than the reference's";
+	if (!moved)
+		return "no counter moved";
+	return moved > 1 ? "more than one counter moved" : problem;
+}
+
 static void test_fuzz(void)
 {
 	static const __u32 modes[PHASES][3] = {	/* mode, policy, tier gen */
@@ -362,6 +399,8 @@ static void test_fuzz(void)
 	__u64 n = env_n ? strtoull(env_n, NULL, 0) : FUZZ_DEFAULT_N;
 	__u64 seed, sent_bytes = 0, verdicts[XDP_REDIRECT + 1] = {}, bad = 0;
 	__u64 ref[3] = {};	/* packets per enum ref_class */
+	__u64 shadow_seen = 0, shadow_acted = 0, deny_seen = 0, deny_dropped = 0;
+	const __u32 *m = NULL;	/* the phase */
 	struct sl_counter total;
 	struct xdp_fixture fx;
 	char src[64], payload[256];
@@ -380,16 +419,19 @@ static void test_fuzz(void)
 	rng_state = seed;
 	if (!FIXTURE_SETUP(&fx, FIXTURE_CLIENTS))
 		return;
-	if (!configure(&fx))
+	memset(model, 0, sizeof(model));
+	if (!configure(&fx) || !ASSERT_OK(model_sync(&fx), "counters"))
 		goto out;
 
 	for (__u64 i = 0; i < n; i++) {
-		const char *problem = NULL;
-		__u32 out_len = 0;
-		int v;
+		const char *problem = NULL, *counted;
+		__u32 out_len = 0, tier;
+		struct ref_src rs;
+		int v, class, reason = -1;
+		bool shadow;
 
 		if (i % (n / PHASES + 1) == 0) {
-			const __u32 *m = modes[i / (n / PHASES + 1)];
+			m = modes[i / (n / PHASES + 1)];
 
 			fx.global.tier_gen = m[2];
 			if (!ASSERT_OK(fixture_set_mode(&fx, m[0], m[1], 0), "phase"))
@@ -411,7 +453,19 @@ static void test_fuzz(void)
 				  v < 0 ? "test run failed" : "unexpected verdict";
 		else if (v == XDP_TX)
 			problem = rst_problem(out, out_len);
-		ref[ref_parse(p.data, p.len)]++;
+		class = ref_parse(p.data, p.len, &rs);
+		ref[class]++;
+		tier = class != REF_IP ? SL_TIER_NONE :
+		       ref_classify(ref_pfx, NPFX, &rs, T_DEFAULT);
+		if (class == REF_IP && tier >= SL_MAX_TIERS)
+			tier = T_DEFAULT;	/* a prefix past the last tier */
+		shadow = m[0] == SL_MODE_SHADOW;
+		shadow_seen += shadow;
+		shadow_acted += shadow && (v == XDP_DROP || v == XDP_TX);
+		if (class == REF_IP && tier == T_DENY && !shadow) {
+			deny_seen++;
+			deny_dropped += v == XDP_DROP;
+		}
 		if (!problem &&
 		    (fixture_stat_packets(&fx, SL_TIER_NONE, SL_R_MALFORMED) !=
 		     ref[REF_MALFORMED] ||
@@ -424,10 +478,20 @@ static void test_fuzz(void)
 			ref[REF_NON_IP] = fixture_stat_packets(&fx, SL_TIER_NONE,
 							       SL_R_NON_IP);
 		}
+		/* The counter it landed in, and what that implies. */
+		counted = counter_moved(&fx, tier, p.len, &reason);
+		if (!counted && !reason_fits(class, tier, reason))
+			counted = "counted under a reason its tier and class cannot give";
+		else if (!counted && implied_verdict(reason, shadow, m[1]) != v)
+			counted = "the verdict is not the one its counter implies";
+		if (counted && !problem)
+			problem = counted;
+		if (problem && !ASSERT_OK(model_sync(&fx), "counters"))
+			goto out;
 		if (v >= 0 && v <= XDP_REDIRECT)
 			verdicts[v]++;
 		if (problem && bad++ < MAX_REPORTS)
-			dump(problem, i, &p, v);
+			dump(problem, i, &p, v, tier, reason);
 	}
 	printf("# pass %llu, drop %llu, tx %llu\n",
 	       (unsigned long long)verdicts[XDP_PASS],
@@ -437,7 +501,25 @@ static void test_fuzz(void)
 	       (unsigned long long)ref[REF_IP],
 	       (unsigned long long)ref[REF_NON_IP],
 	       (unsigned long long)ref[REF_MALFORMED]);
-	ASSERT_EQ(bad, 0, "packets with a bad verdict, RST or parse");
+	ASSERT_EQ(bad, 0, "packets with a bad verdict, RST, parse or counter");
+	ASSERT_EQ(shadow_acted, 0, "shadow phases: packets dropped or sent back");
+	ASSERT_GT(shadow_seen, 0, "packets in shadow phases");
+	ASSERT_EQ(deny_dropped, deny_seen, "enforcing: denylisted packets dropped");
+	ASSERT_GT(deny_seen, 0, "denylisted packets while enforcing");
+	printf("# shadow phases %llu packets, denylisted while enforcing %llu\n",
+	       (unsigned long long)shadow_seen, (unsigned long long)deny_seen);
+	/* No row moved behind the model's back: the live ones are read after
+	 * every packet, the others must not have moved at all. */
+	{
+		struct sl_counter row[SL_R__MAX];
+		int stale = 0;
+
+		for (__u32 t = 0; t <= SL_TIER_NONE; t++)
+			if (fixture_stats_row(&fx, t, row) ||
+			    memcmp(row, model[t], sizeof(row)))
+				stale++;
+		ASSERT_EQ(stale, 0, "counter rows that moved unseen");
+	}
 	if (ASSERT_OK(fixture_stats_total(&fx, &total), "stats")) {
 		ASSERT_EQ(total.packets, n, "counted packets = sent");
 		ASSERT_EQ(total.bytes, sent_bytes, "counted bytes = sent");

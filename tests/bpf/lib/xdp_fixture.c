@@ -224,6 +224,33 @@ int fixture_stats_total(struct xdp_fixture *fx, struct sl_counter *out)
 	return 0;
 }
 
+int fixture_stats_row(struct xdp_fixture *fx, __u32 tier,
+		      struct sl_counter out[SL_R__MAX])
+{
+	__u32 first = sl_stats_index(tier, 0), prev = first - 1, last;
+	__u32 keys[SL_R__MAX], count = SL_R__MAX;
+	struct sl_counter vals[SL_R__MAX][fx->ncpus];
+	LIBBPF_OPTS(bpf_map_batch_opts, o);
+
+	/* One row is SL_R__MAX keys in a row; the batch starts after `prev`. */
+	if (sl_stats_index(tier, SL_R__MAX - 1) != first + SL_R__MAX - 1)
+		return -EINVAL;
+	if (bpf_map_lookup_batch(map_fd(fx->skel->maps.sl_stats),
+				 first ? &prev : NULL, &last, keys, vals,
+				 &count, &o) && errno != ENOENT)
+		return -errno;
+	if (count != SL_R__MAX || keys[0] != first)
+		return -EIO;
+	memset(out, 0, SL_R__MAX * sizeof(*out));
+	for (__u32 r = 0; r < SL_R__MAX; r++) {
+		for (int i = 0; i < fx->ncpus; i++) {
+			out[r].packets += vals[r][i].packets;
+			out[r].bytes += vals[r][i].bytes;
+		}
+	}
+	return 0;
+}
+
 __u64 fixture_stat_packets(struct xdp_fixture *fx, __u32 tier, __u32 reason)
 {
 	struct sl_counter c;
@@ -280,6 +307,18 @@ int fixture_client(struct xdp_fixture *fx, const struct sl_client_key *k,
 	if (bpf_map_lookup_elem(map_fd(fx->skel->maps.sl_clients), k, out))
 		return -errno;
 	return 0;
+}
+
+int fixture_set_client(struct xdp_fixture *fx, const struct sl_client_key *k,
+		       const struct sl_client *c)
+{
+	return update(fx->skel->maps.sl_clients, k, c);
+}
+
+int fixture_delete_client(struct xdp_fixture *fx, const struct sl_client_key *k)
+{
+	return bpf_map_delete_elem(map_fd(fx->skel->maps.sl_clients), k) ?
+	       -errno : 0;
 }
 
 int fixture_client_count(struct xdp_fixture *fx)

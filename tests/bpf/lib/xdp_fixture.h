@@ -82,6 +82,10 @@ int fixture_add_prefix(struct xdp_fixture *fx, const char *cidr, __u32 tier);
 int fixture_stats(struct xdp_fixture *fx, __u32 tier, __u32 reason,
 		  struct sl_counter *out);
 int fixture_stats_total(struct xdp_fixture *fx, struct sl_counter *out);
+/* Every reason of one tier (or SL_TIER_NONE), summed over CPUs, in one
+ * batch lookup: cheap enough to read after every packet. */
+int fixture_stats_row(struct xdp_fixture *fx, __u32 tier,
+		      struct sl_counter out[SL_R__MAX]);
 __u64 fixture_stat_packets(struct xdp_fixture *fx, __u32 tier, __u32 reason);
 __u64 fixture_event(struct xdp_fixture *fx, __u32 ev);
 /* Zero sl_counters and sl_evcount. */
@@ -94,6 +98,11 @@ int fixture_client_key(struct sl_client_key *k, const char *addr,
 /* 0, or -ENOENT when the client has no entry. */
 int fixture_client(struct xdp_fixture *fx, const struct sl_client_key *k,
 		   struct sl_client *out);
+/* Write a client's bucket as sluiced never does: tests seed TATs. */
+int fixture_set_client(struct xdp_fixture *fx, const struct sl_client_key *k,
+		       const struct sl_client *c);
+/* 0, or -ENOENT when there was none. */
+int fixture_delete_client(struct xdp_fixture *fx, const struct sl_client_key *k);
 int fixture_client_count(struct xdp_fixture *fx);
 int fixture_clear_clients(struct xdp_fixture *fx);	/* and sl_refused */
 int fixture_clear_refused(struct xdp_fixture *fx);
