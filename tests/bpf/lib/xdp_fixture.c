@@ -235,7 +235,7 @@ int fixture_stats_row(struct xdp_fixture *fx, __u32 tier,
 	/* One row is SL_R__MAX keys in a row; the batch starts after `prev`. */
 	if (sl_stats_index(tier, SL_R__MAX - 1) != first + SL_R__MAX - 1)
 		return -EINVAL;
-	if (bpf_map_lookup_batch(map_fd(fx->skel->maps.sl_stats),
+	if (bpf_map_lookup_batch(map_fd(fx->skel->maps.sl_counters),
 				 first ? &prev : NULL, &last, keys, vals,
 				 &count, &o) && errno != ENOENT)
 		return -errno;
