@@ -151,7 +151,7 @@ int sluice_xdp(struct xdp_md *ctx)
 
 		if (rs) {
 			tier = rs->tier & (SL_MAX_TIERS - 1);
-			slot = (g->tier_gen & 1) * SL_MAX_TIERS + tier;
+			slot = sl_tier_slot(g->tier_gen, tier);
 			r = rs->meter & (SL_METERS_PER_TIER - 1);
 			t = bpf_map_lookup_elem(&sl_tiers, &slot);
 			if (t && rs->stamp == refused_stamp(g, t, r) &&
@@ -163,7 +163,7 @@ int sluice_xdp(struct xdp_md *ctx)
 	tier = classify(&pkt, g->default_tier);
 	if (tier >= SL_MAX_TIERS)
 		tier = g->default_tier;
-	slot = (g->tier_gen & 1) * SL_MAX_TIERS + (tier & (SL_MAX_TIERS - 1));
+	slot = sl_tier_slot(g->tier_gen, tier & (SL_MAX_TIERS - 1));
 	t = bpf_map_lookup_elem(&sl_tiers, &slot);
 	if (!t || tier >= SL_MAX_TIERS) {
 		stats_count(SL_TIER_NONE, SL_R_UNMETERED, pkt.len);
