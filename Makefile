@@ -61,9 +61,16 @@ BPF_TESTS     := $(patsubst tests/bpf/%.c,$(BUILD)/tests/bpf/%,$(wildcard tests/
 TOOL_SRCS     := $(wildcard tools/bench/*.c)
 TOOLS         := $(patsubst tools/bench/%.c,$(BUILD)/tools/%,$(TOOL_SRCS))
 
-.PHONY: all deps test test-unit test-bpf test-netns demo bench install clean
+# Every header compiles on its own (it includes what it uses): BPF
+# headers for the BPF target, include/ for both sides.
+HDR_CHECKS := $(patsubst %,$(BUILD)/hdrcheck/%.bpf.ok,$(wildcard bpf/lib/*.bpf.h) $(wildcard include/*.h)) \
+	      $(patsubst %,$(BUILD)/hdrcheck/%.cc.ok,$(wildcard include/*.h))
 
-all: $(BPF_OBJS) $(SKELS) $(BINS) $(UNIT_TESTS) $(BPF_TESTS) $(TOOLS)
+.PHONY: all deps headers test test-unit test-bpf test-netns demo bench install clean
+
+all: headers $(BPF_OBJS) $(SKELS) $(BINS) $(UNIT_TESTS) $(BPF_TESTS) $(TOOLS)
+
+headers: $(HDR_CHECKS)
 
 deps:
 	$(Q)tools/deps.sh
@@ -71,6 +78,18 @@ deps:
 $(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) | $(BUILD)/bpf
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/hdrcheck/%.bpf.ok: % $(BPF_HDRS)
+	$(call msg,HDR,$<)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -fsyntax-only -x c -include $< /dev/null
+	$(Q)touch $@
+
+$(BUILD)/hdrcheck/%.cc.ok: % $(wildcard include/*.h)
+	$(call msg,HDR-CC,$<)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS) -fsyntax-only -x c -include $< /dev/null
+	$(Q)touch $@
 
 $(BUILD)/%.skel.h: $(BUILD)/bpf/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
