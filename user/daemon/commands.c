@@ -16,6 +16,7 @@
 #include "common/gcra.h"
 #include "common/log.h"
 #include "common/proto.h"
+#include "sluice_key.h"
 #include "sluice_xdp.skel.h"
 
 static const char *const reason_names[] = SL_REASON_NAMES;
@@ -268,8 +269,7 @@ static int client_lookup(const struct sl_iface *ifc,
 	if (err)
 		return err;
 	v->key = *addr;
-	addr_mask(&v->key, addr->family == SL_AF_INET ? v->t.v4_prefix :
-		  v->t.v6_prefix);
+	addr_mask(&v->key, sl_key_prefix(&v->t, addr->family));
 	memcpy(k.addr, v->key.addr, 16);
 	k.tier = v->tier;
 	memset(&v->st, 0, sizeof(v->st));
