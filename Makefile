@@ -2,6 +2,7 @@
 # Quiet unless V=1.
 
 .DELETE_ON_ERROR:
+.DEFAULT_GOAL := all
 # Keep objects built through pattern chains (tests, tools): no rebuilds.
 .SECONDARY:
 .SUFFIXES:
@@ -58,8 +59,9 @@ TEST_LIB_OBJS := $(BUILD)/tests/lib/test.o
 UNIT_TESTS    := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(wildcard tests/unit/test_*.c))
 BPF_TEST_LIB  := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/bpf/lib/*.c))
 BPF_TESTS     := $(patsubst tests/bpf/%.c,$(BUILD)/tests/bpf/%,$(wildcard tests/bpf/test_*.c))
-TOOL_SRCS     := $(wildcard tools/bench/*.c)
-TOOLS         := $(patsubst tools/bench/%.c,$(BUILD)/tools/%,$(TOOL_SRCS))
+# bpf/ holds what is installed; the bench tools and their programs
+# have their own rules next to them.
+include tools/bench/bench.mk
 
 # Every header compiles on its own (it includes what it uses): BPF
 # headers for the BPF target, include/ for both sides.
@@ -119,11 +121,6 @@ $(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(TEST_LIB_OBJS) $(LIB)
 
 $(BUILD)/tests/bpf/%: $(BUILD)/tests/bpf/%.o $(BPF_TEST_LIB) $(TEST_LIB_OBJS) $(LIB)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
-
-$(BUILD)/tools/%: $(BUILD)/tools/bench/%.o $(BPF_TEST_LIB) $(LIB)
-	$(call msg,LINK,$@)
-	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/bpf:
