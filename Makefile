@@ -2,6 +2,7 @@
 # Quiet unless V=1.
 
 .DELETE_ON_ERROR:
+.DEFAULT_GOAL := all
 # Keep objects built through pattern chains (tests, tools): no rebuilds.
 .SECONDARY:
 .SUFFIXES:
@@ -61,14 +62,22 @@ TEST_LIB_OBJS := $(BUILD)/tests/lib/test.o
 UNIT_TESTS    := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(wildcard tests/unit/test_*.c))
 BPF_TEST_LIB  := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/bpf/lib/*.c))
 BPF_TESTS     := $(patsubst tests/bpf/%.c,$(BUILD)/tests/bpf/%,$(wildcard tests/bpf/test_*.c))
-TOOL_SRCS     := $(wildcard tools/bench/*.c)
-TOOLS         := $(patsubst tools/bench/%.c,$(BUILD)/tools/%,$(TOOL_SRCS))
+# bpf/ holds what is installed; the bench tools and their programs
+# have their own rules next to them.
+include tools/bench/bench.mk
 
-.PHONY: all deps test test-unit test-bpf test-netns demo bench install clean abi-next \
-	abi-next-sluiced
+# Every header compiles on its own (it includes what it uses): BPF
+# headers for the BPF target, include/ for both sides.
+HDR_CHECKS := $(patsubst %,$(BUILD)/hdrcheck/%.bpf.ok,$(wildcard bpf/lib/*.bpf.h) $(wildcard include/*.h)) \
+	      $(patsubst %,$(BUILD)/hdrcheck/%.cc.ok,$(wildcard include/*.h))
 
-all: $(BPF_OBJS) $(SKELS) $(BINS) $(UNIT_TESTS) $(BPF_TESTS) $(TOOLS) \
+.PHONY: all deps headers test test-unit test-bpf test-netns demo bench install clean \
+	abi-next abi-next-sluiced
+
+all: headers $(BPF_OBJS) $(SKELS) $(BINS) $(UNIT_TESTS) $(BPF_TESTS) $(TOOLS) \
 	$(if $(ABI_DEFS),,abi-next)
+
+headers: $(HDR_CHECKS)
 
 # tests/netns/test_upgrade.sh upgrades over the pins of build/sluiced to a
 # sluiced with one reason, one event and one map more, whose sl_global
@@ -89,6 +98,18 @@ deps:
 $(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) | $(BUILD)/bpf
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/hdrcheck/%.bpf.ok: % $(BPF_HDRS)
+	$(call msg,HDR,$<)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -fsyntax-only -x c -include $< /dev/null
+	$(Q)touch $@
+
+$(BUILD)/hdrcheck/%.cc.ok: % $(wildcard include/*.h)
+	$(call msg,HDR-CC,$<)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS) -fsyntax-only -x c -include $< /dev/null
+	$(Q)touch $@
 
 $(BUILD)/%.skel.h: $(BUILD)/bpf/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
@@ -118,11 +139,6 @@ $(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(TEST_LIB_OBJS) $(LIB)
 
 $(BUILD)/tests/bpf/%: $(BUILD)/tests/bpf/%.o $(BPF_TEST_LIB) $(TEST_LIB_OBJS) $(LIB)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
-
-$(BUILD)/tools/%: $(BUILD)/tools/bench/%.o $(BPF_TEST_LIB) $(LIB)
-	$(call msg,LINK,$@)
-	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/bpf:

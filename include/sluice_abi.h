@@ -35,6 +35,13 @@
  * half-written by a reload. */
 #define SL_TIER_SLOTS		(2 * SL_MAX_TIERS)
 
+/* The sl_tiers slot of tier `id` in generation `gen` (only its low bit
+ * counts).  Callers bound `id` below SL_MAX_TIERS. */
+static inline __u32 sl_tier_slot(__u32 gen, __u32 id)
+{
+	return (gen & 1) * SL_MAX_TIERS + id;
+}
+
 /* GCRA emission intervals are nanoseconds in 48.16 fixed point, so byte
  * rates above 1 GB/s (under 1 ns per byte) keep their precision. */
 #define SL_FP_SHIFT		16

@@ -5,7 +5,10 @@
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 
-#define SL_INLINE static __always_inline
+/* The same text as in include/: whichever header comes first. */
+#ifndef SL_INLINE
+#define SL_INLINE static inline __attribute__((always_inline))
+#endif
 
 /* A plain load the compiler may not merge or tear: TATs change under us. */
 #define READ_ONCE_U64(x)	(*(volatile __u64 *)&(x))
@@ -19,5 +22,16 @@
 		asm volatile("%[v] &= " #mask : [v] "+r"(___v));	\
 		___v;							\
 	})
+
+/* Keep a map lookup in its own branch: put this on a 32-bit value
+ * computed from its result.  Clang likes to merge the lookups of two
+ * maps into one call on a phi of the map pointers; the verifier then can
+ * neither inline it nor call that map type's lookup directly, and every
+ * packet pays the generic helper (~15 ns on the classify path).  Each
+ * tag makes its barrier distinct, so the calls before them cannot be
+ * sunk into one.  The barrier is one 32-bit move: an empty asm, or a
+ * 64-bit move the JIT drops, leaves line info without an instruction. */
+#define KEEP_APART(x32, tag)	\
+	asm volatile("%[x] = %[x] # " tag : [x] "+w"(x32))
 
 #endif /* SLUICE_COMMON_BPF_H */

@@ -27,9 +27,16 @@
 #ifndef SLUICE_FLOOD_BPF_H
 #define SLUICE_FLOOD_BPF_H
 
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+
+#include "sluice_abi.h"
+#include "sluice_gcra.h"
+#include "classify.bpf.h"
+#include "clock.bpf.h"
 #include "common.bpf.h"
 #include "maps.bpf.h"
-#include "sluice_gcra.h"
+#include "parse.bpf.h"
 
 #define REFUSED_SETS_SHIFT	15	/* 32768 sets of 4: 2 MiB per CPU */
 #define REFUSED_BLOCK_SHIFT	4	/* sets per map element */
@@ -122,7 +129,7 @@ static __always_inline __u64 *refused_mark(__u32 addr, __u64 *bit)
 }
 
 static __always_inline __u16 refused_stamp(const struct sl_global *g,
-					   const struct sl_tier *t, int r)
+					   const struct sl_tier *t, __u32 r)
 {
 	const struct sl_meter *m = &t->meters[r & (SL_METERS_PER_TIER - 1)];
 	__u64 h;
@@ -169,12 +176,36 @@ static __always_inline struct refused_slot *refused_find(__u32 addr)
 	return NULL;
 }
 
+/* Was the packet's source refused a moment ago, by a meter that goes on
+ * refusing it?  Then the tier (its id in *tier) and the meter's index
+ * in *meter; else NULL. */
+static __always_inline const struct sl_tier *
+refused_hit(const struct sl_global *g, const struct sl_pkt *p, __u32 *tier,
+	    __u32 *meter)
+{
+	const struct sl_tier *t;
+	struct refused_slot *rs;
+
+	if (p->family != SL_AF_INET)
+		return NULL;
+	rs = refused_find(p->src[0]);
+	if (!rs)
+		return NULL;
+	*tier = rs->tier & (SL_MAX_TIERS - 1);
+	*meter = rs->meter & (SL_METERS_PER_TIER - 1);
+	t = tier_lookup(g, *tier);
+	if (!t || rs->stamp != refused_stamp(g, t, *meter) ||
+	    (__s64)(rs->until - clock_now(t)) <= 0)
+		return NULL;
+	return t;
+}
+
 /* Meter `r` of tier `t` has just refused client `c`: remember until
  * when it will. */
 static __always_inline void refused_note(const struct sl_global *g,
 					 const struct sl_pkt *p,
 					 const struct sl_tier *t, __u32 tier,
-					 struct sl_client *c, int r, __u64 now)
+					 struct sl_client *c, __u32 r, __u64 now)
 {
 	const struct sl_meter *m = &t->meters[r & (SL_METERS_PER_TIER - 1)];
 	struct refused_cpu *rc = refused_cpu();

@@ -9,18 +9,27 @@
 #ifndef SLUICE_METER_BPF_H
 #define SLUICE_METER_BPF_H
 
+#include <linux/bpf.h>
+#include <linux/in.h>
+#include <bpf/bpf_helpers.h>
+
 #include "sluice_abi.h"
 #include "sluice_gcra.h"
+#include "common.bpf.h"
+#include "maps.bpf.h"
 #include "parse.bpf.h"
+#include "proto.bpf.h"
 
 #define METER_CAS_TRIES		8
-#define METER_ADMITTED		(-1)
-#define METER_UNMETERED		(-3)
-#define METER_FLOOD		(-2)
 
-#ifndef __noinline
-#define __noinline __attribute__((noinline))
-#endif
+/* What metering a packet came to.  The refusing meter's index travels
+ * apart from this (an out-parameter), never mixed into it. */
+enum meter_result {
+	METER_ADMITTED = 0,	/* every applicable meter took its tokens */
+	METER_UNMETERED,	/* no meter of the tier applies to the packet */
+	METER_REFUSED,		/* a meter refused: see *refuser */
+	METER_FLOOD,		/* a new source the flood guard refused */
+};
 
 /* Cost of this packet for a meter unit, 0 when the unit does not apply. */
 static __always_inline __u64 meter_cost(__u8 unit, const struct sl_pkt *p)
@@ -63,20 +72,23 @@ static __always_inline int meter_take(__u64 *tat, __u64 old, __u64 now,
 /*
  * Run the tier's meters over one state (a client's, or the tier's flood
  * aggregate).  Returns METER_ADMITTED, METER_UNMETERED when no meter
- * applies to the packet, or the index of the meter that refused.
+ * applies to the packet, or METER_REFUSED with the index of the meter
+ * that refused in *refuser.
  *
  * A global function: the verifier checks it once, not once per caller
  * and per unrolled path, which keeps the program well inside its limits.
  */
-__noinline int meter_run(const struct sl_tier *t, struct sl_client *st,
-			 const struct sl_pkt *p, __u64 now)
+__noinline enum meter_result meter_run(const struct sl_tier *t,
+				       struct sl_client *st,
+				       const struct sl_pkt *p, __u64 now,
+				       __u32 *refuser)
 {
 	__u64 inc[SL_METERS_PER_TIER] = {};
 	__u64 old[SL_METERS_PER_TIER] = {};
 	__u64 unused;
 	int i, metered = 0;
 
-	if (!t || !st || !p)
+	if (!t || !st || !p || !refuser)
 		return METER_ADMITTED;
 	/* Phase 1, read-only: does every applicable meter admit it? */
 #pragma unroll
@@ -89,8 +101,10 @@ __noinline int meter_run(const struct sl_tier *t, struct sl_client *st,
 		metered = 1;
 		inc[i] = gcra_cost_ns(m, cost);
 		old[i] = READ_ONCE_U64(st->tat[i]);
-		if (!gcra_admit(old[i], now, inc[i], m->tolerance_ns, &unused))
-			return i;
+		if (!gcra_admit(old[i], now, inc[i], m->tolerance_ns, &unused)) {
+			*refuser = i;
+			return METER_REFUSED;
+		}
 	}
 	if (!metered)
 		return METER_UNMETERED;
@@ -107,7 +121,8 @@ __noinline int meter_run(const struct sl_tier *t, struct sl_client *st,
 		for (int j = 0; j < SL_METERS_PER_TIER; j++)
 			if (j < i && inc[j])
 				__sync_fetch_and_sub(&st->tat[j], inc[j]);
-		return i;
+		*refuser = i;
+		return METER_REFUSED;
 	}
 	return METER_ADMITTED;
 }

@@ -15,35 +15,20 @@
 #include <linux/tcp.h>
 #include <linux/udp.h>
 #include <bpf/bpf_endian.h>
+#include <bpf/bpf_helpers.h>
 
 #include "sluice_abi.h"
+#include "maps.bpf.h"
+#include "pkt_ctx.bpf.h"
+#include "proto.bpf.h"
 
 #define PARSE_VLAN_MAX		2
 #define PARSE_V6_EXT_MAX	6
-
-#ifndef ETH_P_8021AD
-#define ETH_P_8021AD		0x88A8
-#endif
-
-#define IP_MF			0x2000
-#define IP_OFFSET		0x1FFF
 
 enum parse_result {
 	PARSE_OK = 0,
 	PARSE_NON_IP,
 	PARSE_MALFORMED,
-};
-
-struct vlan_hdr {
-	__be16 tci;
-	__be16 encap_proto;
-};
-
-struct ipv6_frag_hdr {
-	__u8   nexthdr;
-	__u8   reserved;
-	__be16 frag_off;	/* offset << 3 | flags */
-	__be32 identification;
 };
 
 /* What the rest of the program needs to know about a packet. */
@@ -55,18 +40,11 @@ struct sl_pkt {
 	__u16 payload_len;	/* TCP payload length by the IP length fields */
 	__u8  family;		/* SL_AF_INET / SL_AF_INET6 */
 	__u8  l4proto;		/* IPPROTO_TCP, IPPROTO_UDP or 0 (none parsed) */
-	__u8  tcp_flags;	/* byte 13 of the TCP header */
+	__u8  tcp_flags;	/* TCPF_*: the flags byte of the TCP header */
 	__u8  is_request;	/* TCP payload starts an HTTP/1.x request line */
 	__u8  frag_later;	/* non-first fragment: no L4 header */
 	__u8  pad;
 };
-
-#define TCPF_FIN	0x01
-#define TCPF_SYN	0x02
-#define TCPF_RST	0x04
-#define TCPF_ACK	0x10
-
-static __always_inline void event_count(__u32 ev);
 
 /* HTTP/1.x request methods followed by a space, as little-endian
  * 64-bit loads of the first payload bytes, with the mask of the bytes
@@ -134,7 +112,7 @@ static __always_inline int parse_tcp(void *l4, void *end, struct sl_pkt *p,
 	hlen = th->doff * 4;
 	if (hlen < sizeof(*th) || hlen > l4_bytes || l4 + hlen > end)
 		return PARSE_MALFORMED;
-	p->tcp_flags = ((__u8 *)th)[13];
+	p->tcp_flags = ((__u8 *)th)[TCP_OFF_FLAGS];
 	p->payload_len = l4_bytes - hlen;
 	if (p->payload_len)
 		p->is_request = parse_is_request(l4 + hlen, end, p->payload_len);
@@ -170,7 +148,7 @@ static __always_inline int parse_ipv4(void *data, void *l3, void *end,
 
 	if ((void *)(ip + 1) > end)
 		return PARSE_MALFORMED;
-	if (ip->version != 4 || ip->ihl < 5)
+	if (ip->version != 4 || ip->ihl < sizeof(*ip) / 4)
 		return PARSE_MALFORMED;
 	hlen = ip->ihl * 4;
 	tot = bpf_ntohs(ip->tot_len);
@@ -226,21 +204,21 @@ static __always_inline int parse_ipv6(void *data, void *l3, void *end,
 
 		if (i == 0)
 			event_count(SL_EV_V6_EXTHDR);
-		if ((void *)(eh + 8) > end)
+		if ((void *)(eh + IP6_EXT_LEN(0)) > end)
 			return PARSE_MALFORMED;
 		if (nh == IPPROTO_FRAGMENT) {
 			struct ipv6_frag_hdr *fh = cur;
 
 			elen = sizeof(*fh);
-			if (bpf_ntohs(fh->frag_off) & 0xFFF8) {
+			if (bpf_ntohs(fh->frag_off) & IP6_FRAG_OFFSET) {
 				p->frag_later = 1;
 				event_count(SL_EV_FRAG_LATER);
 				return PARSE_OK;
 			}
-			if (bpf_ntohs(fh->frag_off) & 1)
+			if (bpf_ntohs(fh->frag_off) & IP6_FRAG_MF)
 				event_count(SL_EV_FRAG_FIRST);
 		} else {
-			elen = (eh[1] + 1) * 8;
+			elen = IP6_EXT_LEN(eh[1]);
 		}
 		if (elen > left)
 			return PARSE_MALFORMED;
@@ -258,10 +236,11 @@ static __always_inline int parse_ipv6(void *data, void *l3, void *end,
 
 /* Fill `p` from the frame.  PARSE_NON_IP for anything that is not IPv4
  * or IPv6 under at most two VLAN tags. */
-static __always_inline int parse_packet(struct xdp_md *ctx, struct sl_pkt *p)
+static __always_inline int parse_packet(const struct pkt_ctx *c,
+					struct sl_pkt *p)
 {
-	void *data = (void *)(long)ctx->data;
-	void *end = (void *)(long)ctx->data_end;
+	void *data = pkt_data(c);
+	void *end = pkt_end(c);
 	struct ethhdr *eth = data;
 	void *cur = eth + 1;
 	__u16 proto;

@@ -1,17 +1,19 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
- * Turn a refused TCP segment into a RST to its sender, in place, for
- * XDP_TX.  The reply keeps the Ethernet and VLAN headers (MACs swapped)
- * and gets a fresh option-less IP header and a 20-byte TCP header, so
- * IPv4 options and IPv6 extension headers of the original are dropped.
- * Sequence numbers follow RFC 9293 section 3.10.7.1: if the segment
- * carried an ACK, the RST takes its sequence number from it; otherwise
- * it has sequence 0 and acknowledges everything the segment occupied.
+ * Turn a refused TCP segment into a RST to its sender, in place: XDP
+ * sends it with XDP_TX, TC will with a redirect.  The reply keeps the
+ * Ethernet and VLAN headers (MACs swapped) and gets a fresh option-less
+ * IP header and a 20-byte TCP header, so IPv4 options and IPv6
+ * extension headers of the original are dropped.  Sequence numbers
+ * follow RFC 9293 section 3.10.7.1: if the segment carried an ACK, the
+ * RST takes its sequence number from it; otherwise it has sequence 0
+ * and acknowledges everything the segment occupied.
  */
 #ifndef SLUICE_REPLY_BPF_H
 #define SLUICE_REPLY_BPF_H
 
 #include <linux/if_ether.h>
+#include <linux/in.h>
 #include <linux/ip.h>
 #include <linux/ipv6.h>
 #include <linux/tcp.h>
@@ -20,48 +22,29 @@
 
 #include "common.bpf.h"
 #include "parse.bpf.h"
+#include "pkt_ctx.bpf.h"
+#include "proto.bpf.h"
+#include "rewrite.bpf.h"
 
-#define REPLY_TTL	64
-
-static __always_inline __u16 csum_fold32(__u64 sum)
-{
-	sum = (sum & 0xffffffff) + (sum >> 32);
-	sum = (sum & 0xffff) + (sum >> 16);
-	sum = (sum & 0xffff) + (sum >> 16);
-	sum = (sum & 0xffff) + (sum >> 16);
-	return ~sum & 0xffff;
-}
-
-/* Sum of `n` 16-bit words at `p` (already bounds-checked by the caller). */
-static __always_inline __u64 csum_words(const __u16 *p, int n)
-{
-	__u64 sum = 0;
-
-#pragma unroll
-	for (int i = 0; i < n; i++)
-		sum += p[i];
-	return sum;
-}
-
-struct reply_tcp {
+/* The original's addresses, kept across the resize. */
+struct reply_addrs {
 	__u32 saddr[4];		/* the original's source: the reply's destination */
 	__u32 daddr[4];
-	__be16 sport, dport;	/* the original's */
-	__be32 seq, ack_seq;
-	__be32 flags;		/* the reply's flags byte, in the low bits */
 };
 
-/* Returns 0 with the frame ready for XDP_TX, or -1 (caller drops). */
-static __always_inline int reply_tcp_rst(struct xdp_md *ctx, struct sl_pkt *p)
+/* Returns 0 with the frame rewritten into the RST, or -1 (the caller
+ * drops it). */
+static __always_inline int reply_tcp_rst(const struct pkt_ctx *c,
+					 const struct sl_pkt *p)
 {
-	void *data = (void *)(long)ctx->data;
-	void *end = (void *)(long)ctx->data_end;
+	void *data = pkt_data(c);
+	void *end = pkt_end(c);
 	__u32 l3 = p->l3_off, l4 = p->l4_off, ip_len, new_len;
-	struct reply_tcp r = {};
+	struct rewrite_tcp seg = {};
+	struct reply_addrs a = {};
 	struct ethhdr *eth;
 	struct tcphdr *th;
-	__u8 mac[ETH_ALEN];
-	__u64 sum;
+	__u64 pseudo;
 
 	/* Masks as well as checks: the verifier needs the bounds on the
 	 * registers it sees, and a RST after a long extension-header chain
@@ -75,22 +58,22 @@ static __always_inline int reply_tcp_rst(struct xdp_md *ctx, struct sl_pkt *p)
 	/* Never answer a RST with a RST. */
 	if (p->tcp_flags & TCPF_RST)
 		return -1;
-	r.sport = th->source;
-	r.dport = th->dest;
+	seg.sport = th->dest;
+	seg.dport = th->source;
 	if (p->tcp_flags & TCPF_ACK) {
-		r.seq = th->ack_seq;
-		r.ack_seq = 0;
-		r.flags = 0x04;			/* RST */
+		seg.seq = th->ack_seq;
+		seg.ack_seq = 0;
+		seg.flags = TCPF_RST;
 	} else {
-		__u32 seg = p->payload_len;
+		__u32 occupied = p->payload_len;
 
 		if (p->tcp_flags & TCPF_SYN)
-			seg++;
+			occupied++;
 		if (p->tcp_flags & TCPF_FIN)
-			seg++;
-		r.seq = 0;
-		r.ack_seq = bpf_htonl(bpf_ntohl(th->seq) + seg);
-		r.flags = 0x14;			/* RST | ACK */
+			occupied++;
+		seg.seq = 0;
+		seg.ack_seq = bpf_htonl(bpf_ntohl(th->seq) + occupied);
+		seg.flags = TCPF_RST | TCPF_ACK;
 	}
 
 	if (p->family == SL_AF_INET) {
@@ -98,32 +81,29 @@ static __always_inline int reply_tcp_rst(struct xdp_md *ctx, struct sl_pkt *p)
 
 		if ((void *)(ip + 1) > end)
 			return -1;
-		r.saddr[0] = ip->saddr;
-		r.daddr[0] = ip->daddr;
+		a.saddr[0] = ip->saddr;
+		a.daddr[0] = ip->daddr;
 		ip_len = sizeof(struct iphdr);
 	} else {
 		struct ipv6hdr *ip6 = data + l3;
 
 		if ((void *)(ip6 + 1) > end)
 			return -1;
-		__builtin_memcpy(r.saddr, &ip6->saddr, 16);
-		__builtin_memcpy(r.daddr, &ip6->daddr, 16);
+		__builtin_memcpy(a.saddr, &ip6->saddr, 16);
+		__builtin_memcpy(a.daddr, &ip6->daddr, 16);
 		ip_len = sizeof(struct ipv6hdr);
 	}
 
 	new_len = l3 + ip_len + sizeof(struct tcphdr);
-	if (new_len < p->len &&
-	    bpf_xdp_adjust_tail(ctx, (int)new_len - (int)p->len))
+	if (new_len < p->len && pkt_resize(c, p->len, new_len))
 		return -1;
 
-	data = (void *)(long)ctx->data;
-	end = (void *)(long)ctx->data_end;
+	data = pkt_data(c);
+	end = pkt_end(c);
 	eth = data;
 	if ((void *)(eth + 1) > end)
 		return -1;
-	__builtin_memcpy(mac, eth->h_source, ETH_ALEN);
-	__builtin_memcpy(eth->h_source, eth->h_dest, ETH_ALEN);
-	__builtin_memcpy(eth->h_dest, mac, ETH_ALEN);
+	rewrite_eth_swap(eth);
 
 	if (p->family == SL_AF_INET) {
 		struct iphdr *ip = data + l3;
@@ -131,51 +111,18 @@ static __always_inline int reply_tcp_rst(struct xdp_md *ctx, struct sl_pkt *p)
 		th = (void *)(ip + 1);
 		if ((void *)(th + 1) > end)
 			return -1;
-		ip->version = 4;
-		ip->ihl = 5;
-		ip->tos = 0;
-		ip->tot_len = bpf_htons(sizeof(*ip) + sizeof(*th));
-		ip->id = 0;
-		ip->frag_off = bpf_htons(0x4000);	/* DF */
-		ip->ttl = REPLY_TTL;
-		ip->protocol = IPPROTO_TCP;
-		ip->check = 0;
-		ip->saddr = r.daddr[0];
-		ip->daddr = r.saddr[0];
-		ip->check = csum_fold32(csum_words((__u16 *)ip, 10));
-		/* Pseudo header: addresses, protocol, TCP length. */
-		sum = (r.saddr[0] & 0xffff) + (r.saddr[0] >> 16) +
-		      (r.daddr[0] & 0xffff) + (r.daddr[0] >> 16) +
-		      bpf_htons(IPPROTO_TCP) + bpf_htons(sizeof(*th));
+		pseudo = rewrite_ip4(ip, a.daddr[0], a.saddr[0], IPPROTO_TCP,
+				     sizeof(*th));
 	} else {
 		struct ipv6hdr *ip6 = data + l3;
 
 		th = (void *)(ip6 + 1);
 		if ((void *)(th + 1) > end)
 			return -1;
-		*(__be32 *)ip6 = bpf_htonl(0x60000000);	/* version, no class/label */
-		ip6->payload_len = bpf_htons(sizeof(*th));
-		ip6->nexthdr = IPPROTO_TCP;
-		ip6->hop_limit = REPLY_TTL;
-		__builtin_memcpy(&ip6->saddr, r.daddr, 16);
-		__builtin_memcpy(&ip6->daddr, r.saddr, 16);
-		sum = bpf_htons(IPPROTO_TCP) + bpf_htons(sizeof(*th));
-#pragma unroll
-		for (int i = 0; i < 4; i++)
-			sum += (r.saddr[i] & 0xffff) + (r.saddr[i] >> 16) +
-			       (r.daddr[i] & 0xffff) + (r.daddr[i] >> 16);
+		pseudo = rewrite_ip6(ip6, a.daddr, a.saddr, IPPROTO_TCP,
+				     sizeof(*th));
 	}
-
-	th->source = r.dport;
-	th->dest = r.sport;
-	th->seq = r.seq;
-	th->ack_seq = r.ack_seq;
-	((__u8 *)th)[12] = 5 << 4;		/* doff 5, no options */
-	((__u8 *)th)[13] = r.flags;
-	th->window = 0;
-	th->check = 0;
-	th->urg_ptr = 0;
-	th->check = csum_fold32(sum + csum_words((__u16 *)th, 10));
+	rewrite_tcp(th, &seg, pseudo);
 	return 0;
 }
 

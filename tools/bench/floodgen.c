@@ -23,9 +23,6 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <getopt.h>
-#include <net/if.h>
 #include <linux/if_ether.h>
 #include <linux/if_link.h>
 #include <pthread.h>
@@ -34,9 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/resource.h>
-#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -45,35 +40,13 @@
 
 #include "sluice_abi.h"
 #include "common/gcra.h"
+#include "floodgen.h"
 #include "baseline.skel.h"
 #include "bench_gen.skel.h"
 #include "sluice_xdp.skel.h"
 #include "../../tests/bpf/lib/xdp_fixture.h"
 
 #define GEN_REPEAT	(1 << 17)	/* frames per syscall: ~20 ms */
-#define ARRAY_LEN(a)	((int)(sizeof(a) / sizeof((a)[0])))
-#define MAX_THREADS	64
-
-enum rx_prog { RX_NONE, RX_DROP, RX_PASS, RX_SLUICE };
-enum kind { KIND_UDP, KIND_SYN, KIND_HTTP };
-
-struct opts {
-	const char *tx_ns, *tx_dev, *rx_ns, *rx_dev;
-	enum rx_prog rx;
-	enum kind kind;
-	__u32 sources, batch;
-	__u64 pps;
-	int threads, verbose, nice, gen_wait;
-	double seconds, warmup;
-	struct in_addr dst, base1, base2;
-	__u32 n1;
-	__u16 dport;
-	/* sluice */
-	__u8 unit, action;
-	__u64 rate, rate_period, guard_rate;
-	__u32 burst, guard_burst, clients;
-	int coarse, shadow;
-};
 
 struct rx_sample {
 	__u64 rx_packets, rx_dropped;
@@ -113,167 +86,6 @@ static int libbpf_print(enum libbpf_print_level lvl, const char *fmt,
 static double ts_diff(const struct timespec *a, const struct timespec *b)
 {
 	return (b->tv_sec - a->tv_sec) + (b->tv_nsec - a->tv_nsec) / 1e9;
-}
-
-/* ---- namespaces and devices ------------------------------------------- */
-
-static int ns_open(const char *name)
-{
-	char path[256];
-	int fd;
-
-	snprintf(path, sizeof(path), "/run/netns/%s", name);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		fprintf(stderr, "floodgen: %s: %s (create it with ip netns add)\n",
-			path, strerror(errno));
-		return -errno;
-	}
-	return fd;
-}
-
-static int ns_enter(int fd)
-{
-	if (setns(fd, CLONE_NEWNET) < 0) {
-		fprintf(stderr, "floodgen: setns: %s\n", strerror(errno));
-		return -errno;
-	}
-	return 0;
-}
-
-/* ifindex and MAC of `dev` in the calling thread's namespace. */
-static int dev_info(const char *dev, __u32 *ifindex, __u8 mac[ETH_ALEN])
-{
-	struct ifreq ifr = {};
-	int fd, err = 0;
-
-	*ifindex = if_nametoindex(dev);
-	if (!*ifindex) {
-		fprintf(stderr, "floodgen: no device %s: %s\n", dev,
-			strerror(errno));
-		return -ENODEV;
-	}
-	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", dev);
-	if (ioctl(fd, SIOCGIFHWADDR, &ifr) < 0)
-		err = -errno;
-	else
-		memcpy(mac, ifr.ifr_hwaddr.sa_data, ETH_ALEN);
-	close(fd);
-	return err;
-}
-
-/* rx_packets and rx_drop of `dev` from the thread's own /proc/net/dev. */
-static int dev_rx_stats(const char *dev, __u64 *packets, __u64 *dropped)
-{
-	char line[512], name[IFNAMSIZ + 2];
-	unsigned long long bytes, pk, errs, drop;
-	int err = -ENODEV;
-	FILE *f;
-
-	f = fopen("/proc/thread-self/net/dev", "re");
-	if (!f)
-		return -errno;
-	snprintf(name, sizeof(name), "%s:", dev);
-	while (fgets(line, sizeof(line), f)) {
-		char *p = line;
-
-		while (*p == ' ')
-			p++;
-		if (strncmp(p, name, strlen(name)))
-			continue;
-		if (sscanf(p + strlen(name), "%llu %llu %llu %llu", &bytes,
-			   &pk, &errs, &drop) == 4) {
-			*packets = pk;
-			*dropped = drop;
-			err = 0;
-		}
-		break;
-	}
-	fclose(f);
-	return err;
-}
-
-/* ---- the frame -------------------------------------------------------- */
-
-static __u16 csum16(const void *p, size_t n, __u32 sum)
-{
-	const __u8 *b = p;
-
-	for (size_t i = 0; i + 1 < n; i += 2)
-		sum += (__u32)b[i] << 8 | b[i + 1];
-	if (n & 1)
-		sum += (__u32)b[n - 1] << 8;
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return htons(~sum & 0xffff);
-}
-
-/* One frame of the chosen kind, source = the first source address.
- * Returns its length; *l4_csum_off is where bench_gen must fix the L4
- * checksum (0: none, UDP goes without one). */
-static size_t frame_build(__u8 *f, const struct opts *o,
-			  const __u8 dmac[ETH_ALEN], const __u8 smac[ETH_ALEN],
-			  __u32 *l4_csum_off)
-{
-	static const char http[] =
-		"GET / HTTP/1.1\r\nHost: bench.sluice\r\n"
-		"User-Agent: floodgen\r\nAccept: */*\r\n\r\n";
-	__u8 *ip = f + 14, *l4 = ip + 20, pseudo[12];
-	size_t l4len, plen = 0;
-	__u32 sum;
-
-	memset(f, 0, 256);
-	memcpy(f, dmac, ETH_ALEN);
-	memcpy(f + 6, smac, ETH_ALEN);
-	f[12] = 0x08;
-
-	if (o->kind == KIND_UDP) {
-		plen = 18;				/* a 60-byte frame */
-		l4len = 8 + plen;
-		l4[0] = 0x9c; l4[1] = 0x40;		/* sport 40000 */
-		l4[2] = o->dport >> 8; l4[3] = o->dport & 0xff;
-		l4[4] = l4len >> 8; l4[5] = l4len & 0xff;
-		memset(l4 + 8, 'x', plen);
-		*l4_csum_off = 0;
-	} else {
-		if (o->kind == KIND_HTTP) {
-			plen = sizeof(http) - 1;
-			memcpy(l4 + 20, http, plen);
-		}
-		l4len = 20 + plen;
-		l4[0] = 0x9c; l4[1] = 0x40;
-		l4[2] = o->dport >> 8; l4[3] = o->dport & 0xff;
-		l4[7] = 1;				/* seq 1 */
-		if (o->kind == KIND_HTTP)
-			l4[11] = 1;			/* ack 1 */
-		l4[12] = 5 << 4;			/* doff 5 */
-		l4[13] = o->kind == KIND_SYN ? 0x02 : 0x18;	/* SYN / PSH|ACK */
-		l4[14] = 0xfa; l4[15] = 0xf0;		/* window 64240 */
-		*l4_csum_off = 20 + 16;
-	}
-
-	ip[0] = 0x45;
-	ip[2] = (20 + l4len) >> 8; ip[3] = (20 + l4len) & 0xff;
-	ip[4] = 0x12; ip[5] = 0x34;
-	ip[8] = 64;
-	ip[9] = o->kind == KIND_UDP ? IPPROTO_UDP : IPPROTO_TCP;
-	memcpy(ip + 12, &o->base1, 4);
-	memcpy(ip + 16, &o->dst, 4);
-	memcpy(ip + 10, &(__u16){ csum16(ip, 20, 0) }, 2);
-
-	if (o->kind != KIND_UDP) {
-		memcpy(pseudo, ip + 12, 8);
-		pseudo[8] = 0;
-		pseudo[9] = IPPROTO_TCP;
-		pseudo[10] = l4len >> 8;
-		pseudo[11] = l4len & 0xff;
-		sum = ntohs(~csum16(pseudo, 12, 0) & 0xffff);
-		memcpy(l4 + 16, &(__u16){ csum16(l4, l4len, sum) }, 2);
-	}
-	return 14 + 20 + l4len;
 }
 
 /* ---- generator threads ------------------------------------------------- */
@@ -372,197 +184,6 @@ static void sluice_sample(struct xdp_fixture *fx, struct rx_sample *s)
 		s->event[e] = fixture_event(fx, e);
 }
 
-/* ---- options ------------------------------------------------------------ */
-
-static void usage(FILE *f)
-{
-	fprintf(f,
-"usage: floodgen --rx-netns NS --rx-dev DEV --rx-prog drop|pass|sluice|none\n"
-"                [--tx-netns NS --tx-dev DEV --sources N] [options]\n"
-"generator:\n"
-"  --sources N        distinct spoofed sources (0: no generator)    [0]\n"
-"  --kind K           udp | syn | http                              [udp]\n"
-"  --dst A            destination address                           [198.19.255.1]\n"
-"  --dport P          destination port                 [9 for udp, 80 for tcp]\n"
-"  --src-base1 A      first source block                            [198.18.0.0]\n"
-"  --src-n1 N         addresses taken from it                       [130816]\n"
-"  --src-base2 A      second block, past --src-n1                   [100.64.0.0]\n"
-"  --threads N        one per CPU, pinned                           [all CPUs]\n"
-"  --batch N          live-frames batch size, up to 256             [64]\n"
-"  --nice N           generator threads' nice value                 [0]\n"
-"  --gen-wait         attach, then start the flood on SIGUSR1\n"
-"  --pps N            offered rate of all threads together; each runs\n"
-"                     flat out and drops what is early   [0: as fast as taken]\n"
-"measurement:\n"
-"  --warmup S         seconds of flood before the window            [1]\n"
-"  --seconds S        window; 0 with --sources 0: until a signal    [5]\n"
-"sluice (--rx-prog sluice), one tier 0.0.0.0/0 with one meter:\n"
-"  --sl-unit U        packets | bytes | connections | requests      [packets]\n"
-"  --sl-rate N[/U]    units per second, minute or hour              [100]\n"
-"  --sl-burst N                                                     [200]\n"
-"  --sl-action A      drop | reset | http                           [drop]\n"
-"  --sl-guard R[:B]   flood guard: new clients per second (burst)   [off]\n"
-"  --sl-coarse        the tier uses the coarse clock\n"
-"  --sl-clients N     client table entries                          [1048576]\n"
-"  --sl-shadow        shadow mode\n"
-"  -v                 libbpf warnings and progress on stderr\n");
-}
-
-static int parse_addr(const char *s, struct in_addr *a)
-{
-	if (inet_pton(AF_INET, s, a) != 1) {
-		fprintf(stderr, "floodgen: bad IPv4 address '%s'\n", s);
-		return -EINVAL;
-	}
-	return 0;
-}
-
-/* "N", "N/second", "N/minute", "N/hour" (as iptables and nft write them;
- * any prefix of the unit will do). */
-static int parse_rate(const char *s, __u64 *count, __u64 *period_ns)
-{
-	static const struct { const char *name; __u64 secs; } units[] = {
-		{ "second", 1 }, { "minute", 60 }, { "hour", 3600 },
-	};
-	char *end;
-
-	*count = strtoull(s, &end, 0);
-	*period_ns = SL_NSEC_PER_SEC;
-	if (!*count)
-		return -EINVAL;
-	if (!*end)
-		return 0;
-	if (*end++ != '/' || !*end)
-		return -EINVAL;
-	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-		if (!strncmp(end, units[i].name, strlen(end))) {
-			*period_ns = units[i].secs * SL_NSEC_PER_SEC;
-			return 0;
-		}
-	}
-	return -EINVAL;
-}
-
-static int name_index(const char *s, const char *const *names, int n)
-{
-	for (int i = 0; i < n; i++)
-		if (!strcmp(s, names[i]))
-			return i;
-	return -1;
-}
-
-static int parse_opts(int argc, char **argv, struct opts *o)
-{
-	static const struct option lo[] = {
-		{ "tx-netns", 1, 0, 'T' }, { "tx-dev", 1, 0, 't' },
-		{ "rx-netns", 1, 0, 'R' }, { "rx-dev", 1, 0, 'r' },
-		{ "rx-prog", 1, 0, 'p' }, { "sources", 1, 0, 'n' },
-		{ "kind", 1, 0, 'k' }, { "dst", 1, 0, 'd' },
-		{ "dport", 1, 0, 'P' }, { "src-base1", 1, 0, '1' },
-		{ "src-n1", 1, 0, 'N' }, { "src-base2", 1, 0, '2' },
-		{ "threads", 1, 0, 'j' }, { "batch", 1, 0, 'b' },
-		{ "nice", 1, 0, 'i' }, { "warmup", 1, 0, 'w' },
-		{ "seconds", 1, 0, 's' }, { "sl-unit", 1, 0, 'u' },
-		{ "sl-rate", 1, 0, 'a' }, { "sl-burst", 1, 0, 'B' },
-		{ "sl-action", 1, 0, 'A' }, { "sl-guard", 1, 0, 'g' },
-		{ "sl-coarse", 0, 0, 'c' }, { "sl-clients", 1, 0, 'C' },
-		{ "sl-shadow", 0, 0, 'S' }, { "gen-wait", 0, 0, 'W' },
-		{ "pps", 1, 0, 'x' }, { "help", 0, 0, 'h' },
-		{ 0 }
-	};
-	/* In enum order. */
-	static const char *const rxs[] = { "none", "drop", "pass", "sluice" };
-	static const char *const kinds[] = { "udp", "syn", "http" };
-	static const char *const units[] = { "none", "packets", "bytes",
-					     "connections", "requests" };
-	static const char *const acts[] = { "drop", "reset", "http" };
-	int c, v, dport = -1;
-	char *end;
-
-	*o = (struct opts){
-		.rx_dev = "veth1", .tx_dev = "veth0", .batch = 64,
-		.seconds = 5, .warmup = 1, .n1 = 130816,
-		.unit = SL_UNIT_PACKETS, .action = SL_ACT_DROP,
-		.rate = 100, .rate_period = SL_NSEC_PER_SEC, .burst = 200,
-		.clients = SL_DEFAULT_CLIENTS,
-		.threads = libbpf_num_possible_cpus(),
-	};
-	inet_pton(AF_INET, "198.19.255.1", &o->dst);
-	inet_pton(AF_INET, "198.18.0.0", &o->base1);
-	inet_pton(AF_INET, "100.64.0.0", &o->base2);
-
-	while ((c = getopt_long(argc, argv, "vh", lo, NULL)) != -1) {
-		switch (c) {
-		case 'T': o->tx_ns = optarg; break;
-		case 't': o->tx_dev = optarg; break;
-		case 'R': o->rx_ns = optarg; break;
-		case 'r': o->rx_dev = optarg; break;
-		case 'p':
-			if ((v = name_index(optarg, rxs, ARRAY_LEN(rxs))) < 0)
-				goto bad;
-			o->rx = v;
-			break;
-		case 'n': o->sources = strtoul(optarg, &end, 0); break;
-		case 'k':
-			if ((v = name_index(optarg, kinds, ARRAY_LEN(kinds))) < 0)
-				goto bad;
-			o->kind = v;
-			break;
-		case 'd': if (parse_addr(optarg, &o->dst)) return -EINVAL; break;
-		case 'P': dport = atoi(optarg); break;
-		case '1': if (parse_addr(optarg, &o->base1)) return -EINVAL; break;
-		case 'N': o->n1 = strtoul(optarg, NULL, 0); break;
-		case '2': if (parse_addr(optarg, &o->base2)) return -EINVAL; break;
-		case 'j': o->threads = atoi(optarg); break;
-		case 'b': o->batch = strtoul(optarg, NULL, 0); break;
-		case 'i': o->nice = atoi(optarg); break;
-		case 'w': o->warmup = atof(optarg); break;
-		case 's': o->seconds = atof(optarg); break;
-		case 'u':
-			if ((v = name_index(optarg, units, ARRAY_LEN(units))) < 1)
-				goto bad;
-			o->unit = v;
-			break;
-		case 'a':
-			if (parse_rate(optarg, &o->rate, &o->rate_period))
-				goto bad;
-			break;
-		case 'B': o->burst = strtoul(optarg, NULL, 0); break;
-		case 'A':
-			if ((v = name_index(optarg, acts, ARRAY_LEN(acts))) < 0)
-				goto bad;
-			o->action = v;
-			break;
-		case 'g':
-			o->guard_rate = strtoull(optarg, &end, 0);
-			o->guard_burst = *end == ':' ?
-					 strtoul(end + 1, NULL, 0) :
-					 (__u32)o->guard_rate;
-			break;
-		case 'c': o->coarse = 1; break;
-		case 'C': o->clients = strtoul(optarg, NULL, 0); break;
-		case 'S': o->shadow = 1; break;
-		case 'W': o->gen_wait = 1; break;
-		case 'x': o->pps = strtoull(optarg, NULL, 0); break;
-		case 'v': o->verbose = 1; break;
-		case 'h': usage(stdout); exit(0);
-		default: usage(stderr); return -EINVAL;
-		}
-	}
-	if (dport < 0)
-		dport = o->kind == KIND_UDP ? 9 : 80;
-	o->dport = dport;
-	if (!o->rx_ns || (o->sources && !o->tx_ns) || o->threads < 1 ||
-	    o->threads > MAX_THREADS || !o->batch || o->batch > 256) {
-		usage(stderr);
-		return -EINVAL;
-	}
-	return 0;
-bad:
-	fprintf(stderr, "floodgen: bad value '%s'\n", optarg);
-	return -EINVAL;
-}
-
 /* ---- main ----------------------------------------------------------------- */
 
 static void print_result(const struct opts *o, const struct rx_sample *a,
@@ -648,7 +269,7 @@ int main(int argc, char **argv)
 	int started = 0;
 	struct opts o;
 
-	err = parse_opts(argc, argv, &o);
+	err = opts_parse(argc, argv, &o);
 	if (err)
 		return 2;
 	libbpf_set_print(o.verbose ? libbpf_print : NULL);

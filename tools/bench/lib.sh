@@ -72,7 +72,7 @@ bench_ns_up() {
 	# A reset sluice sends with XDP_TX arrives on veth0 as an XDP frame,
 	# which veth only takes when veth0 has an XDP program of its own.
 	ip -n "$NS_TX" link set dev veth0 xdpdrv \
-		object "$BUILD/bpf/bench_gen.bpf.o" program bench_pass
+		object "$BUILD/tools/bench/bench_gen.bpf.o" program bench_pass
 	# Same stack behaviour whatever the host's defaults: no reverse-path
 	# filter, so packets that pass the limiter are delivered locally (and
 	# discarded there: nothing listens on the flood's port, and an ICMP

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "common/addr.h"
+#include "sluice_key.h"
 
 int addr_parse(const char *s, struct cfg_prefix *p)
 {
@@ -46,19 +47,18 @@ int addr_parse(const char *s, struct cfg_prefix *p)
 void addr_mask(struct cfg_prefix *p, int len)
 {
 	int bits = addr_bits(p);
+	__u32 w[4];
 
 	if (len > bits)
 		len = bits;
 	if (len < 0)
 		len = 0;
 	p->len = len;
-	for (int i = 0; i < 16; i++) {
-		int keep = len - 8 * i;
-
-		if (keep >= 8)
-			continue;
-		p->addr[i] &= keep <= 0 ? 0 : (uint8_t)(0xff << (8 - keep));
-	}
+	/* The XDP program's rule (sluice_key.h), so a masked address is
+	 * the key it makes; IPv4's zero words stay zero. */
+	memcpy(w, p->addr, sizeof(w));
+	sl_addr_mask(w, w, 4, len);
+	memcpy(p->addr, w, sizeof(w));
 }
 
 bool addr_is_masked(const struct cfg_prefix *p)

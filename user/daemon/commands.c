@@ -21,6 +21,7 @@
 #include "common/log.h"
 #include "common/names.h"
 #include "common/proto.h"
+#include "sluice_key.h"
 #include "sluice_xdp.skel.h"
 
 static void jset(json_object *o, const char *key, json_object *v)
@@ -249,8 +250,7 @@ static int client_lookup(const struct sl_iface *ifc,
 	if (err)
 		return err;
 	v->key = *addr;
-	addr_mask(&v->key, addr->family == SL_AF_INET ? v->t.v4_prefix :
-		  v->t.v6_prefix);
+	addr_mask(&v->key, sl_key_prefix(&v->t, addr->family));
 	memcpy(k.addr, v->key.addr, 16);
 	k.tier = v->tier;
 	memset(&v->st, 0, sizeof(v->st));

@@ -94,7 +94,7 @@ int apply_tier_get(const struct sl_iface *ifc, __u32 id, struct sl_tier *t)
 	err = apply_global_get(ifc, &g);
 	if (err)
 		return err;
-	slot = (g.tier_gen & 1) * SL_MAX_TIERS + id;
+	slot = sl_tier_slot(g.tier_gen, id);
 	if (bpf_map_lookup_elem(bpf_map__fd(ifc->skel->maps.sl_tiers), &slot, t))
 		return -errno;
 	return 0;
@@ -214,7 +214,7 @@ static int apply_tiers(struct sl_iface *ifc, const struct sl_config *cfg,
 	int err;
 
 	for (__u32 id = 0; id < SL_MAX_TIERS && !fresh; id++) {
-		__u32 slot = (!gen) * SL_MAX_TIERS + id;
+		__u32 slot = sl_tier_slot(!gen, id);
 
 		if (bpf_map_lookup_elem(fd, &slot, &cur[id]))
 			return -errno;
@@ -249,7 +249,7 @@ static int apply_tiers(struct sl_iface *ifc, const struct sl_config *cfg,
 		}
 	}
 	for (__u32 id = 0; id < SL_MAX_TIERS; id++) {
-		__u32 slot = gen * SL_MAX_TIERS + id;
+		__u32 slot = sl_tier_slot(gen, id);
 
 		if (bpf_map_update_elem(fd, &slot, &next[id], BPF_ANY))
 			return -errno;

@@ -119,7 +119,7 @@ int fixture_tier_meter(struct sl_tier *t, __u8 unit, __u64 per_sec,
 int fixture_set_tier_gen(struct xdp_fixture *fx, __u32 gen, __u32 id,
 			 const struct sl_tier *t)
 {
-	__u32 slot = (gen & 1) * SL_MAX_TIERS + id;
+	__u32 slot = sl_tier_slot(gen, id);
 
 	if (id >= SL_MAX_TIERS)
 		return -EINVAL;

@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * A packet's client: find its entry in sl_clients and run the tier's
+ * meters over it, or create the entry, under the tier's flood guard
+ * when it has one.
+ */
+#ifndef SLUICE_CLIENT_BPF_H
+#define SLUICE_CLIENT_BPF_H
+
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+
+#include "sluice_abi.h"
+#include "sluice_gcra.h"
+#include "common.bpf.h"
+#include "flood.bpf.h"
+#include "maps.bpf.h"
+#include "meter.bpf.h"
+#include "parse.bpf.h"
+
+/* A source with no client entry: create one, unless the tier's flood
+ * guard says new entries arrive too fast.  Then the packet is metered by
+ * the tier's shared aggregate bucket, and only creates an entry if that
+ * admits it (METER_FLOOD if not). */
+static __always_inline enum meter_result
+client_new(const struct sl_tier *t, __u32 tier, struct sl_client_key *key,
+	   const struct sl_pkt *p, __u64 now, __u32 *refuser)
+{
+	struct sl_client fresh = {};
+	struct sl_client *c;
+	struct sl_flood *f;
+
+	if (t->flags & SL_TIER_F_FLOOD_GUARD) {
+		const struct sl_meter *nm = &t->new_clients;
+		__u64 inc, old, want;
+
+		f = bpf_map_lookup_elem(&sl_flood, &tier);
+		if (!f)
+			return METER_ADMITTED;
+		inc = gcra_cost_ns(nm, 1);
+		old = READ_ONCE_U64(f->new_tat);
+		if (!gcra_admit(old, now, inc, nm->tolerance_ns, &want)) {
+			if (meter_run(t, &f->agg, p, now, refuser) ==
+			    METER_REFUSED)
+				return METER_FLOOD;
+		} else {
+			/* One try: losing this race only admits one extra entry. */
+			__sync_val_compare_and_swap(&f->new_tat, old, want);
+		}
+	}
+
+	/* Insert a full bucket, then meter through the map like any known
+	 * client (the other CPU may have inserted it first: BPF_NOEXIST). */
+	known_set(key);
+	if (bpf_map_update_elem(&sl_clients, key, &fresh, BPF_NOEXIST) == 0)
+		event_count(SL_EV_CLIENT_NEW);
+	c = bpf_map_lookup_elem(&sl_clients, key);
+	if (!c) {
+		event_count(SL_EV_CLIENT_FULL);
+		return METER_ADMITTED;
+	}
+	return meter_run(t, c, p, now, refuser);
+}
+
+/* Meter the packet as client `key` of tier `t` (id `tier`).  A known
+ * client that a meter refuses goes into the refusal cache. */
+static __always_inline enum meter_result
+client_meter(const struct sl_global *g, const struct sl_tier *t, __u32 tier,
+	     struct sl_client_key *key, const struct sl_pkt *p, __u64 now,
+	     __u32 *refuser)
+{
+	struct sl_client *c = NULL;
+	enum meter_result r;
+
+	/* With a flood guard, a source the known filter never saw has no
+	 * entry: skip the lookup, the guard decides. */
+	if (!(t->flags & SL_TIER_F_FLOOD_GUARD) || known_test(key))
+		c = bpf_map_lookup_elem(&sl_clients, key);
+	if (!c)
+		return client_new(t, tier, key, p, now, refuser);
+	r = meter_run(t, c, p, now, refuser);
+	if (r == METER_REFUSED)
+		refused_note(g, p, t, tier, c, *refuser, now);
+	return r;
+}
+
+#endif /* SLUICE_CLIENT_BPF_H */

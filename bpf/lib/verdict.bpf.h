@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * The one exit of the data path: every packet ends in verdict_xdp()
+ * with a named outcome.  It counts the reason, applies shadow mode and
+ * takes the action, in one place:
+ *
+ *   outcome --verdict_plan()--> action + reason, and the reason that
+ *   shadow mode counts instead --verdict_xdp()--> pass, drop or reset
+ *
+ * A new outcome (breaker open, shed by degrade) is one enum value and
+ * one case in verdict_plan(); a new action (an edge HTTP reply) is one
+ * enum value and one branch in verdict_xdp().
+ */
+#ifndef SLUICE_VERDICT_BPF_H
+#define SLUICE_VERDICT_BPF_H
+
+#include <linux/bpf.h>
+#include <linux/in.h>
+#include <bpf/bpf_helpers.h>
+
+#include "sluice_abi.h"
+#include "maps.bpf.h"
+#include "parse.bpf.h"
+#include "pkt_ctx.bpf.h"
+#include "proto.bpf.h"
+#include "reply.bpf.h"
+
+enum verdict_outcome {
+	VERDICT_NO_CONFIG = 0,	/* sl_global unreadable: pass, count nothing */
+	VERDICT_NON_IP,		/* ARP, LLDP, ...: pass */
+	VERDICT_MALFORMED,	/* unparseable: sl_global.malformed decides */
+	VERDICT_NO_TIER,	/* no tier config to meter it by: pass */
+	VERDICT_ALLOWLISTED,	/* tier verdict pass */
+	VERDICT_DENYLISTED,	/* tier verdict drop */
+	VERDICT_PASSED,		/* every applicable meter admitted it */
+	VERDICT_UNMETERED,	/* no meter of the tier applies */
+	VERDICT_FLOOD,		/* a new source the flood guard refused */
+	VERDICT_REFUSED,	/* a meter refused: its action decides */
+};
+
+/* What is done to the packet, before shadow mode. */
+enum verdict_action {
+	VERDICT_PASS = 0,
+	VERDICT_DROP,
+	VERDICT_RESET,		/* TCP RST back to the sender */
+};
+
+struct verdict {
+	__u32 tier;		/* counter row: tier id or SL_TIER_NONE */
+	__u8  outcome;		/* enum verdict_outcome */
+	__u8  meter_action;	/* VERDICT_REFUSED: the meter's enum sl_action */
+	__u8  pad[2];
+};
+
+struct verdict_plan {
+	__u8 action;		/* enum verdict_action */
+	__u8 reason;		/* enum sl_reason it is counted under */
+	__u8 shadow_reason;	/* counted instead in shadow mode, which
+				 * passes whatever it would not */
+};
+
+/* A RST answers only TCP, and never a RST. */
+static __always_inline int verdict_can_reset(const struct sl_pkt *p)
+{
+	return p->l4proto == IPPROTO_TCP && !(p->tcp_flags & TCPF_RST);
+}
+
+static __always_inline struct verdict_plan
+verdict_plan(const struct verdict *v, const struct sl_global *g,
+	     const struct sl_pkt *p)
+{
+	switch (v->outcome) {
+	case VERDICT_NON_IP:
+		return (struct verdict_plan){ VERDICT_PASS, SL_R_NON_IP };
+	case VERDICT_MALFORMED:
+		return (struct verdict_plan){
+			g->malformed == SL_POLICY_DROP ? VERDICT_DROP :
+							 VERDICT_PASS,
+			SL_R_MALFORMED, SL_R_MALFORMED };
+	case VERDICT_ALLOWLISTED:
+		return (struct verdict_plan){ VERDICT_PASS, SL_R_ALLOWLISTED };
+	case VERDICT_DENYLISTED:
+		return (struct verdict_plan){ VERDICT_DROP, SL_R_DENYLISTED,
+					      SL_R_DENYLISTED };
+	case VERDICT_PASSED:
+		return (struct verdict_plan){ VERDICT_PASS, SL_R_PASSED };
+	case VERDICT_FLOOD:
+		return (struct verdict_plan){ VERDICT_DROP, SL_R_FLOOD_DROP,
+					      SL_R_SHADOW_DROP };
+	case VERDICT_REFUSED:
+		/* reset and http both answer with a RST until the TC path
+		 * exists; what cannot take one is dropped. */
+		if (v->meter_action != SL_ACT_DROP && verdict_can_reset(p))
+			return (struct verdict_plan){ VERDICT_RESET,
+						      SL_R_RESET,
+						      SL_R_SHADOW_RESET };
+		return (struct verdict_plan){ VERDICT_DROP, SL_R_DROPPED,
+					      SL_R_SHADOW_DROP };
+	}
+	/* VERDICT_NO_TIER, VERDICT_UNMETERED */
+	return (struct verdict_plan){ VERDICT_PASS, SL_R_UNMETERED };
+}
+
+/* Count, apply shadow mode, act.  `g` is NULL only with
+ * VERDICT_NO_CONFIG. */
+static __always_inline int verdict_xdp(const struct pkt_ctx *c,
+				       const struct sl_global *g,
+				       const struct sl_pkt *p,
+				       const struct verdict *v)
+{
+	__u32 arrived = p->len;	/* count what arrived, not the reply */
+	struct verdict_plan plan;
+
+	if (!g || v->outcome == VERDICT_NO_CONFIG)
+		return XDP_PASS;
+	plan = verdict_plan(v, g, p);
+	if (plan.action == VERDICT_PASS) {
+		stats_count(v->tier, plan.reason, arrived);
+		return XDP_PASS;
+	}
+	if (g->mode == SL_MODE_SHADOW) {
+		stats_count(v->tier, plan.shadow_reason, arrived);
+		return XDP_PASS;
+	}
+	if (plan.action == VERDICT_RESET) {
+		if (reply_tcp_rst(c, p) == 0) {
+			stats_count(v->tier, plan.reason, arrived);
+			return XDP_TX;
+		}
+		/* Could not build it (an IPv6 chain too long to follow, a
+		 * frame the helper would not shrink): drop instead. */
+		event_count(SL_EV_RESET_FAIL);
+		stats_count(v->tier, SL_R_DROPPED, arrived);
+		return XDP_DROP;
+	}
+	stats_count(v->tier, plan.reason, arrived);
+	return XDP_DROP;
+}
+
+#endif /* SLUICE_VERDICT_BPF_H */
