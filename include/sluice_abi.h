@@ -144,7 +144,9 @@ struct sl_global {
 	__u32 malformed;	/* enum sl_policy for unparseable packets */
 	__u32 default_tier;	/* tier when no prefix matches */
 	__u32 tier_gen;		/* 0 or 1: live half of sl_tiers */
-	__u32 flags;		/* reserved, zero */
+	__u32 epoch;		/* bumped once the prefix tries are rewritten:
+				 * retires refusals noted under the old
+				 * classification (lib/flood.bpf.h) */
 	__u64 config_hash;	/* of the config that wrote the maps (for status) */
 #ifdef SL_ABI_NEXT
 	__u64 abi_next;		/* the upgrade test's second build: a config map grows */

@@ -207,6 +207,8 @@ enum change {
 	CH_RATE,		/* in place: 1/h -> 1/2h */
 	CH_ALLOW,		/* in place: the tier becomes an allowlist */
 	CH_ACTION,		/* in place: drop -> reset (not a refusal change) */
+	CH_KEY,			/* in place: key /32 -> /24, a fresh bucket */
+	CH_EPOCH,		/* prefix tries rewritten: sl_global.epoch bumped */
 };
 
 static const struct {
@@ -226,6 +228,9 @@ static const struct {
 	  SL_R_ALLOWLISTED, false },
 	{ "action edited in place: still cached, answered with the new action",
 	  CH_ACTION, XDP_TX, SL_R_RESET, true },
+	{ "key prefix edited in place", CH_KEY, XDP_PASS, SL_R_PASSED, false },
+	{ "prefix tries rewritten: epoch bumped", CH_EPOCH, XDP_PASS,
+	  SL_R_PASSED, false },
 };
 
 static int apply_change(struct xdp_fixture *fx, enum change ch,
@@ -256,6 +261,12 @@ static int apply_change(struct xdp_fixture *fx, enum change ch,
 	case CH_ACTION:
 		e.meters[0].action = SL_ACT_RESET;
 		break;
+	case CH_KEY:
+		e.v4_prefix = 24;
+		break;
+	case CH_EPOCH:
+		fx->global.epoch++;
+		return fixture_set_global(fx);
 	}
 	return err ?: fixture_set_tier(fx, T0, &e);
 }
@@ -281,6 +292,7 @@ static void test_refused_retired(void)
 			continue;	/* each starts from scratch */
 		fx.global.tier_gen = 0;
 		fx.global.config_hash = 0;
+		fx.global.epoch = 0;
 		if (!ASSERT_OK(fixture_set_global(&fx), "global") ||
 		    !ASSERT_OK(fixture_set_tier(&fx, T0, &t), "tier") ||
 		    !ASSERT_OK(fixture_clear_clients(&fx), "clear") ||

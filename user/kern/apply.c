@@ -535,7 +535,6 @@ int apply_config(struct sl_iface *ifc, const struct sl_config *cfg,
 	ng.default_tier = ids[cfg->default_tier];
 	ng.config_hash = cfg->hash;
 	ng.tier_gen = fresh ? 0 : !(g.tier_gen & 1);
-	ng.flags = 0;
 	err = apply_tiers(ifc, cfg, ids, old, ng.tier_gen, fresh, purge, sum);
 	if (err)
 		goto out;
@@ -559,6 +558,12 @@ int apply_config(struct sl_iface *ifc, const struct sl_config *cfg,
 	if (!err)
 		err = apply_prefixes(ifc, ifc->skel->maps.sl_pfx_v6,
 				     SL_AF_INET6, cfg, ids, old, sum);
+	/* A source refused between the tier flip and the new prefixes was
+	 * noted under its old tier: the epoch retires such notes. */
+	if (!err) {
+		ng.epoch++;
+		err = apply_global_set(ifc, &ng);
+	}
 	if (!err)
 		err = apply_cleanup(ifc, cfg, old, purge, sum);
 out:

@@ -48,10 +48,12 @@ __u16 refused_stamp(const struct sl_global *g, const struct sl_tier *t, int r)
 	const struct sl_meter *m = &t->meters[r & (SL_METERS_PER_TIER - 1)];
 	__u64 h;
 
-	h = (g->config_hash ^ g->tier_gen) * 0x9e3779b97f4a7c15ULL;
+	h = (g->config_hash ^ g->tier_gen ^ (__u64)g->epoch << 32) *
+	    0x9e3779b97f4a7c15ULL;
 	h ^= (m->interval_fp ^ m->tolerance_ns << 1) * 0xc2b2ae3d27d4eb4fULL;
 	h ^= ((__u64)t->flags << 16 | t->verdict << 8 | m->unit) *
 	     0x165667b19e3779f9ULL;
+	h ^= ((__u64)t->v4_prefix << 8 | t->v6_prefix) * 0xd6e8feb86659fd93ULL;
 	return h >> 48;
 }
 
