@@ -10,8 +10,9 @@
  * interval, a lower bound, since a TAT only grows.  A hit drops the
  * packet after one cache line, without the prefix trie, the client table
  * or the meters, and writes nothing.  An entry lasts at most one
- * emission interval and is ignored once the config generation, the tier
- * or the meter changes (refused_stamp).  Userspace that deletes or
+ * emission interval and is ignored once the config generation, the
+ * prefix epoch, the tier, its key prefixes or the meter changes
+ * (refused_stamp).  Userspace that deletes or
  * rewrites client entries zeroes sl_refused too, or lives with refusals
  * that outlast the edit by up to that interval.  IPv6 sources are not
  * cached.  A bitmap by source address (sl_refmark, never cleared) keeps
