@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
- * sluicectl's side of the control protocol (user/proto.h): connect to
+ * sluicectl's side of the control protocol (user/common/proto.h): connect to
  * the daemon's unix socket, send one JSON request line, read one
  * response line within a deadline, and check it before anyone reads it.
  */

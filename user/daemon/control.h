@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
- * The daemon's end of the control socket (user/proto.h): a unix stream
+ * The daemon's end of the control socket (user/common/proto.h): a unix stream
  * socket, mode 0600, serving one JSON request line and one response
  * line per connection.  Everything is non-blocking and driven by the
  * daemon's event loop (loop.h), so a client that stalls costs nothing
