@@ -23,6 +23,7 @@
 #include <linux/if_ether.h>
 
 #include "common/gcra.h"
+#include "common/names.h"
 #include "lib/expect.h"
 #include "lib/refparse.h"
 
@@ -48,11 +49,6 @@ static __u32 below(__u32 n)
 	return rnd() % n;
 }
 
-static const char *const reasons[SL_R__MAX] = {
-	"passed", "dropped", "reset", "shadow_drop", "shadow_reset",
-	"denylisted", "allowlisted", "unmetered", "flood_drop", "malformed",
-	"non_ip",
-};
 
 static const char *const methods[] = {
 	"GET ", "HEAD ", "POST ", "PUT ", "DELETE ", "PATCH ", "OPTIONS ",
@@ -259,7 +255,7 @@ static void dump(const char *what, __u64 iter, const struct pkt *p, int v,
 {
 	fprintf(stderr, "    packet %llu: %s (verdict %d; reference tier %u, "
 		"counted as %s), %u bytes:", (unsigned long long)iter, what, v,
-		tier, reason >= 0 ? reasons[reason] : "nothing", p->len);
+		tier, reason >= 0 ? reason_name(reason) : "nothing", p->len);
 	for (__u32 i = 0; i < p->len && i < 128; i++)
 		fprintf(stderr, "%s%02x", i % 32 ? "" : "\n      ", p->data[i]);
 	fprintf(stderr, "\n");
@@ -530,8 +526,8 @@ static void test_fuzz(void)
 
 		for (__u32 tier = 0; tier <= SL_TIER_NONE; tier++)
 			sum += fixture_stat_packets(&fx, tier, r);
-		printf("# %-13s %llu\n", reasons[r], (unsigned long long)sum);
-		ASSERT_NEQ(sum, 0, reasons[r]);
+		printf("# %-13s %llu\n", reason_name(r), (unsigned long long)sum);
+		ASSERT_NEQ(sum, 0, reason_name(r));
 	}
 out:
 	fixture_close(&fx);

@@ -40,6 +40,7 @@
 
 #include "sluice_abi.h"
 #include "common/gcra.h"
+#include "common/names.h"
 #include "floodgen.h"
 #include "baseline.skel.h"
 #include "bench_gen.skel.h"
@@ -190,16 +191,6 @@ static void print_result(const struct opts *o, const struct rx_sample *a,
 			 const struct rx_sample *b, const struct gen_thread *g,
 			 int nthreads)
 {
-	static const char *rn[SL_R__MAX] = {
-		"passed", "dropped", "reset", "shadow_drop", "shadow_reset",
-		"denylisted", "allowlisted", "unmetered", "flood_drop",
-		"malformed", "non_ip",
-	};
-	static const char *en[SL_EV__MAX] = {
-		"vlan", "ipv4_options", "frag_first", "frag_later", "v6_exthdr",
-		"v6_ext_limit", "l4_other", "cas_retry", "client_new",
-		"client_full", "reset_fail",
-	};
 	double secs = ts_diff(&a->at, &b->at);
 	__u64 rx = b->rx_packets - a->rx_packets, sent = 0;
 
@@ -213,12 +204,12 @@ static void print_result(const struct opts *o, const struct rx_sample *a,
 	if (o->rx == RX_SLUICE) {
 		printf(",\"sluice\":{");
 		for (int r = 0; r < SL_R__MAX; r++)
-			printf("%s\"%s\":%llu", r ? "," : "", rn[r],
+			printf("%s\"%s\":%llu", r ? "," : "", reason_name(r),
 			       (unsigned long long)(b->reason[r] - a->reason[r]));
 		printf(",\"passed_per_s\":%.3f",
 		       (b->reason[SL_R_PASSED] - a->reason[SL_R_PASSED]) / secs);
 		for (int e = 0; e < SL_EV__MAX; e++)
-			printf(",\"ev_%s\":%llu", en[e],
+			printf(",\"ev_%s\":%llu", event_name(e),
 			       (unsigned long long)(b->event[e] - a->event[e]));
 		printf("}");
 	}

@@ -39,6 +39,17 @@ static const char *const reason[] = {
 	[SL_R_ABI_NEXT] = "abi_next",	/* the upgrade test's build */
 #endif
 };
+static const char *const event[] = {
+	[SL_EV_VLAN] = "vlan", [SL_EV_IPV4_OPTIONS] = "ipv4_options",
+	[SL_EV_FRAG_FIRST] = "frag_first", [SL_EV_FRAG_LATER] = "frag_later",
+	[SL_EV_V6_EXTHDR] = "v6_exthdr", [SL_EV_V6_EXT_LIMIT] = "v6_ext_limit",
+	[SL_EV_L4_OTHER] = "l4_other", [SL_EV_CAS_RETRY] = "cas_retry",
+	[SL_EV_CLIENT_NEW] = "client_new", [SL_EV_CLIENT_FULL] = "client_full",
+	[SL_EV_RESET_FAIL] = "reset_fail",
+#ifdef SL_ABI_NEXT
+	[SL_EV_ABI_NEXT] = "abi_next",	/* the upgrade test's build */
+#endif
+};
 static const char *const attach[] = {
 	[CFG_ATTACH_AUTO] = "auto", [CFG_ATTACH_NATIVE] = "native",
 	[CFG_ATTACH_GENERIC] = "generic",
@@ -55,12 +66,14 @@ SAME(unit, SL_UNIT__MAX);
 SAME(action, SL_ACT__MAX);
 SAME(verdict, SL_TIER__MAX);
 SAME(reason, SL_R__MAX);
+SAME(event, SL_EV__MAX);
 SAME(log_level, LOG_LVL_DEBUG + 1);
 _Static_assert((int)CFG_LOG_DEBUG == (int)LOG_LVL_DEBUG &&
 	       (int)CFG_LOG_ERROR == (int)LOG_LVL_ERROR,
 	       "enum cfg_log_level and enum log_level differ");
 
 const struct sl_names sl_mode_names = NAMES(mode);
+const struct sl_names sl_event_names = NAMES(event);
 const struct sl_names sl_policy_names = NAMES(policy);
 const struct sl_names sl_unit_names = NAMES(unit);
 const struct sl_names sl_action_names = NAMES(action);

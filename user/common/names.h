@@ -21,6 +21,7 @@ extern const struct sl_names sl_unit_names;	/* enum sl_unit (none = unused slot)
 extern const struct sl_names sl_action_names;	/* enum sl_action */
 extern const struct sl_names sl_verdict_names;	/* enum sl_tier_verdict */
 extern const struct sl_names sl_reason_names;	/* enum sl_reason: counter rows */
+extern const struct sl_names sl_event_names;	/* enum sl_event: parser events */
 extern const struct sl_names sl_attach_names;	/* enum cfg_attach: auto|native|generic */
 extern const struct sl_names sl_log_level_names; /* enum log_level / cfg_log_level */
 
@@ -40,6 +41,7 @@ static inline const char *unit_name(int v)	{ return name_of(&sl_unit_names, v); 
 static inline const char *action_name(int v)	{ return name_of(&sl_action_names, v); }
 static inline const char *verdict_name(int v)	{ return name_of(&sl_verdict_names, v); }
 static inline const char *reason_name(int v)	{ return name_of(&sl_reason_names, v); }
+static inline const char *event_name(int v)	{ return name_of(&sl_event_names, v); }
 static inline const char *attach_name(int v)	{ return name_of(&sl_attach_names, v); }
 static inline const char *policy_name(int v)	{ return name_of(&sl_policy_names, v); }
 

@@ -6,6 +6,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "common/clock.h"
 #include "kern/stats.h"
 
 int stats_init(struct stats *s)
@@ -56,15 +57,12 @@ static double stats_per_sec(uint64_t now, uint64_t then, uint64_t ns)
 int stats_sample(struct stats *s, int fd)
 {
 	struct sl_counter now[SL_STATS_ENTRIES];
-	struct timespec ts;
-	uint64_t at, dt;
+	uint64_t at = clock_ns(CLOCK_MONOTONIC), dt;
 	int err;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
 	err = stats_read(s, fd, now);
 	if (err)
 		return err;
-	at = ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 	dt = at - s->last_ns;
 	for (int i = 0; s->last_ns && dt && i < SL_STATS_ENTRIES; i++) {
 		s->rate[i].pps = stats_per_sec(now[i].packets,
