@@ -33,7 +33,8 @@ $(BENCH_OBJS): $(BUILD)/tools/bench/%.o: tools/bench/%.c $(SKELS) $(BENCH_SKELS)
 $(BUILD)/tools/floodgen: $(FLOODGEN_OBJS)
 $(BUILD)/tools/testrun: $(BUILD)/tools/bench/testrun.o
 
+# Objects first, the library last: the linker resolves left to right.
 $(TOOLS): $(BPF_TEST_LIB) $(LIB)
 	$(call msg,LINK,$@)
 	$(Q)mkdir -p $(dir $@)
-	$(Q)$(CC) $(CFLAGS) -o $@ $(filter %.o %.a,$^) $(LDLIBS)
+	$(Q)$(CC) $(CFLAGS) -o $@ $(filter %.o,$^) $(filter %.a,$^) $(LDLIBS)
