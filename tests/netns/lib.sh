@@ -34,7 +34,8 @@
 #   assert_wait SECONDS CMD...  (CMD succeeds within SECONDS, measured)
 # wait_for SECONDS CMD... polls CMD every 0.1 s until it succeeds or the
 # deadline (real time) passes; gcra_max BURST RATE ELAPSED_MS is the most
-# a fresh bucket admits in ELAPSED_MS; elapsed_since T0_MS; now_ms.
+# a fresh bucket admits in ELAPSED_MS; now_ms; elapsed_since T0_MS;
+# wait_elapsed T0_MS MS waits until MS ms have passed since T0_MS.
 #
 # sluiced.  daemon_start CFG [ARGS] / sluiced_up CFG [WHAT] (a failure
 # ends the test); daemon_stop [kill-ok]; daemon_kill9; ctl ARGS (sluicectl
@@ -176,6 +177,13 @@ assert_wait() {	# WHAT SECONDS CMD...: CMD succeeds before the deadline
 }
 
 elapsed_since() { echo $(($(now_ms) - $1)); }	# T0_MS
+elapsed_ge() { (($(now_ms) - $1 >= $2)); }	# T0_MS MS
+
+# Time itself is the condition (a bucket refilling): until MS ms have
+# passed since T0_MS, by the clock, not by a guessed sleep.
+wait_elapsed() {	# T0_MS MS
+	wait_for $(($2 / 1000 + 2)) elapsed_ge "$1" "$2"
+}
 
 gcra_max() {	# BURST RATE ELAPSED_MS: most a fresh bucket admits in that time
 	awk -v b="$1" -v r="$2" -v e="$3" 'BEGIN { print b + int(r * e / 1000) }'
