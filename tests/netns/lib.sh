@@ -55,7 +55,8 @@
 # watcher sees it).  cfg_unwatched: CFG_LINK (the path to give sluiced)
 # and CFG_REAL (its target, outside the watched directory): written in
 # place, the watcher never sees a change, so only SIGHUP or sluicectl
-# reload applies it.  cfg_hash FILE (sluicectl config check -j),
+# reload applies it.  yaml_at FILE TEXT: "LINE:COL" of TEXT, for whole
+# error messages.  cfg_hash FILE (sluicectl config check -j),
 # running_hash, wait_applied FILE [SECONDS]: until sluiced runs FILE.
 #
 # HTTP.  http_req SRC [PATH|URL] [MAXTIME] [CURL ARGS...] makes one
@@ -426,6 +427,12 @@ log_mark() { wc -l <"$DAEMON_LOG" 2>/dev/null || echo 0; }
 log_since() { tail -n +$(($1 + 1)) "$DAEMON_LOG"; }	# MARK
 
 # ---- configs -----------------------------------------------------------------
+
+# Where an error message points: sluiced's FILE:LINE:COL are 1-based and
+# name the offending value.
+yaml_at() {	# FILE TEXT: "LINE:COL" of TEXT's first occurrence
+	awk -v t="$2" 'index($0, t) { print NR ":" index($0, t); exit }' "$1"
+}
 
 # The top of a test config: the lab's interface, this run's socket, a
 # client table small enough to load quickly, the mode; tiers follow

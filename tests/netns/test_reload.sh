@@ -29,9 +29,7 @@ partner_burst() {
 
 # What sluiced must say about rate 'fast' in FILE (the path it was given).
 fast_error() {	# FILE
-	local at
-	at=$(awk '/rate: fast/ { print NR ":" index($0, "fast"); exit }' "$CFG_REAL")
-	echo "$1:$at: tiers[2].limits[0].rate: expected a positive rate like 10 (per second), 10/s, 600/m, 3600/h or 0.5/s, got 'fast'"
+	echo "$1:$(yaml_at "$CFG_REAL" fast): tiers[2].limits[0].rate: expected a positive rate like 10 (per second), 10/s, 600/m, 3600/h or 0.5/s, got 'fast'"
 }
 
 no_watcher_reload() {	# MARK: the file watcher applied nothing since MARK

@@ -62,19 +62,18 @@ daemon_gone() { ! kill -0 "$DAEMON_PID" 2>/dev/null; }
 # (nsenter --net, not ip netns exec), so it pins in the real /sys/fs/bpf
 # and a restarted daemon finds its state.
 daemon_start() {	# CONFIG [ARGS...]
-	local cfg=$1 i
+	local cfg=$1
 	shift
 	nsenter --net="/run/netns/$(lab_ns gw)" -- \
 		"$SLUICED" -c "$cfg" "$@" >>"$DAEMON_LOG" 2>&1 &
 	DAEMON_PID=$!
-	for ((i = 0; i < 150; i++)); do
-		ctl status >/dev/null 2>&1 && return 0
-		daemon_gone && break
-		sleep 0.1
-	done
+	wait_for 15 daemon_answers_or_gone
+	ctl status >/dev/null 2>&1 && return 0
 	echo "sluiced did not answer on $SOCK (its log: $DAEMON_LOG)"
 	return 1
 }
+
+daemon_answers_or_gone() { ctl status >/dev/null 2>&1 || daemon_gone; }
 
 # The way an operator stops it for good: detach removes programs and
 # pins, and the daemon exits.  Returns 1, saying so on stderr, when it
