@@ -400,6 +400,7 @@ finish() {
 # ---- sluiced -----------------------------------------------------------------
 
 # The harness's daemon_stop: a SIGKILL is a failure unless asked for.
+# shellcheck disable=SC2120  # callers may pass kill-ok
 daemon_stop() {	# [kill-ok]
 	daemon_halt && return 0
 	if [[ ${1:-} == kill-ok || -n ${DAEMON_KILL_OK:-} ]]; then

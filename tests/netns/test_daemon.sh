@@ -13,6 +13,7 @@ netns_init
 lab_up
 
 IF2=tgB$$			# a second interface, for add/remove
+# shellcheck disable=SC2034  # read by lib.sh (leak checks, cleanup)
 T_IFACES=("$IF2")
 CL4=198.18.1.10			# normal's primary address: the udp tier's client
 PINS=/sys/fs/bpf/sluice/$LAB_GW_IF

@@ -38,10 +38,10 @@ test_deny_v6() { denied 2001:2:0:66::10; }
 test_deny_32_in_vip() { denied 198.18.10.29; }
 
 test_deny_neighbours() {
-	local got el
+	local got
 	sluiced_up "$cfg"
 	subtest "a /32 denylisted inside the VIP range leaves its neighbours alone"
-	read -r got el < <(http_burst 198.18.10.28 20 1)
+	read -r got _ < <(http_burst 198.18.10.28 20 1)
 	assert_eq "198.18.10.28 (vip): answered 200 of 20" 20 "$got"
 	assert_eq "198.18.10.28: requests in nginx's access log" 20 \
 		"$(grep -c "^198\.18\.10\.28 " "$log")"

@@ -82,7 +82,7 @@ test_client() {
 	sluiced_up "$cfg"
 	subtest "a client over its connection limit is reset, not left waiting"
 	t0=$(now_ms)
-	results=$(for i in 1 2 3 4 5 6 7 8; do http_one 198.18.1.11 2; done)
+	results=$(for _ in 1 2 3 4 5 6 7 8; do http_one 198.18.1.11 2; done)
 	el=$(elapsed_since "$t0")
 	ok=$(grep -c '^0 200$' <<<"$results")
 	refused=$(grep -c '^7 000$' <<<"$results")
