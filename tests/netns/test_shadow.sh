@@ -26,34 +26,34 @@ set_mode() {	# MODE: sluicectl mode MODE answers with it, and status shows it
 	assert_eq "sluicectl status: mode" "$1" "$(mode_now)"
 }
 
+# 20 requests at once: all answered, passed within the limit, the rest
+# counted under SHADOW_REASON, nothing dropped or reset.
+shadow_batch() {	# SRC TIER BURST RATE ACTION SHADOW_REASON
+	local src=$1 tier=$2 before after got el passed r
+	before=$(tiers_json)
+	read -r got el < <(http_burst "$src" 20 1)
+	after=$(tiers_json)
+	assert_eq "$tier $src ($5): answered 200 of 20" 20 "$got"
+	passed=$(count_delta "$before" "$after" "$tier" passed)
+	assert_range "$tier: passed (within the limit)" "$3" "$(gcra_max "$3" "$4" "$el")" "$passed"
+	assert_eq "$tier: $6 makes up the rest" $((20 - passed)) \
+		"$(count_delta "$before" "$after" "$tier" "$6")"
+	for r in reset dropped; do
+		assert_eq "$tier: $r" 0 "$(count_delta "$before" "$after" "$tier" "$r")"
+	done
+}
+
 test_shadow_counts() {
 	local before after got el passed conns rc code
 	start_shadow
 	subtest "shadow: every request answered, would-be refusals counted"
-	before=$(tiers_json)
-	read -r got el < <(http_burst 198.18.1.11 20 1)
-	after=$(tiers_json)
-	assert_eq "normal 198.18.1.11: answered 200 of 20" 20 "$got"
-	passed=$(count_delta "$before" "$after" normal passed)
-	assert_range "normal: passed (within the limit)" 5 "$(gcra_max 5 1 "$el")" "$passed"
-	assert_eq "normal (action http): shadow_reset makes up the rest" $((20 - passed)) \
-		"$(count_delta "$before" "$after" normal shadow_reset)"
-	assert_eq "normal: reset" 0 "$(count_delta "$before" "$after" normal reset)"
-	assert_eq "normal: dropped" 0 "$(count_delta "$before" "$after" normal dropped)"
+	shadow_batch 198.18.1.11 normal 5 1 "action http" shadow_reset
 
 	read -r got el conns < <(http_keepalive 198.18.1.12 20 1)
 	assert_eq "normal 198.18.1.12, keep-alive: answered 200 of 20" 20 "$got"
 	assert_eq "normal 198.18.1.12, keep-alive: one connection" 1 "$conns"
 
-	before=$(tiers_json)
-	read -r got el < <(http_burst 198.18.20.11 20 1)
-	after=$(tiers_json)
-	assert_eq "partner 198.18.20.11 (action drop): answered 200 of 20" 20 "$got"
-	passed=$(count_delta "$before" "$after" partner passed)
-	assert_range "partner: passed (within the limit)" 10 "$(gcra_max 10 5 "$el")" "$passed"
-	assert_eq "partner: shadow_drop makes up the rest" $((20 - passed)) \
-		"$(count_delta "$before" "$after" partner shadow_drop)"
-	assert_eq "partner: dropped" 0 "$(count_delta "$before" "$after" partner dropped)"
+	shadow_batch 198.18.20.11 partner 10 5 "action drop" shadow_drop
 
 	before=$(tiers_json)
 	read -r rc code < <(http_one 198.18.66.10 1)
