@@ -42,7 +42,9 @@
 # on this run's socket); tiers_json, client_json ADDR, status_json;
 # count_of JSON TIER REASON and count_delta BEFORE AFTER TIER REASON look
 # keys up strictly (a misspelled tier or reason fails the check);
-# log_mark then log_since MARK: sluiced's log lines written since.
+# log_mark then log_since MARK: sluiced's log lines written since;
+# log_has MARK TEXT, log_has_re MARK REGEX: such a line since MARK;
+# no_watcher_reload MARK asserts the file watcher reloaded nothing since.
 #
 # Configs (YAML on stdout).  cfg_header MODE + cfg_tier NAME MATCH ITEM...
 # as before; or the builder: cfg_new (this lab's defaults), cfg_set KEY
@@ -426,6 +428,15 @@ status_json() { ctl -j status | jq -c '.data // .'; }
 
 log_mark() { wc -l <"$DAEMON_LOG" 2>/dev/null || echo 0; }
 log_since() { tail -n +$(($1 + 1)) "$DAEMON_LOG"; }	# MARK
+# Read afresh on every call, so it can be polled (assert_wait).
+log_has() { log_since "$1" | grep -qF -- "$2"; }	# MARK TEXT
+log_has_re() { log_since "$1" | grep -qE -- "$2"; }	# MARK REGEX
+
+# A reload test's proof that the file watcher applied nothing since MARK
+# (sluiced logs each reload with its source: SIGHUP, sluicectl, file changed).
+no_watcher_reload() {	# MARK
+	assert_eq "log: no reload by the file watcher" 0 "$(log_since "$1" | grep -c 'file changed')"
+}
 
 # ---- configs -----------------------------------------------------------------
 
@@ -536,71 +547,7 @@ cfg_example() {	# the shipped examples/sluice.yaml, pointed at this lab
 	    "$NETNS_TOP/examples/sluice.yaml"
 }
 
-# ---- traffic -----------------------------------------------------------------
+# ---- traffic: the live client, http_req (lib_http.sh) -----------------------
 
-# A client that keeps making requests (a new connection every 100 ms,
-# well under any tier's rate) until live_stop, which sets LIVE_N and
-# LIVE_OK: how many it made, and how many were answered 200.  Call
-# live_stop in this shell, not in $(...): only this shell can wait for it.
-# With MIN, live_stop first lets the client reach MIN requests (up to
-# 10 s), so a test that finishes quickly still sees a client that kept
-# going afterwards.
-live_start() {	# SRC
-	LIVE_STOP=$T_DIR/live.stop LIVE_OUT=$T_DIR/live.out
-	rm -f "$LIVE_STOP"
-	: >"$LIVE_OUT"
-	(
-		while [[ ! -e $LIVE_STOP ]]; do
-			http_one "$1" 2
-			sleep 0.1
-		done >"$LIVE_OUT"
-	) &
-	LIVE_PID=$!
-}
-
-live_lines_ge() { (($(wc -l <"$LIVE_OUT") >= $1)); }
-
-live_stop() {	# [MIN]
-	[[ -z ${1:-} ]] || wait_for 10 live_lines_ge "$1"
-	touch "$LIVE_STOP"
-	wait "$LIVE_PID"
-	LIVE_PID=
-	LIVE_N=$(wc -l <"$LIVE_OUT")
-	LIVE_OK=$(grep -c '^0 200$' "$LIVE_OUT")
-}
-
-# One request, told apart by outcome; see the top of this file.
-http_req() {	# SRC [PATH|URL] [MAXTIME] [CURL ARGS...]
-	local src=$1 url=${2:-/} m=${3:-2} host t0
-	shift $(($# < 3 ? $# : 3))
-	host=$(host_of "$src") || return 1
-	[[ $url == http* ]] || url=$(gw_url "$src" "$url")
-	mkdir -p "$T_DIR/http"
-	HTTP_N=$((${HTTP_N:-0} + 1))
-	HTTP_HEADERS=$T_DIR/http/$HTTP_N.headers HTTP_BODY=$T_DIR/http/$HTTP_N.body
-	: >"$HTTP_HEADERS"
-	: >"$HTTP_BODY"
-	HTTP_RC=0
-	t0=$(now_ms)
-	HTTP_CODE=$(on "$host" curl -sS --max-time "$m" --interface "$src" \
-		-D "$HTTP_HEADERS" -o "$HTTP_BODY" -w '%{http_code}' "$@" "$url" \
-		2>"$T_DIR/http/$HTTP_N.err") || HTTP_RC=$?
-	HTTP_MS=$(elapsed_since "$t0")
-	case $HTTP_RC in
-	0)		HTTP_OUTCOME=$HTTP_CODE ;;
-	7|52|56)	HTTP_OUTCOME=reset ;;
-	28)		HTTP_OUTCOME=timeout ;;
-	*)		HTTP_OUTCOME=error:$HTTP_RC ;;
-	esac
-	return 0
-}
-
-http_outcome() { http_req "$@" && echo "$HTTP_OUTCOME"; }
-
-http_header() {	# NAME: its value in the last reply (the final one)
-	awk -v n="$1" 'BEGIN { n = tolower(n) } { sub(/\r$/, "") }
-		/^HTTP\// { v = "" }
-		tolower(substr($0, 1, index($0, ":") - 1)) == n {
-			v = substr($0, index($0, ":") + 1); sub(/^[ \t]+/, "", v) }
-		END { print v }' "$HTTP_HEADERS"
-}
+# shellcheck source=lib_http.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib_http.sh"

@@ -79,10 +79,6 @@ for _ in range(int(sys.argv[1])):
 udp_count() { count_of "$(tiers_json)" udp "$1"; }	# REASON: packets of the udp tier
 tier_ids() { dctl tiers | jq -c '[.tiers[] | {(.name): .id}] | add'; }
 
-no_watcher_reload() {	# MARK
-	assert_eq "log: no reload by the file watcher" 0 "$(log_since "$1" | grep -c 'file changed')"
-}
-
 # ---- the tests ---------------------------------------------------------------
 
 test_config_test() {
@@ -166,7 +162,7 @@ test_mode() {
 	kill -HUP "$DAEMON_PID"
 	assert_wait "sl_global.mode back to 0 after SIGHUP" 5 mode_is 0
 	assert_eq "after SIGHUP the config's mode (enforce)" enforce "$(dctl status | jq -r .mode)"
-	assert_wait "log: SIGHUP's reload" 3 grep -q 'SIGHUP: ' <(log_since "$mark")
+	assert_wait "log: SIGHUP's reload" 3 log_has_re "$mark" 'SIGHUP: '
 }
 
 # Traffic, then a reload by HOW (SIGHUP, watcher, sluicectl) to burst
@@ -191,14 +187,14 @@ reload_check() {	# HOW WANT
 		kill -HUP "$DAEMON_PID"
 		assert_wait "SIGHUP: sl_tiers (live half) holds the new burst $want" 5 burst_is "$want"
 		assert_wait "log: the change applied by SIGHUP" 3 \
-			grep -q "SIGHUP: tier udp changed" <(log_since "$mark")
+			log_has "$mark" "SIGHUP: tier udp changed"
 		no_watcher_reload "$mark"
 		;;
 	watcher)
 		install_cfg "$want"
 		assert_wait "file replaced by rename (inotify): new burst $want" 5 burst_is "$want"
 		assert_wait "log: the change applied by the file watcher" 3 \
-			grep -q "file changed: tier udp changed" <(log_since "$mark")
+			log_has "$mark" "file changed: tier udp changed"
 		;;
 	sluicectl)
 		write_cfg "$want" >"$CFG_REAL"	# in place: the watcher cannot see it
@@ -219,7 +215,7 @@ test_reload_sighup() { reload_check SIGHUP 7; }
 test_reload_watcher() { reload_check watcher 9; }
 test_reload_sluicectl() { reload_check sluicectl 11; }
 
-refused_with() { grep -qF "reload ($1) refused: $2" <(log_since "$3"); }	# WHY MSG MARK
+refused_with() { log_has "$3" "reload ($1) refused: $2"; }	# WHY MSG MARK
 
 test_broken() {
 	local mark out rc=0 msg

@@ -32,12 +32,6 @@ fast_error() {	# FILE
 	echo "$1:$(yaml_at "$CFG_REAL" fast): tiers[2].limits[0].rate: expected a positive rate like 10 (per second), 10/s, 600/m, 3600/h or 0.5/s, got 'fast'"
 }
 
-no_watcher_reload() {	# MARK: the file watcher applied nothing since MARK
-	local n
-	n=$(log_since "$1" | grep -c 'file changed')
-	assert_eq "log: no reload by the file watcher" 0 "$n"
-}
-
 start() {	# PARTNER_RATE PARTNER_BURST: sluiced on an unwatched config, a live VIP client
 	cfg_unwatched
 	write_cfg "$1" "$2" >"$CFG_REAL"
@@ -74,7 +68,7 @@ test_sluicectl() {
 		"tier partner changed: limit key /32 /64: requests 5/s burst 10 http -> limit key /32 /64: requests 1/s burst 2 http" \
 		"$(jq -r '(.data // .).summary[]' <<<"$out" | grep '^tier partner')"
 	assert_ok "log: the change applied by sluicectl" \
-		grep -q 'sluicectl: tier partner changed' <(log_since "$mark")
+		log_has_re "$mark" 'sluicectl: tier partner changed'
 	no_watcher_reload "$mark"
 	assert_eq "running config hash is the file's" "$(cfg_hash "$CFG_LINK")" "$(running_hash)"
 	assert_eq "partner's burst after reload" 2 "$(partner_burst)"
@@ -106,7 +100,7 @@ broken_check() {	# HOW: a config with rate 'fast' is refused (sluicectl or SIGHU
 	else
 		kill -HUP "$DAEMON_PID"
 		assert_wait "log: SIGHUP's reload refused" 5 \
-			grep -qF "reload (SIGHUP) refused: $msg" <(log_since "$mark")
+			log_has "$mark" "reload (SIGHUP) refused: $msg"
 		assert_ok "log: the whole message" grep -qF "reload (SIGHUP) refused: $msg" "$DAEMON_LOG"
 	fi
 	no_watcher_reload "$mark"
@@ -129,7 +123,7 @@ test_sighup() {
 	kill -HUP "$DAEMON_PID"
 	assert_wait "sluiced runs the new config" 5 wait_applied "$CFG_LINK" 0
 	assert_ok "log: the change applied by SIGHUP" \
-		grep -q 'SIGHUP: tier partner changed: .* -> .*requests 2/s burst 4 http' <(log_since "$mark")
+		log_has_re "$mark" 'SIGHUP: tier partner changed: .* -> .*requests 2/s burst 4 http'
 	no_watcher_reload "$mark"
 	assert_eq "partner's burst after SIGHUP" 4 "$(partner_burst)"
 	read -r got el < <(http_burst 198.18.20.14 20 1)
