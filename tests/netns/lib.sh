@@ -1,19 +1,75 @@
 # shellcheck shell=bash
 # Shared helpers for tests/netns/test_*.sh: a lab per test process
 # (tools/lab), sluiced in the gateway's namespace, real nginx and curl
-# (helpers in tools/lab.d/lib.sh), assertions and the closing
-# "<suite>: N passed, N failed, N skipped".
+# (helpers in tools/lab.d/lib.sh), named tests with cleanup between
+# them, assertions and the closing "<suite>: N passed, N failed, N skipped".
 #
 #   . "$(dirname "$0")/lib.sh"
 #   netns_init [TOOLS...]      # root, tools, binaries; skips if missing
-#   lab_up                     # the lab; teardown runs on EXIT INT TERM
-#   daemon_start "$cfg"
-#   subtest "..."; assert_eq "what" 5 "$got"
-#   finish                     # tears down, checks for leaks, prints the line
+#   lab_up                     # the lab (LAB_BACKENDS=1: nginx backends too)
+#   test_burst() { sluiced_up "$cfg"; assert_eq "what" 5 "$got"; }
+#   run_tests burst reload     # each test_NAME in a subshell, cleanup between
+#   finish                     # leak check, teardown, the closing line
 #
-# Exit status: 0 all passed, 1 something failed, 77 the whole suite was
-# skipped (tests/run counts that as skipped, not failed).  KEEP_LOGS=1
-# keeps the temp directory (configs, sluiced.log, lab.log).
+# A suite may also run straight through (daemon_start, subtest, asserts,
+# finish) without run_tests.  TESTS="burst reload" runs only those tests
+# (a name that is no test is a failure).  Exit status: 0 all passed,
+# 1 something failed, 77 the whole suite was skipped.  KEEP_LOGS=1 keeps
+# the temp directory (configs, sluiced.log, lab.log, http/).
+#
+# Tests.  run_test NAME runs test_NAME in a subshell: `finish` or a
+# failed sluiced_up inside it ends only that test.  After each test,
+# in the subshell: after_test (if the suite defines it), the live client
+# stopped, sluiced detached (daemon_stop: a SIGKILL is a failure unless
+# DAEMON_KILL_OK=1), whatever it left attached detached offline; then
+# the harness checks that no pins, socket or sluiced process are left.
+#
+# Results.  t_pass WHAT / t_fail WHAT / t_skip WHAT WHY record one check
+# (also from a subshell or $(...): counted through $T_DIR/results);
+# subtest TITLE, note TEXT print.  Assertions (WHAT first, then):
+#   assert_eq WANT GOT          assert_range LO HI GOT    assert_ge MIN GOT
+#   assert_le MAX GOT           assert_ok CMD...          assert_fails CMD...
+#   assert_exit RC CMD...       (exact exit status; output in T_OUT)
+#   assert_has NEEDLE TEXT      (TEXT contains the whole NEEDLE)
+#   assert_wait SECONDS CMD...  (CMD succeeds within SECONDS, measured)
+# wait_for SECONDS CMD... polls CMD every 0.1 s until it succeeds or the
+# deadline (real time) passes; gcra_max BURST RATE ELAPSED_MS is the most
+# a fresh bucket admits in ELAPSED_MS; now_ms; elapsed_since T0_MS;
+# wait_elapsed T0_MS MS waits until MS ms have passed since T0_MS.
+#
+# sluiced.  daemon_start CFG [ARGS] / sluiced_up CFG [WHAT] (a failure
+# ends the test); daemon_stop [kill-ok]; daemon_kill9; ctl ARGS (sluicectl
+# on this run's socket); tiers_json, client_json ADDR, status_json;
+# count_of JSON TIER REASON and count_delta BEFORE AFTER TIER REASON look
+# keys up strictly (a misspelled tier or reason fails the check);
+# log_mark then log_since MARK: sluiced's log lines written since;
+# log_has MARK TEXT, log_has_re MARK REGEX: such a line since MARK;
+# no_watcher_reload MARK asserts the file watcher reloaded nothing since.
+#
+# Configs (YAML on stdout).  cfg_header MODE + cfg_tier NAME MATCH ITEM...
+# as before; or the builder: cfg_new (this lab's defaults), cfg_set KEY
+# VALUE (any top-level key: interfaces, mode, malformed,
+# client_table_size, control_socket, log_level, and later services,
+# metrics: VALUE is YAML, flow style or an indented block), cfg_add_tier
+# NAME MATCH ITEM... (ITEMs: "{unit: ...}" limits, or "verdict: drop",
+# "key: {...}", "flood_guard: {new_clients: 100/s, burst: 10}"), cfg_print.
+# cfg_install FILE CMD...: CMD's output replaces FILE by rename (the file
+# watcher sees it).  cfg_unwatched: CFG_LINK (the path to give sluiced)
+# and CFG_REAL (its target, outside the watched directory): written in
+# place, the watcher never sees a change, so only SIGHUP or sluicectl
+# reload applies it.  yaml_at FILE TEXT: "LINE:COL" of TEXT, for whole
+# error messages.  cfg_hash FILE (sluicectl config check -j),
+# running_hash, wait_applied FILE [SECONDS]: until sluiced runs FILE.
+#
+# HTTP.  http_req SRC [PATH|URL] [MAXTIME] [CURL ARGS...] makes one
+# request from SRC and sets HTTP_OUTCOME (the status code: 200, 429,
+# 503, ...; "reset" for curl exit 7, 52, 56; "timeout" for 28;
+# "error:RC" otherwise), HTTP_CODE, HTTP_RC, HTTP_MS, and HTTP_HEADERS,
+# HTTP_BODY (files); http_header NAME prints a header of that reply;
+# http_outcome SRC [PATH] [MAXTIME] prints HTTP_OUTCOME.  With
+# LAB_BACKENDS=1 the gateway proxies /backend/ok (200), /backend/503,
+# /backend/500 and /backend/slow?ms=N to real backends (tools/lab.d).
+# http_one, http_burst, http_keepalive (tools/lab.d/lib.sh) count 200s.
 #
 # Counts are asserted with the bounds GCRA allows, not with timing: a
 # fresh bucket admits exactly `burst` requests back to back, and at most
@@ -40,17 +96,30 @@ export LAB_RUN=${LAB_RUN:-/run/sluice-lab/$LAB_PREFIX}
 SUITE=${SUITE:-netns/$(basename "$0" .sh)}
 T_PASS=0 T_FAIL=0 T_SKIP=0
 T_DIR=
+T_IN_TEST=
 LAB_IS_UP=0
 SOCK=
 DAEMON_LOG=/dev/null
+T_IFACES=()	# interfaces besides LAB_GW_IF a suite lets sluiced attach to
 
 # ---- results -----------------------------------------------------------------
 
-t_pass() { T_PASS=$((T_PASS + 1)); printf '  ok    %s\n' "$1"; }
-t_fail() { T_FAIL=$((T_FAIL + 1)); printf '  FAIL  %s\n' "$1"; }
-t_skip() { T_SKIP=$((T_SKIP + 1)); printf '  skip  %s: %s\n' "$1" "$2"; }
+# Every check is also a line in $T_DIR/results, so checks made in a
+# test's subshell or inside $(...) count.
+t_record() { [[ -z $T_DIR ]] || echo "$1" >>"$T_DIR/results"; }
+t_pass() { T_PASS=$((T_PASS + 1)); t_record pass; printf '  ok    %s\n' "$1"; }
+t_fail() { T_FAIL=$((T_FAIL + 1)); t_record fail; printf '  FAIL  %s\n' "$1" >&2; }
+t_skip() { T_SKIP=$((T_SKIP + 1)); t_record skip; printf '  skip  %s: %s\n' "$1" "$2"; }
 subtest() { printf -- '-- %s\n' "$*"; }
 note() { printf '        %s\n' "$*"; }
+
+t_tally() {	# sets T_PASS T_FAIL T_SKIP from the results file
+	[[ -n $T_DIR && -e $T_DIR/results ]] || return 0
+	read -r T_PASS T_FAIL T_SKIP < <(awk '{ n[$1]++ }
+		END { print n["pass"] + 0, n["fail"] + 0, n["skip"] + 0 }' "$T_DIR/results")
+}
+
+t_failures() { t_tally; echo "$T_FAIL"; }
 
 assert_eq() {	# WHAT WANT GOT
 	if [[ $2 == "$3" ]]; then t_pass "$1: $3"
@@ -89,6 +158,36 @@ assert_fails() {	# WHAT CMD...: CMD exits non-zero
 	else t_pass "$what: $(tail -1 <<<"$out" | cut -c1-150)"; fi
 }
 
+assert_exit() {	# WHAT RC CMD...: CMD exits exactly RC; its output in T_OUT
+	local what=$1 want=$2 rc=0
+	shift 2
+	T_OUT=$("$@" 2>&1) || rc=$?
+	if ((rc == want)); then t_pass "$what: exit $rc"
+	else t_fail "$what: '$*' exited $rc, expected $want: $(tail -2 <<<"$T_OUT" | tr '\n' ' ')"; fi
+}
+
+assert_has() {	# WHAT NEEDLE TEXT: TEXT contains NEEDLE, whole
+	if [[ $3 == *"$2"* ]]; then t_pass "$1: \"$2\""
+	else t_fail "$1: expected \"$2\" in: ${3:-nothing}"; fi
+}
+
+assert_wait() {	# WHAT SECONDS CMD...: CMD succeeds before the deadline
+	local what=$1 t0=
+	t0=$(now_ms)
+	shift
+	if wait_for "$@"; then t_pass "$what (after $(elapsed_since "$t0") ms)"
+	else t_fail "$what: not within $1 s ('${*:2}')"; fi
+}
+
+elapsed_since() { echo $(($(now_ms) - $1)); }	# T0_MS
+elapsed_ge() { (($(now_ms) - $1 >= $2)); }	# T0_MS MS
+
+# Time itself is the condition (a bucket refilling): until MS ms have
+# passed since T0_MS, by the clock, not by a guessed sleep.
+wait_elapsed() {	# T0_MS MS
+	wait_for $(($2 / 1000 + 2)) elapsed_ge "$1" "$2"
+}
+
 gcra_max() {	# BURST RATE ELAPSED_MS: most a fresh bucket admits in that time
 	awk -v b="$1" -v r="$2" -v e="$3" 'BEGIN { print b + int(r * e / 1000) }'
 }
@@ -104,7 +203,7 @@ skip_all() {	# REASON
 netns_init() {	# [EXTRA TOOLS...]
 	local c
 	[[ $(id -u) == 0 ]] || skip_all "needs root (network namespaces, XDP)"
-	for c in ip nsenter nginx curl jq ss clang bpftool "$@"; do
+	for c in ip nsenter nginx curl jq ss clang bpftool python3 "$@"; do
 		command -v "$c" >/dev/null ||
 			skip_all "$c not installed (make deps installs it)"
 	done
@@ -114,6 +213,7 @@ netns_init() {	# [EXTRA TOOLS...]
 	T_DIR=$(mktemp -d "/tmp/sluice-$LAB_PREFIX.XXXXXX")
 	SOCK=$T_DIR/sluiced.sock
 	DAEMON_LOG=$T_DIR/sluiced.log
+	: >"$DAEMON_LOG"
 	trap 'exit 130' INT
 	trap 'exit 143' TERM
 	trap teardown EXIT
@@ -124,8 +224,117 @@ lab_up() {
 	if ! "$LAB" up >"$T_DIR/lab.log" 2>&1; then
 		cat "$T_DIR/lab.log"
 		t_fail "tools/lab up"
-		finish
+		T_IN_TEST='' finish
 	fi
+}
+
+gw_ifaces() { echo "$LAB_GW_IF" "${T_IFACES[@]}"; }
+
+pins_left() {	# the pin directories of this run's interfaces that exist
+	local i
+	for i in $(gw_ifaces); do
+		[[ -e /sys/fs/bpf/sluice/$i ]] && echo "/sys/fs/bpf/sluice/$i"
+	done
+	return 0
+}
+
+sluiced_pids() {	# sluiced processes in this lab's gateway namespace
+	local p ns
+	ns=$(lab_ns gw)
+	[[ -e /run/netns/$ns ]] || return 0
+	for p in $(ip netns pids "$ns" 2>/dev/null); do
+		[[ $(cat "/proc/$p/comm" 2>/dev/null) == sluiced ]] && echo "$p"
+	done
+	return 0
+}
+
+# Programs and pins a test left on purpose (a daemon killed or stopped
+# with enforcement on): detached offline, as an operator would; pins of
+# an interface that no longer exists are dead state and removed.
+detach_leftovers() {
+	local i cfg=$T_DIR/detach.yaml
+	for i in $(gw_ifaces); do
+		[[ -e /sys/fs/bpf/sluice/$i ]] || continue
+		printf 'interfaces: [%s]\ncontrol_socket: %s\ntiers:\n  - {name: d, match: [%s], verdict: pass}\n' \
+			"$i" "$SOCK" "$ANY" >"$cfg"
+		on gw "$SLUICED" --detach -c "$cfg" >>"$DAEMON_LOG" 2>&1 && continue
+		if on gw ip link show "$i" >/dev/null 2>&1; then
+			t_fail "sluiced --detach of what was left on $i failed (see $DAEMON_LOG)"
+		else
+			rm -rf "/sys/fs/bpf/sluice/$i"
+		fi
+	done
+}
+
+# Whatever a daemon or a test leaves for the next one: checked before
+# the lab's teardown could remove the evidence.
+state_leaks() {
+	local p
+	for p in $(pins_left); do echo "pins $p"; done
+	for p in $(sluiced_pids); do echo "sluiced pid $p"; done
+	[[ -S $SOCK ]] && echo "socket $SOCK"
+	return 0
+}
+
+# The end of one test, in its subshell (also on `finish` or an error).
+test_cleanup() {
+	local left h
+	declare -F after_test >/dev/null && after_test
+	if [[ -n ${LIVE_PID:-} ]] && kill -0 "$LIVE_PID" 2>/dev/null; then
+		kill "$LIVE_PID" 2>/dev/null
+		wait "$LIVE_PID" 2>/dev/null
+	fi
+	LIVE_PID=
+	daemon_stop
+	if ((DAEMON_DETACHED)) && left=$(pins_left) && [[ -n $left ]]; then
+		t_fail "sluicectl detach left pins behind: $(tr '\n' ' ' <<<"$left")"
+	fi
+	detach_leftovers
+	for h in "${LAB_CLIENTS[@]}"; do
+		[[ -e /run/netns/$(lab_ns "$h") ]] && kill_orphans "$h"
+	done
+	return 0
+}
+
+run_test() {	# NAME: test_NAME in a subshell, then the leak check
+	local name=$1 mark left p
+	printf '== test %s\n' "$name"
+	mark=$(log_mark)
+	(
+		T_IN_TEST=$name DAEMON_DETACHED=0
+		trap test_cleanup EXIT
+		trap 'exit 130' INT
+		trap 'exit 143' TERM
+		"test_$name"
+	)
+	left=$(state_leaks)
+	if [[ -n $left ]]; then
+		t_fail "$name left behind: $(tr '\n' ' ' <<<"$left")"
+		# Clean up anyway, so the next test starts from nothing.
+		for p in $(sluiced_pids); do kill -9 "$p" 2>/dev/null; done
+		detach_leftovers
+		rm -f "$SOCK"
+	fi
+	if [[ -n ${T_FAILED_BEFORE:-} ]] && (($(t_failures) > T_FAILED_BEFORE)); then
+		echo "-- sluiced log during $name (last 30 lines)"
+		log_since "$mark" | tail -30 | sed 's/^/   /'
+	fi
+}
+
+run_tests() {	# NAME...: the suite's tests in order; TESTS selects some
+	local n want=() known=" $* "
+	if [[ -n ${TESTS:-} ]]; then
+		for n in $TESTS; do
+			if [[ $known == *" $n "* ]]; then want+=("$n")
+			else t_fail "TESTS names '$n', not a test of $SUITE (tests: $*)"; fi
+		done
+	else
+		want=("$@")
+	fi
+	for n in "${want[@]}"; do
+		T_FAILED_BEFORE=$(t_failures)
+		run_test "$n"
+	done
 }
 
 # Safe to call twice; whatever sluiced leaves goes with the lab.
@@ -149,7 +358,7 @@ teardown() {
 	return 0
 }
 
-leaks() {	# what the run left behind, if anything
+leaks() {	# what the run left behind after teardown, if anything
 	ip netns list | awk -v p="$LAB_PREFIX-" 'index($1, p) == 1 { print "netns " $1 }'
 	[[ -e /sys/fs/bpf/sluice/$LAB_GW_IF ]] && echo "pins /sys/fs/bpf/sluice/$LAB_GW_IF"
 	[[ -e $LAB_RUN ]] && echo "lab state $LAB_RUN"
@@ -157,24 +366,85 @@ leaks() {	# what the run left behind, if anything
 	return 0
 }
 
+# In a test: ends that test.  Otherwise: stops sluiced (a SIGKILL or a
+# detach that leaves pins fails), records what is left before the lab's
+# teardown could remove it, tears down, checks again, prints the line.
 finish() {
-	local left
+	local left before
+	if [[ -n $T_IN_TEST ]]; then
+		t_fail "test $T_IN_TEST ended early"
+		exit 1
+	fi
+	subtest "teardown"
+	daemon_stop
+	if ((DAEMON_DETACHED)) && left=$(pins_left) && [[ -n $left ]]; then
+		t_fail "sluicectl detach left pins behind: $(tr '\n' ' ' <<<"$left")"
+	fi
+	before=$(state_leaks)
+	if [[ -z $before ]]; then t_pass "at the end, before teardown: no pins, sluiced or socket left"
+	else t_fail "left at the end, before teardown: $(tr '\n' ' ' <<<"$before")"; fi
+	t_tally
 	if ((T_FAIL)) && [[ -s $DAEMON_LOG ]]; then
 		echo "-- sluiced log (last 30 lines)"
 		tail -30 "$DAEMON_LOG" | sed 's/^/   /'
 	fi
-	subtest "teardown"
-	teardown
+	[[ -z $before ]] || detach_leftovers
+	teardown	# from here on checks count in T_PASS/T_FAIL only
 	left=$(leaks)
-	if [[ -z $left ]]; then t_pass "nothing left behind (netns, pins, state)"
-	else t_fail "left behind: $(tr '\n' ' ' <<<"$left")"; fi
+	if [[ -z $left ]]; then t_pass "after teardown: nothing left behind (netns, pins, state)"
+	else t_fail "left behind after teardown: $(tr '\n' ' ' <<<"$left")"; fi
 	echo "$SUITE: $T_PASS passed, $T_FAIL failed, $T_SKIP skipped"
 	trap - EXIT
 	((T_FAIL == 0))
 	exit
 }
 
+# ---- sluiced -----------------------------------------------------------------
+
+# The harness's daemon_stop: a SIGKILL is a failure unless asked for.
+# shellcheck disable=SC2120  # callers may pass kill-ok
+daemon_stop() {	# [kill-ok]
+	daemon_halt && return 0
+	if [[ ${1:-} == kill-ok || -n ${DAEMON_KILL_OK:-} ]]; then
+		note "sluiced had to be killed with SIGKILL (allowed here)"
+	else
+		t_fail "daemon_stop: sluiced did not exit after sluicectl detach and was killed with SIGKILL"
+	fi
+	return 1
+}
+
+# Starts sluiced with CONFIG, or fails the suite (in a test: the test):
+# nothing else can run.
+sluiced_up() {	# CONFIG [WHAT]
+	if daemon_start "$1"; then
+		t_pass "${2:-sluiced starts and answers sluicectl}"
+		return 0
+	fi
+	t_fail "${2:-sluiced starts and answers sluicectl}"
+	finish
+}
+
+status_json() { ctl -j status | jq -c '.data // .'; }
+
+log_mark() { wc -l <"$DAEMON_LOG" 2>/dev/null || echo 0; }
+log_since() { tail -n +$(($1 + 1)) "$DAEMON_LOG"; }	# MARK
+# Read afresh on every call, so it can be polled (assert_wait).
+log_has() { log_since "$1" | grep -qF -- "$2"; }	# MARK TEXT
+log_has_re() { log_since "$1" | grep -qE -- "$2"; }	# MARK REGEX
+
+# A reload test's proof that the file watcher applied nothing since MARK
+# (sluiced logs each reload with its source: SIGHUP, sluicectl, file changed).
+no_watcher_reload() {	# MARK
+	assert_eq "log: no reload by the file watcher" 0 "$(log_since "$1" | grep -c 'file changed')"
+}
+
 # ---- configs -----------------------------------------------------------------
+
+# Where an error message points: sluiced's FILE:LINE:COL are 1-based and
+# name the offending value.
+yaml_at() {	# FILE TEXT: "LINE:COL" of TEXT's first occurrence
+	awk -v t="$2" 'index($0, t) { print NR ":" index($0, t); exit }' "$1"
+}
 
 # The top of a test config: the lab's interface, this run's socket, a
 # client table small enough to load quickly, the mode; tiers follow
@@ -206,6 +476,63 @@ cfg_tier() {	# NAME MATCH ITEM...
 	printf '      - %s\n' "${limits[@]}"
 }
 
+# The builder: top-level keys in the order first set, then the tiers.
+cfg_new() {
+	CFG_KEYS=() CFG_TIERS=
+	declare -gA CFG_VAL=()
+	cfg_set interfaces "[$LAB_GW_IF]"
+	cfg_set control_socket "$SOCK"
+	cfg_set client_table_size 65536
+	cfg_set log_level debug
+	cfg_set mode enforce
+}
+
+cfg_set() {	# KEY VALUE: VALUE is YAML (scalar, flow, or an indented block)
+	[[ -n ${CFG_VAL[$1]+set} ]] || CFG_KEYS+=("$1")
+	CFG_VAL[$1]=$2
+}
+
+cfg_unset() { unset "CFG_VAL[$1]"; }	# KEY: leave the key out
+
+cfg_add_tier() { CFG_TIERS+=$(cfg_tier "$@")$'\n'; }	# as cfg_tier
+
+cfg_print() {
+	local k v
+	for k in "${CFG_KEYS[@]}"; do
+		[[ -n ${CFG_VAL[$k]+set} ]] || continue
+		v=${CFG_VAL[$k]}
+		if [[ $v == $'\n'* ]]; then printf '%s:%s\n' "$k" "$v"
+		else printf '%s: %s\n' "$k" "$v"; fi
+	done
+	[[ -z $CFG_TIERS ]] || printf 'tiers:\n%s' "$CFG_TIERS"
+}
+
+cfg_install() {	# FILE CMD...: CMD's output replaces FILE in one rename
+	local f=$1
+	shift
+	"$@" >"$f.new" && mv "$f.new" "$f"
+}
+
+# A config path whose changes the file watcher cannot see: sluiced
+# watches the directory of the path it is given, and CFG_LINK there is
+# a symlink to CFG_REAL in another directory, written in place.
+cfg_unwatched() {
+	mkdir -p "$T_DIR/conf" "$T_DIR/store"
+	CFG_LINK=$T_DIR/conf/sluice.yaml CFG_REAL=$T_DIR/store/sluice.yaml
+	: >"$CFG_REAL"
+	ln -sfn "$CFG_REAL" "$CFG_LINK"
+}
+
+cfg_hash() { "$SLUICECTL" -j config check "$1" | jq -er .hash; }	# FILE
+running_hash() { status_json | jq -er .config.hash; }
+config_applied() { [[ $(running_hash) == "$1" ]]; }	# HASH
+
+wait_applied() {	# FILE [SECONDS]: until sluiced runs FILE's contents
+	local h
+	h=$(cfg_hash "$1") || { t_fail "wait_applied: $1 does not pass config check"; return 1; }
+	wait_for "${2:-5}" config_applied "$h"
+}
+
 # Shorthands: the catch-all match, and the normal and VIP limits of
 # examples/sluice.yaml (action http: a refused request is answered with a
 # RST for now, so curl fails at once; a test about drop says action: drop).
@@ -213,49 +540,14 @@ ANY='0.0.0.0/0, "::/0"'
 REQ_1_5='{unit: requests, rate: 1/s, burst: 5, action: http}'
 REQ_10_20='{unit: requests, rate: 10/s, burst: 20, action: http}'
 
-# Starts sluiced with CONFIG, or fails the suite: nothing else can run.
-sluiced_up() {	# CONFIG [WHAT]
-	if daemon_start "$1"; then
-		t_pass "${2:-sluiced starts and answers sluicectl}"
-		return 0
-	fi
-	t_fail "${2:-sluiced starts and answers sluicectl}"
-	finish
-}
-
-# A client that keeps making requests (a new connection every 100 ms,
-# well under any tier's rate) until live_stop, which sets LIVE_N and
-# LIVE_OK: how many it made, and how many were answered 200.  Call
-# live_stop in this shell, not in $(...): only this shell can wait for it.
-# With MIN, live_stop first lets the client reach MIN requests (up to
-# 10 s), so a test that finishes quickly still sees a client that kept
-# going afterwards.
-live_start() {	# SRC
-	LIVE_STOP=$T_DIR/live.stop LIVE_OUT=$T_DIR/live.out
-	rm -f "$LIVE_STOP"
-	(
-		while [[ ! -e $LIVE_STOP ]]; do
-			http_one "$1" 2
-			sleep 0.1
-		done >"$LIVE_OUT"
-	) &
-	LIVE_PID=$!
-}
-
-live_lines_ge() { (($(wc -l <"$LIVE_OUT") >= $1)); }
-
-live_stop() {	# [MIN]
-	[[ -z ${1:-} ]] || wait_for 10 live_lines_ge "$1"
-	touch "$LIVE_STOP"
-	wait "$LIVE_PID"
-	LIVE_PID=
-	LIVE_N=$(wc -l <"$LIVE_OUT")
-	LIVE_OK=$(grep -c '^0 200$' "$LIVE_OUT")
-}
-
 cfg_example() {	# the shipped examples/sluice.yaml, pointed at this lab
 	sed -e "s|^\(  - \)gw0\$|\1$LAB_GW_IF|" \
 	    -e "s|^control_socket:.*|control_socket: $SOCK|" \
 	    -e "s|^client_table_size:.*|client_table_size: 65536|" \
 	    "$NETNS_TOP/examples/sluice.yaml"
 }
+
+# ---- traffic: the live client, http_req (lib_http.sh) -----------------------
+
+# shellcheck source=lib_http.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib_http.sh"

@@ -14,53 +14,75 @@ cfg=$T_DIR/sluice.yaml
 	cfg_tier partner 198.18.20.0/24 "{unit: requests, rate: 5/s, burst: 10, action: drop}"
 	cfg_tier blocked 198.18.66.0/24 "verdict: drop"
 } >"$cfg"
-sluiced_up "$cfg" "sluiced starts in shadow mode"
-mode_now() { ctl -j status | jq -r '(.data // .).mode'; }
-assert_eq "sluicectl status: mode" shadow "$(mode_now)"
+mode_now() { status_json | jq -r .mode; }
 
-subtest "shadow: every request answered, would-be refusals counted"
-before=$(tiers_json)
-read -r got el < <(http_burst 198.18.1.11 20 1)
-after=$(tiers_json)
-assert_eq "normal 198.18.1.11: answered 200 of 20" 20 "$got"
-passed=$(count_delta "$before" "$after" normal passed)
-assert_range "normal: passed (within the limit)" 5 "$(gcra_max 5 1 "$el")" "$passed"
-assert_eq "normal (action http): shadow_reset makes up the rest" $((20 - passed)) \
-	"$(count_delta "$before" "$after" normal shadow_reset)"
-assert_eq "normal: reset" 0 "$(count_delta "$before" "$after" normal reset)"
+start_shadow() {
+	sluiced_up "$cfg" "sluiced starts in shadow mode"
+	assert_eq "sluicectl status: mode" shadow "$(mode_now)"
+}
 
-read -r got el conns < <(http_keepalive 198.18.1.12 20 1)
-assert_eq "normal 198.18.1.12, keep-alive: answered 200 of 20" 20 "$got"
-assert_eq "normal 198.18.1.12, keep-alive: one connection" 1 "$conns"
+set_mode() {	# MODE: sluicectl mode MODE answers with it, and status shows it
+	assert_eq "sluicectl -j mode $1" "$1" "$(ctl -j mode "$1" | jq -r '(.data // .).mode')"
+	assert_eq "sluicectl status: mode" "$1" "$(mode_now)"
+}
 
-before=$(tiers_json)
-read -r got el < <(http_burst 198.18.20.11 20 1)
-after=$(tiers_json)
-assert_eq "partner 198.18.20.11 (action drop): answered 200 of 20" 20 "$got"
-passed=$(count_delta "$before" "$after" partner passed)
-assert_eq "partner: shadow_drop makes up the rest" $((20 - passed)) \
-	"$(count_delta "$before" "$after" partner shadow_drop)"
-assert_eq "partner: dropped" 0 "$(count_delta "$before" "$after" partner dropped)"
+# 20 requests at once: all answered, passed within the limit, the rest
+# counted under SHADOW_REASON, nothing dropped or reset.
+shadow_batch() {	# SRC TIER BURST RATE ACTION SHADOW_REASON
+	local src=$1 tier=$2 before after got el passed r
+	before=$(tiers_json)
+	read -r got el < <(http_burst "$src" 20 1)
+	after=$(tiers_json)
+	assert_eq "$tier $src ($5): answered 200 of 20" 20 "$got"
+	passed=$(count_delta "$before" "$after" "$tier" passed)
+	assert_range "$tier: passed (within the limit)" "$3" "$(gcra_max "$3" "$4" "$el")" "$passed"
+	assert_eq "$tier: $6 makes up the rest" $((20 - passed)) \
+		"$(count_delta "$before" "$after" "$tier" "$6")"
+	for r in reset dropped; do
+		assert_eq "$tier: $r" 0 "$(count_delta "$before" "$after" "$tier" "$r")"
+	done
+}
 
-before=$(tiers_json)
-read -r rc code < <(http_one 198.18.66.10 1)
-after=$(tiers_json)
-assert_eq "blocked 198.18.66.10: answered" "0 200" "$rc $code"
-assert_ge "blocked: counted as denylisted" 1 \
-	"$(count_delta "$before" "$after" blocked denylisted)"
+test_shadow_counts() {
+	local before after got el passed conns rc code
+	start_shadow
+	subtest "shadow: every request answered, would-be refusals counted"
+	shadow_batch 198.18.1.11 normal 5 1 "action http" shadow_reset
 
-subtest "sluicectl mode enforce"
-assert_ok "sluicectl mode enforce" ctl mode enforce
-assert_eq "sluicectl status: mode" enforce "$(mode_now)"
-read -r got el < <(http_burst 198.18.1.13 20 1)
-assert_eq "normal 198.18.1.13: answered 200 of 20" 5 "$got"
-read -r rc code < <(http_one 198.18.66.11 1)
-assert_eq "blocked 198.18.66.11: times out (curl exit 28)" 28 "$rc"
+	read -r got el conns < <(http_keepalive 198.18.1.12 20 1)
+	assert_eq "normal 198.18.1.12, keep-alive: answered 200 of 20" 20 "$got"
+	assert_eq "normal 198.18.1.12, keep-alive: one connection" 1 "$conns"
 
-subtest "sluicectl mode shadow"
-assert_ok "sluicectl mode shadow" ctl mode shadow
-assert_eq "sluicectl status: mode" shadow "$(mode_now)"
-read -r got el < <(http_burst 198.18.1.14 20 1)
-assert_eq "normal 198.18.1.14: answered 200 of 20" 20 "$got"
+	shadow_batch 198.18.20.11 partner 10 5 "action drop" shadow_drop
 
+	before=$(tiers_json)
+	read -r rc code < <(http_one 198.18.66.10 1)
+	after=$(tiers_json)
+	assert_eq "blocked 198.18.66.10: answered" "0 200" "$rc $code"
+	assert_ge "blocked: counted as denylisted" 1 \
+		"$(count_delta "$before" "$after" blocked denylisted)"
+}
+
+test_mode_enforce() {
+	local got el rc code
+	start_shadow
+	subtest "sluicectl mode enforce"
+	set_mode enforce
+	read -r got el < <(http_burst 198.18.1.13 20 1)
+	assert_eq "normal 198.18.1.13: answered 200 of 20" 5 "$got"
+	read -r rc code < <(http_one 198.18.66.11 1)
+	assert_eq "blocked 198.18.66.11: times out (curl exit 28)" "28 000" "$rc $code"
+}
+
+test_mode_shadow() {
+	local got el
+	start_shadow
+	set_mode enforce
+	subtest "sluicectl mode shadow"
+	set_mode shadow
+	read -r got el < <(http_burst 198.18.1.14 20 1)
+	assert_eq "normal 198.18.1.14: answered 200 of 20" 20 "$got"
+}
+
+run_tests shadow_counts mode_enforce mode_shadow
 finish

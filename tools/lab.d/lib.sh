@@ -13,15 +13,15 @@ DAEMON_PID=
 
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
 
-wait_for() {	# SECONDS CMD...: poll CMD every 0.1 s until it succeeds
-	local tries
-	tries=$(awk -v s="$1" 'BEGIN { print int(s * 10) + 1 }')
+wait_for() {	# SECONDS CMD...: run CMD every 0.1 s until it succeeds
+	local end	# or SECONDS of real time have passed (then 1)
+	end=$(($(now_ms) + $(awk -v s="$1" 'BEGIN { print int(s * 1000) }')))
 	shift
-	while ((tries-- > 0)); do
+	while :; do
 		"$@" >/dev/null 2>&1 && return 0
+		(($(now_ms) < end)) || return 1
 		sleep 0.1
 	done
-	return 1
 }
 
 # ---- hosts -------------------------------------------------------------------
@@ -62,32 +62,42 @@ daemon_gone() { ! kill -0 "$DAEMON_PID" 2>/dev/null; }
 # (nsenter --net, not ip netns exec), so it pins in the real /sys/fs/bpf
 # and a restarted daemon finds its state.
 daemon_start() {	# CONFIG [ARGS...]
-	local cfg=$1 i
+	local cfg=$1
 	shift
 	nsenter --net="/run/netns/$(lab_ns gw)" -- \
 		"$SLUICED" -c "$cfg" "$@" >>"$DAEMON_LOG" 2>&1 &
 	DAEMON_PID=$!
-	for ((i = 0; i < 150; i++)); do
-		ctl status >/dev/null 2>&1 && return 0
-		daemon_gone && break
-		sleep 0.1
-	done
+	wait_for 15 daemon_answers_or_gone
+	ctl status >/dev/null 2>&1 && return 0
 	echo "sluiced did not answer on $SOCK (its log: $DAEMON_LOG)"
 	return 1
 }
 
+daemon_answers_or_gone() { ctl status >/dev/null 2>&1 || daemon_gone; }
+
 # The way an operator stops it for good: detach removes programs and
-# pins, and the daemon exits; kill it if it does not.
-daemon_stop() {
+# pins, and the daemon exits.  Returns 1, saying so on stderr, when it
+# did not exit within 5 s and had to be killed with SIGKILL (its pins
+# may then be left).  DAEMON_DETACHED=1 when sluicectl detach was
+# answered.
+daemon_halt() {
+	local rc=0
+	DAEMON_DETACHED=0
 	[[ -n $DAEMON_PID ]] || return 0
 	if kill -0 "$DAEMON_PID" 2>/dev/null; then
-		ctl detach >/dev/null 2>&1 || true
-		wait_for 3 daemon_gone || kill -9 "$DAEMON_PID" 2>/dev/null || true
+		ctl detach >/dev/null 2>&1 && DAEMON_DETACHED=1
+		if ! wait_for 5 daemon_gone; then
+			echo "sluiced (pid $DAEMON_PID) still running 5 s after sluicectl detach: killed with SIGKILL" >&2
+			kill -9 "$DAEMON_PID" 2>/dev/null
+			rc=1
+		fi
 	fi
-	wait "$DAEMON_PID" 2>/dev/null || true
+	wait "$DAEMON_PID" 2>/dev/null
 	DAEMON_PID=
-	return 0
+	return $rc
 }
+
+daemon_stop() { daemon_halt || true; }	# never fails (the demo's cleanup)
 
 daemon_kill9() {
 	kill -9 "$DAEMON_PID" 2>/dev/null || true
@@ -104,13 +114,30 @@ xdp_prog_id() {	# the id of the XDP program on the gateway interface, or nothing
 tiers_json() { ctl -j tiers | jq -c '.data // .'; }
 client_json() { ctl -j client "$1" | jq -c '.data // .'; }
 
+# Strict: a tier or reason that is not in JSON is an error (on stderr,
+# status 1, nothing on stdout), never a 0 that an "expect 0" would pass.
 count_of() {	# JSON TIER REASON: packets counted for TIER under REASON
-	jq -r --arg t "$2" --arg r "$3" \
-		'[.tiers[] | select(.name == $t) | .counters[$r].packets // 0] | add // 0' <<<"$1"
+	jq -er --arg t "$2" --arg r "$3" '
+		[.tiers[] | select(.name == $t)] as $m |
+		if ($m | length) != 1 then
+			error("count_of: \($m | length) tiers named \"\($t)\" (tiers: \([.tiers[].name] | join(" ")))")
+		elif ($m[0].counters[$r].packets | type) != "number" then
+			error("count_of: tier \($t) has no counter \"\($r)\" (counters: \($m[0].counters | keys | join(" ")))")
+		else $m[0].counters[$r].packets end' <<<"$1"
 }
 
+# Prints "error" if either lookup fails, and fails the check when the
+# caller has t_fail (tests/netns/lib.sh): arithmetic on "error" would
+# read it as 0.
 count_delta() {	# BEFORE AFTER TIER REASON
-	echo $(($(count_of "$2" "$3" "$4") - $(count_of "$1" "$3" "$4")))
+	local a b
+	if a=$(count_of "$1" "$3" "$4") && b=$(count_of "$2" "$3" "$4"); then
+		echo $((b - a))
+		return 0
+	fi
+	echo error
+	declare -F t_fail >/dev/null && t_fail "count_delta: no counter $4 for tier $3"
+	return 1
 }
 
 # ---- traffic -----------------------------------------------------------------
