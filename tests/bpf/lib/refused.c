@@ -14,7 +14,10 @@ int refused_check(struct xdp_fixture *fx)
 	const struct bpf_map *s = fx->skel->maps.sl_refstat;
 	const struct bpf_map *m = fx->skel->maps.sl_refmark;
 
-	if (bpf_map__value_size(c) != sizeof(struct refused_block) ||
+	if (bpf_map__key_size(c) != sizeof(__u32) ||
+	    bpf_map__key_size(s) != sizeof(__u32) ||
+	    bpf_map__key_size(m) != sizeof(__u32) ||
+	    bpf_map__value_size(c) != sizeof(struct refused_block) ||
 	    bpf_map__max_entries(c) != REFUSED_BLOCKS ||
 	    bpf_map__value_size(s) != sizeof(struct refused_cpu) ||
 	    bpf_map__max_entries(s) != 1 ||
