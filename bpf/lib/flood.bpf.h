@@ -33,39 +33,18 @@
 
 #include "sluice_abi.h"
 #include "sluice_gcra.h"
+#include "sluice_refcache.h"
 #include "classify.bpf.h"
 #include "clock.bpf.h"
 #include "common.bpf.h"
 #include "maps.bpf.h"
 #include "parse.bpf.h"
 
-#define REFUSED_SETS_SHIFT	15	/* 32768 sets of 4: 2 MiB per CPU */
-#define REFUSED_BLOCK_SHIFT	4	/* sets per map element */
-#define REFUSED_WAYS		4
 #define KNOWN_SHIFT		22	/* 4M bits: 512 KiB */
-#define MARK_SHIFT		20	/* 1M bits: 128 KiB */
-
-struct refused_slot {
-	__u32 addr;		/* IPv4 source, network order; 0: empty */
-	__u8  tier;
-	__u8  meter;		/* the refusing meter's index */
-	__u16 stamp;		/* refused_stamp() when written */
-	__u64 until;		/* refuses while now < until (tier's clock) */
-};
-
-struct refused_set {
-	struct refused_slot way[REFUSED_WAYS];	/* one cache line */
-};
-
-/* 16 sets per element: a per-CPU array loads one pointer per element,
- * and 2048 of those stay in cache where 32768 would not. */
-struct refused_block {
-	struct refused_set set[1 << REFUSED_BLOCK_SHIFT];
-};
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1 << (REFUSED_SETS_SHIFT - REFUSED_BLOCK_SHIFT));
+	__uint(max_entries, REFUSED_BLOCKS);
 	__type(key, __u32);
 	__type(value, struct refused_block);
 } sl_refused SEC(".maps");
@@ -77,33 +56,17 @@ struct {
 	__type(value, __u64);
 } sl_known SEC(".maps");
 
-/* What a refusal depends on besides the client's TAT: the config
- * generation, the tier and the meter as they are now. */
 /* One bit per source address hash, set with each refusal-cache entry:
  * a clear bit spares the cache line of a source never refused, which
  * under a flood of fresh sources is nearly every one. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1 << (MARK_SHIFT - 6));
+	__uint(max_entries, REFUSED_MARK_WORDS);
 	__type(key, __u32);
 	__type(value, __u64);
 } sl_refmark SEC(".maps");
 
-/* Per CPU: does the cache hold its sources?  When most new entries
- * must evict a live one (more refused sources than slots: a flood of
- * fresh sources without a flood guard), every lookup and note is a
- * cache miss for nothing: then leave the cache alone for a while, and
- * look again. */
-#define REFUSED_PROBE		4096		/* notes per verdict */
-#define REFUSED_REST		(1U << 20)	/* packets without the cache */
-
-struct refused_cpu {
-	__u32 notes;
-	__u32 evictions;	/* notes that pushed out a live entry */
-	__u32 rest;		/* packets left to pass by the cache */
-	__u32 pad;
-};
-
+/* Per CPU: does the cache hold its sources (refused_probe)? */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
@@ -120,37 +83,19 @@ static __always_inline struct refused_cpu *refused_cpu(void)
 
 static __always_inline __u64 *refused_mark(__u32 addr, __u64 *bit)
 {
-	__u32 h = ((addr * 0x85ebca6bU) ^ (addr >> 13)) * 0xc2b2ae35U;
 	__u32 word;
 
-	h >>= 32 - MARK_SHIFT;
-	word = h >> 6;
-	*bit = 1ULL << (h & 63);
+	*bit = refused_mark_of(addr, &word);
 	return bpf_map_lookup_elem(&sl_refmark, &word);
-}
-
-static __always_inline __u16 refused_stamp(const struct sl_global *g,
-					   const struct sl_tier *t, __u32 r)
-{
-	const struct sl_meter *m = &t->meters[r & (SL_METERS_PER_TIER - 1)];
-	__u64 h;
-
-	h = (g->config_hash ^ g->tier_gen ^ (__u64)g->epoch << 32) *
-	    0x9e3779b97f4a7c15ULL;
-	h ^= (m->interval_fp ^ m->tolerance_ns << 1) * 0xc2b2ae3d27d4eb4fULL;
-	h ^= ((__u64)t->flags << 16 | t->verdict << 8 | m->unit) *
-	     0x165667b19e3779f9ULL;
-	h ^= ((__u64)t->v4_prefix << 8 | t->v6_prefix) * 0xd6e8feb86659fd93ULL;
-	return h >> 48;
 }
 
 static __always_inline struct refused_set *refused_set(__u32 addr)
 {
-	__u32 h = (addr * 0x9e3779b1U) >> (32 - REFUSED_SETS_SHIFT);
+	__u32 h = refused_set_of(addr);
 	__u32 idx = h >> REFUSED_BLOCK_SHIFT;
 	struct refused_block *b = bpf_map_lookup_elem(&sl_refused, &idx);
 
-	return b ? &b->set[h & ((1 << REFUSED_BLOCK_SHIFT) - 1)] : NULL;
+	return b ? &b->set[h & (REFUSED_BLOCK_SETS - 1)] : NULL;
 }
 
 /* The slot of `addr`, or NULL; the caller checks its stamp and time. */
@@ -221,12 +166,7 @@ static __always_inline void refused_note(const struct sl_global *g,
 	if (m->unit != SL_UNIT_PACKETS || p->family != SL_AF_INET || !addr ||
 	    !rc || rc->rest)
 		return;
-	if (++rc->notes >= REFUSED_PROBE) {
-		if (rc->evictions > REFUSED_PROBE / 2)
-			rc->rest = REFUSED_REST;
-		rc->evictions = 0;
-		rc->notes = 0;
-	}
+	refused_probe(rc);
 	until = READ_ONCE_U64(c->tat[r & (SL_METERS_PER_TIER - 1)]) -
 		m->tolerance_ns + gcra_cost_ns(m, 1);
 	if ((__s64)(until - now) <= 0)
@@ -252,7 +192,7 @@ static __always_inline void refused_note(const struct sl_global *g,
 		}
 	}
 	if (!w) {
-		w = &s->way[(addr >> 24) & (REFUSED_WAYS - 1)];
+		w = &s->way[refused_victim(addr)];
 		rc->evictions++;
 	}
 	mark = refused_mark(addr, &bit);

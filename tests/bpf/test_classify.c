@@ -34,13 +34,14 @@ static const struct xdp_case classify_cases[] = {
 	ALLOW("v4 below the /25", V4("198.18.10.127"), 2),
 	ALLOW("v4 no match: default tier", V4("198.19.0.1"), 5),
 	ALLOW("v4 prefix naming no tier: default tier", V4("198.18.50.1"), 5),
-	ALLOW("v4 over 802.1Q", V4("198.18.10.4", .nvlan = 1), 2),
 	ALLOW("v6 /56", V6("2001:2:0:1ff::1"), 1),
 	ALLOW("v6 /60 inside the /56", V6("2001:2:0:1a5::1"), 2),
 	ALLOW("v6 /64 inside the /60", V6("2001:2:0:1ab:ffff::1"), 3),
 	ALLOW("v6 /128 inside the /64", V6("2001:2:0:1ab::7"), 4),
 	ALLOW("v6 next to the /128", V6("2001:2:0:1ab::8"), 3),
 	ALLOW("v6 no match: default tier", V6("2001:2::1"), 5),
+	/* Headers between the frame's start and the address. */
+	ALLOW("v4 over 802.1Q", V4("198.18.10.4", .nvlan = 1), 2),
 	ALLOW("v6 behind extension headers",
 	      V6("2001:2:0:1a5::1", .n_ext = 2,
 		 .ext = { IPPROTO_HOPOPTS, IPPROTO_DSTOPTS }), 2),
@@ -51,6 +52,29 @@ static bool setup(struct xdp_fixture *fx)
 	return FIXTURE_SETUP(fx, FIXTURE_CLIENTS) &&
 	       ASSERT_OK(fixture_set_mode(fx, SL_MODE_ENFORCE, SL_POLICY_PASS, 5),
 			 "mode");
+}
+
+/* Tier `id` of generation `gen` as *t with `verdict`, and `cidr` (if
+ * any) mapped to it. */
+struct tier_plan {
+	__u32 gen, id;
+	__u8 verdict;
+	const char *cidr;
+};
+
+static bool set_tiers(struct xdp_fixture *fx, struct sl_tier *t,
+		      const struct tier_plan *plan, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		t->verdict = plan[i].verdict;
+		if (!ASSERT_OK(fixture_set_tier_gen(fx, plan[i].gen, plan[i].id,
+						    t), "tier") ||
+		    (plan[i].cidr &&
+		     !ASSERT_OK(fixture_add_prefix(fx, plan[i].cidr, plan[i].id),
+				plan[i].cidr)))
+			return false;
+	}
+	return true;
 }
 
 static void test_most_specific_wins(void)
@@ -92,21 +116,20 @@ static void test_tier_verdicts(void)
 {
 	static const struct pkt_spec allowed = V4("198.18.1.1");
 	static const struct pkt_spec denied = V6("2001:2:0:66::1");
+	static const struct tier_plan plan[] = {
+		{ 0, 1, SL_TIER_PASS, "198.18.1.0/24" },
+		{ 0, 2, SL_TIER_DROP, "2001:2:0:66::/64" },
+	};
 	struct xdp_fixture fx;
 	struct sl_tier t;
 
 	if (!setup(&fx))
 		return;
-	/* An allowlist tier keeps meters that would refuse: they never run. */
+	/* Both keep meters that would refuse: they never run. */
 	fixture_tier_init(&t, SL_TIER_PASS, 0, 0);
 	if (!ASSERT_OK(fixture_tier_meter(&t, SL_UNIT_PACKETS, 1, 1,
 					  SL_ACT_DROP), "meter") ||
-	    !ASSERT_OK(fixture_set_tier(&fx, 1, &t), "allow tier") ||
-	    !ASSERT_OK(fixture_add_prefix(&fx, "198.18.1.0/24", 1), "prefix"))
-		goto out;
-	t.verdict = SL_TIER_DROP;
-	if (!ASSERT_OK(fixture_set_tier(&fx, 2, &t), "deny tier") ||
-	    !ASSERT_OK(fixture_add_prefix(&fx, "2001:2:0:66::/64", 2), "prefix"))
+	    !set_tiers(&fx, &t, plan, sizeof(plan) / sizeof(plan[0])))
 		goto out;
 
 	for (int i = 0; i < 3; i++)
@@ -150,8 +173,6 @@ static void test_key_masking(void)
 		{ "198.18.1.1", "198.18.1.254", "198.18.2.1", "198.18.1.0", 24 },
 	};
 	struct xdp_fixture fx;
-	struct sl_client_key k;
-	struct sl_client c;
 	struct sl_tier t;
 
 	if (!setup(&fx))
@@ -167,6 +188,9 @@ static void test_key_masking(void)
 		goto out;
 
 	for (size_t i = 0; i < sizeof(nets) / sizeof(nets[0]); i++) {
+		struct sl_client_key k;
+		struct sl_client c;
+
 		test_subtest_begin(nets[i].key);
 		send_from(&fx, nets[i].a, XDP_PASS);
 		send_from(&fx, nets[i].b, XDP_PASS);
@@ -188,16 +212,17 @@ out:
 static void test_tier_generation(void)
 {
 	static const struct pkt_spec s = V4("198.18.1.1");
+	static const struct tier_plan plan[] = {
+		{ 0, 5, SL_TIER_PASS, NULL },
+		{ 1, 5, SL_TIER_DROP, NULL },
+	};
 	struct xdp_fixture fx;
 	struct sl_tier t;
 
 	if (!setup(&fx))
 		return;
 	fixture_tier_init(&t, SL_TIER_PASS, 0, 0);
-	if (!ASSERT_OK(fixture_set_tier_gen(&fx, 0, 5, &t), "gen 0"))
-		goto out;
-	t.verdict = SL_TIER_DROP;
-	if (!ASSERT_OK(fixture_set_tier_gen(&fx, 1, 5, &t), "gen 1"))
+	if (!set_tiers(&fx, &t, plan, sizeof(plan) / sizeof(plan[0])))
 		goto out;
 	expect_send(&fx, "generation 0", &s, XDP_PASS, 5, SL_R_ALLOWLISTED);
 	fx.global.tier_gen = 1;

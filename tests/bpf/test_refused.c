@@ -7,7 +7,7 @@
  * entry; and a CPU whose cache thrashes stops using it for a while.
  *
  * The cache and its statistics are per CPU: the whole binary runs on
- * CPU 0, and reads CPU 0's copies (lib/refused.h mirrors the layout).
+ * CPU 0, and reads CPU 0's copies (layout and hashes: sluice_refcache.h).
  * A hit is told apart from the client path by deleting the client's
  * entry: the client path would create a fresh one and pass the packet.
  */
@@ -233,12 +233,13 @@ static const struct {
 	  SL_R_PASSED, false },
 };
 
+/* Apply `ch` to tier `t` as set up; the tier as it is then in *e. */
 static int apply_change(struct xdp_fixture *fx, enum change ch,
-			const struct sl_tier *t)
+			const struct sl_tier *t, struct sl_tier *e)
 {
-	struct sl_tier e = *t;
 	int err = 0;
 
+	*e = *t;
 	switch (ch) {
 	case CH_NONE:
 		return fixture_set_global(fx);
@@ -250,37 +251,55 @@ static int apply_change(struct xdp_fixture *fx, enum change ch,
 		fx->global.config_hash = 0x5eed;
 		return fixture_set_global(fx);
 	case CH_BURST:
-		err = tier_slow(&e, 2, 3600);
+		err = tier_slow(e, 2, 3600);
 		break;
 	case CH_RATE:
-		err = tier_slow(&e, 1, 7200);
+		err = tier_slow(e, 1, 7200);
 		break;
 	case CH_ALLOW:
-		e.verdict = SL_TIER_PASS;
+		e->verdict = SL_TIER_PASS;
 		break;
 	case CH_ACTION:
-		e.meters[0].action = SL_ACT_RESET;
+		e->meters[0].action = SL_ACT_RESET;
 		break;
 	case CH_KEY:
-		e.v4_prefix = 24;
+		e->v4_prefix = 24;
 		break;
 	case CH_EPOCH:
 		fx->global.epoch++;
 		return fixture_set_global(fx);
 	}
-	return err ?: fixture_set_tier(fx, T0, &e);
+	return err ?: fixture_set_tier(fx, T0, e);
+}
+
+/* The entry the program wrote for `addr` holds `stamp` (want_eq) or
+ * any other (!want_eq). */
+static bool stamp_is(struct xdp_fixture *fx, __u32 addr, __u16 stamp,
+		     bool want_eq, const char *what)
+{
+	const struct refused_slot *w;
+	struct refused_set set;
+
+	if (!ASSERT_OK(refused_read_set(fx, CPU, addr, &set), "set") ||
+	    !ASSERT_OK_PTR((w = refused_find_in(&set, addr)), "slot"))
+		return false;
+	return want_eq ? ASSERT_EQ(w->stamp, stamp, what) :
+			 ASSERT_NEQ(w->stamp, stamp, what);
 }
 
 /*
  * An entry is stamped with the config generation, the tier and the
  * meter: a reload or an in-place edit of what decides the refusal
- * retires it at once, anything else leaves it.
+ * retires it at once, anything else leaves it.  The stamp the program
+ * wrote is checked against the one the new state gives, then the
+ * packet against it.
  */
 static void test_refused_retired(void)
 {
 	const char *a = "198.18.0.1";
+	__u32 addr = refused_addr(a);
 	struct xdp_fixture fx;
-	struct sl_tier t;
+	struct sl_tier t, now;
 
 	if (!setup(&fx, FIXTURE_CLIENTS, &t))
 		return;
@@ -299,11 +318,16 @@ static void test_refused_retired(void)
 		    !ASSERT_EQ(send_from(&fx, a), XDP_PASS, "first") ||
 		    !ASSERT_EQ(send_from(&fx, a), XDP_DROP, "refused") ||
 		    !expect_cached(&fx, a, true, "cached before the change") ||
-		    !ASSERT_OK(apply_change(&fx, retire_cases[i].ch, &t),
+		    !stamp_is(&fx, addr, refused_stamp(&fx.global, &t, 0), true,
+			      "stamp before the change") ||
+		    !ASSERT_OK(apply_change(&fx, retire_cases[i].ch, &t, &now),
 			       "change")) {
 			test_subtest_end();
 			continue;
 		}
+		stamp_is(&fx, addr, refused_stamp(&fx.global, &now, 0),
+			 retire_cases[i].hit, retire_cases[i].hit ?
+			 "stamp still current" : "stamp retired");
 		before = fixture_stat_packets(&fx, T0, retire_cases[i].reason);
 		ASSERT_EQ(send_from(&fx, a), retire_cases[i].verdict, "verdict");
 		ASSERT_EQ(fixture_stat_packets(&fx, T0, retire_cases[i].reason) -
@@ -334,7 +358,7 @@ struct thrash {
 	char hot_ip[16][32];
 	__u32 hot[16], nhot;		/* as the program loads them */
 	__u32 set[REFUSED_WAYS];	/* the hot set, as the program has it */
-	__u32 notes, evictions, rest;
+	struct refused_cpu guard;	/* sl_refstat, as the program has it */
 	__u32 next_fresh;		/* next candidate in 198.18.0.0/15 */
 	__u8 used[1 << (REFUSED_SETS_SHIFT - 3)];	/* sets taken */
 	__u32 hot_set;
@@ -413,22 +437,17 @@ static void sim_note(struct thrash *th, __u32 addr, bool hot)
 {
 	int w = -1;
 
-	if (th->rest)
+	if (th->guard.rest)
 		return;
-	if (++th->notes >= REFUSED_PROBE) {
-		if (th->evictions > REFUSED_PROBE / 2)
-			th->rest = REFUSED_REST;
-		th->evictions = 0;
-		th->notes = 0;
-	}
+	refused_probe(&th->guard);
 	if (!hot)
 		return;		/* a set of its own: an empty way */
 	for (int i = 0; i < REFUSED_WAYS && w < 0; i++)
 		if (!th->set[i])
 			w = i;
 	if (w < 0) {
-		w = (addr >> 24) & (REFUSED_WAYS - 1);
-		th->evictions++;
+		w = refused_victim(addr);
+		th->guard.evictions++;
 	}
 	th->set[w] = addr;
 }
@@ -486,8 +505,8 @@ static void thrash_note(struct thrash *th, bool evict)
  * the window's last. */
 static void thrash_window(struct thrash *th, __u32 evictions)
 {
-	while (th->notes < REFUSED_PROBE - 1 && !th->err)
-		thrash_note(th, th->evictions < evictions);
+	while (th->guard.notes < REFUSED_PROBE - 1 && !th->err)
+		thrash_note(th, th->guard.evictions < evictions);
 }
 
 static void test_refused_thrash(void)

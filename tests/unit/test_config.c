@@ -124,20 +124,44 @@ static void test_example_file(void)
 	cfg_free(cfg);
 }
 
+/* The settings outside the tiers, and the name parse_ok gives. */
+static void expect_settings(const struct sl_config *cfg,
+			    const struct sl_config *want)
+{
+	ASSERT_STREQ(cfg->path, want->path, "path is the name");
+	ASSERT_EQ(cfg->niface, want->niface, "interfaces");
+	ASSERT_EQ(cfg->mode, want->mode, "mode");
+	ASSERT_EQ(cfg->malformed, want->malformed, "malformed");
+	ASSERT_EQ(cfg->client_table_size, want->client_table_size,
+		  "client table");
+	ASSERT_STREQ(cfg->control_socket, want->control_socket, "socket");
+	ASSERT_EQ(cfg->log_level, want->log_level, "log level");
+	ASSERT_EQ(cfg->default_tier, want->default_tier, "default tier");
+}
+
 static void test_defaults(void)
 {
+	static const struct sl_config defaults = {
+		.path = "t.yaml", .niface = 1, .mode = SL_MODE_ENFORCE,
+		.malformed = SL_POLICY_PASS, .client_table_size = 1048576,
+		.control_socket = "/run/sluice/sluiced.sock",
+		.log_level = CFG_LOG_INFO,
+		.default_tier = 0,	/* by name */
+	};
+	static const struct sl_config every = {
+		.path = "t.yaml", .niface = 2, .mode = SL_MODE_SHADOW,
+		.malformed = SL_POLICY_DROP,
+		.client_table_size = 1000000,	/* no power of two needed */
+		.control_socket = "/tmp/s.sock", .log_level = CFG_LOG_DEBUG,
+		/* ::/0 makes the second tier the catch-all, not its name. */
+		.default_tier = 1,
+	};
 	struct sl_config *cfg = parse_ok(HEAD "  - name: default\n");
 	const struct cfg_tier *t;
 
 	if (!cfg)
 		return;
-	ASSERT_EQ(cfg->mode, SL_MODE_ENFORCE, "mode");
-	ASSERT_EQ(cfg->malformed, SL_POLICY_PASS, "malformed");
-	ASSERT_EQ(cfg->client_table_size, 1048576, "client table");
-	ASSERT_STREQ(cfg->control_socket, "/run/sluice/sluiced.sock", "socket");
-	ASSERT_EQ(cfg->log_level, CFG_LOG_INFO, "log level");
-	ASSERT_EQ(cfg->default_tier, 0, "default tier by name");
-	ASSERT_STREQ(cfg->path, "t.yaml", "path is the name");
+	expect_settings(cfg, &defaults);
 	t = &cfg->tiers[0];
 	ASSERT_EQ(t->verdict, SL_TIER_LIMIT, "verdict");
 	ASSERT_EQ(t->v4_prefix, 32, "v4 key");
@@ -159,17 +183,11 @@ static void test_defaults(void)
 		       "    flood_guard: {new_clients: 100/s, burst: 50}\n");
 	if (!cfg)
 		return;
-	ASSERT_EQ(cfg->niface, 2, "two interfaces");
+	expect_settings(cfg, &every);
+	ASSERT_STREQ(cfg->ifaces[0].name, "eth0", "first interface");
 	ASSERT_STREQ(cfg->ifaces[1].name, "eth1", "second interface");
 	ASSERT_EQ(cfg->ifaces[0].attach, CFG_ATTACH_AUTO, "attach default");
 	ASSERT_EQ(cfg->ifaces[1].attach, CFG_ATTACH_GENERIC, "attach generic");
-	ASSERT_EQ(cfg->mode, SL_MODE_SHADOW, "shadow");
-	ASSERT_EQ(cfg->malformed, SL_POLICY_DROP, "malformed drop");
-	ASSERT_EQ(cfg->client_table_size, 1000000, "table: no power of two needed");
-	ASSERT_STREQ(cfg->control_socket, "/tmp/s.sock", "socket");
-	ASSERT_EQ(cfg->log_level, CFG_LOG_DEBUG, "debug");
-	/* ::/0 makes the second tier the catch-all, not its name. */
-	ASSERT_EQ(cfg->default_tier, 1, "catch-all by /0");
 	t = &cfg->tiers[1];
 	ASSERT_EQ(t->v4_prefix, 24, "v4 key");
 	ASSERT_EQ(t->v6_prefix, 48, "v6 key");

@@ -38,75 +38,84 @@ static int call_with(enum fake_act act, const char *reply, size_t len,
 	return err;
 }
 
+/* What ctl_call makes of an answer: its return and exit code. */
+enum answer { ANS_OK, ANS_REFUSED, ANS_PROTO };
+
+static const struct {
+	int err, code;
+} answer_results[] = {
+	[ANS_OK]	= { 0, 0 },
+	[ANS_REFUSED]	= { -EREMOTEIO, CTL_EXIT_FAILED },
+	[ANS_PROTO]	= { -EPROTO, CTL_EXIT_PROTO },
+};
+
 static void test_answers(void)
 {
 	static const struct {
 		const char *desc, *reply;
-		size_t len;	/* 0: strlen */
-		int err, code;
+		size_t len;		/* 0: strlen */
+		enum answer ans;
 		const char *msg;	/* a part of the message */
 	} cases[] = {
-		{ "valid", OK_MODE, 0, 0, 0, "" },
+		{ "valid", OK_MODE, 0, ANS_OK, "" },
 		{ "no newline before EOF",
-		  "{\"v\":1,\"ok\":true,\"data\":{}}", 0, 0, 0, "" },
-		{ "CRLF", "{\"v\":1,\"ok\":true,\"data\":{}}\r\n", 0, 0, 0, "" },
-		{ "a second line is ignored", OK_MODE "garbage\n", 0, 0, 0, "" },
+		  "{\"v\":1,\"ok\":true,\"data\":{}}", 0, ANS_OK, "" },
+		{ "CRLF", "{\"v\":1,\"ok\":true,\"data\":{}}\r\n", 0, ANS_OK, "" },
+		{ "a second line is ignored", OK_MODE "garbage\n", 0, ANS_OK, "" },
 		{ "error object",
 		  "{\"v\":1,\"ok\":false,\"error\":\"sluice.yaml:3:9: tiers: expected a list\"}\n",
-		  0, -EREMOTEIO, CTL_EXIT_FAILED,
-		  "sluice.yaml:3:9: tiers: expected a list" },
-		{ "refusal without a reason", "{\"v\":1,\"ok\":false}\n", 0,
-		  -EREMOTEIO, CTL_EXIT_FAILED, "without saying why" },
+		  0, ANS_REFUSED, "sluice.yaml:3:9: tiers: expected a list" },
+		{ "refusal without a reason", "{\"v\":1,\"ok\":false}\n",
+		  0, ANS_REFUSED, "without saying why" },
 		{ "wrong version",
 		  "{\"v\":2,\"ok\":false,\"error\":\"unsupported version 1\"}\n",
-		  0, -EPROTO, CTL_EXIT_PROTO, "sluicectl speaks v1, sluiced v2" },
-		{ "wrong version, ok", "{\"v\":0,\"ok\":true,\"data\":{}}\n", 0,
-		  -EPROTO, CTL_EXIT_PROTO, "version mismatch" },
-		{ "no version", "{\"ok\":true,\"data\":{}}\n", 0, -EPROTO,
-		  CTL_EXIT_PROTO, "no protocol version" },
-		{ "version a string", "{\"v\":\"1\",\"ok\":true,\"data\":{}}\n", 0,
-		  -EPROTO, CTL_EXIT_PROTO, "no protocol version" },
-		{ "no ok", "{\"v\":1,\"data\":{}}\n", 0, -EPROTO,
-		  CTL_EXIT_PROTO, "no boolean \"ok\"" },
-		{ "ok a string", "{\"v\":1,\"ok\":\"yes\",\"data\":{}}\n", 0,
-		  -EPROTO, CTL_EXIT_PROTO, "no boolean \"ok\"" },
-		{ "no data", "{\"v\":1,\"ok\":true}\n", 0, -EPROTO,
-		  CTL_EXIT_PROTO, "no \"data\" object" },
+		  0, ANS_PROTO, "sluicectl speaks v1, sluiced v2" },
+		{ "wrong version, ok", "{\"v\":0,\"ok\":true,\"data\":{}}\n",
+		  0, ANS_PROTO, "version mismatch" },
+		{ "no version", "{\"ok\":true,\"data\":{}}\n", 0, ANS_PROTO,
+		  "no protocol version" },
+		{ "version a string", "{\"v\":\"1\",\"ok\":true,\"data\":{}}\n",
+		  0, ANS_PROTO, "no protocol version" },
+		{ "no ok", "{\"v\":1,\"data\":{}}\n", 0, ANS_PROTO,
+		  "no boolean \"ok\"" },
+		{ "ok a string", "{\"v\":1,\"ok\":\"yes\",\"data\":{}}\n",
+		  0, ANS_PROTO, "no boolean \"ok\"" },
+		{ "no data", "{\"v\":1,\"ok\":true}\n", 0, ANS_PROTO,
+		  "no \"data\" object" },
 		{ "data a list", "{\"v\":1,\"ok\":true,\"data\":[]}\n", 0,
-		  -EPROTO, CTL_EXIT_PROTO, "no \"data\" object" },
-		{ "garbage", "HTTP/1.1 400 Bad Request\r\n\r\n", 0, -EPROTO,
-		  CTL_EXIT_PROTO, "(got 'HTTP/1.1 400 Bad Request?')" },
+		  ANS_PROTO, "no \"data\" object" },
+		{ "garbage", "HTTP/1.1 400 Bad Request\r\n\r\n", 0, ANS_PROTO,
+		  "(got 'HTTP/1.1 400 Bad Request?')" },
 		{ "truncated", "{\"v\":1,\"ok\":true,\"data\":{\"mo", 0,
-		  -EPROTO, CTL_EXIT_PROTO, "truncated JSON" },
-		{ "a list", "[1,2]\n", 0, -EPROTO, CTL_EXIT_PROTO,
-		  "not a JSON object" },
-		{ "a number", "42\n", 0, -EPROTO, CTL_EXIT_PROTO,
-		  "not a JSON object" },
+		  ANS_PROTO, "truncated JSON" },
+		{ "a list", "[1,2]\n", 0, ANS_PROTO, "not a JSON object" },
+		{ "a number", "42\n", 0, ANS_PROTO, "not a JSON object" },
 		{ "data after the value", "{\"v\":1,\"ok\":true,\"data\":{}} x\n",
-		  0, -EPROTO, CTL_EXIT_PROTO, "malformed" },
+		  0, ANS_PROTO, "malformed" },
 		{ "NUL byte", "{\"v\":1,\0\"ok\":true,\"data\":{}}\n", 32,
-		  -EPROTO, CTL_EXIT_PROTO, "NUL byte" },
+		  ANS_PROTO, "NUL byte" },
 		{ "invalid UTF-8",
-		  "{\"v\":1,\"ok\":true,\"data\":{\"m\":\"\xff\xfe\"}}\n", 0,
-		  -EPROTO, CTL_EXIT_PROTO, "malformed" },
-		{ "empty line", "\n", 0, -EPROTO, CTL_EXIT_PROTO,
-		  "without an answer" },
+		  "{\"v\":1,\"ok\":true,\"data\":{\"m\":\"\xff\xfe\"}}\n",
+		  0, ANS_PROTO, "malformed" },
+		{ "empty line", "\n", 0, ANS_PROTO, "without an answer" },
 		{ "nested too deep",
 		  "{\"v\":1,\"ok\":true,\"data\":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}\n",
-		  0, -EPROTO, CTL_EXIT_PROTO, "malformed" },
+		  0, ANS_PROTO, "malformed" },
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		size_t len = cases[i].len ? cases[i].len : strlen(cases[i].reply);
+		int want = answer_results[cases[i].ans].err;
 		json_object *data;
 		struct ctl_err e;
 		int err;
 
 		test_subtest_begin(cases[i].desc);
 		err = call_with(FAKE_REPLY, cases[i].reply, len, 2000, &data, &e);
-		ASSERT_EQ(err, cases[i].err, "return");
+		ASSERT_EQ(err, want, "return");
 		if (err) {
-			ASSERT_EQ(e.code, cases[i].code, "exit code");
+			ASSERT_EQ(e.code, answer_results[cases[i].ans].code,
+				  "exit code");
 			ASSERT_TRUE(strstr(e.msg, cases[i].msg), e.msg);
 			ASSERT_TRUE(!data, "no data on error");
 		} else {

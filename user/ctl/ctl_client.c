@@ -130,6 +130,19 @@ static int ctl_connect(const char *path, long long deadline, struct ctl_err *e)
 	return fd;
 }
 
+/* After a send or recv that failed with errno: 0 to try again
+ * (interrupted, or ready in time), else -errno or -ETIMEDOUT. */
+static int ctl_again(int fd, short events, long long deadline)
+{
+	int err = -errno;
+
+	if (err == -EINTR)
+		return 0;
+	if (err == -EAGAIN)
+		return ctl_wait(fd, events, deadline);
+	return err;
+}
+
 static int ctl_send(int fd, const char *buf, size_t len, long long deadline,
 		    struct ctl_err *e)
 {
@@ -143,11 +156,7 @@ static int ctl_send(int fd, const char *buf, size_t len, long long deadline,
 			len -= n;
 			continue;
 		}
-		err = -errno;
-		if (err == -EINTR)
-			continue;
-		if (err == -EAGAIN)
-			err = ctl_wait(fd, POLLOUT, deadline);
+		err = ctl_again(fd, POLLOUT, deadline);
 		if (err == -ETIMEDOUT)
 			return ctl_fail(e, CTL_EXIT_PROTO, err,
 					"timed out sending the request to sluiced");
@@ -197,11 +206,7 @@ static int ctl_recv(int fd, long long deadline, int timeout_ms, char **out,
 		}
 		if (n == 0)
 			break;
-		err = -errno;
-		if (err == -EINTR)
-			continue;
-		if (err == -EAGAIN)
-			err = ctl_wait(fd, POLLIN, deadline);
+		err = ctl_again(fd, POLLIN, deadline);
 		if (err == -ETIMEDOUT) {
 			err = ctl_fail(e, CTL_EXIT_PROTO, err,
 				       "no answer from sluiced within %d.%03d s",
@@ -298,6 +303,19 @@ static const char *tok_parse(json_tokener *tok, const char *buf, size_t len,
 	return json_tokener_error_desc(jerr);
 }
 
+#define MALFORMED	"malformed response from sluiced: "
+
+/* o[key] when it has the type `type`, else NULL. */
+static json_object *member(json_object *o, const char *key, json_type type)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(o, key, &v) ||
+	    !json_object_is_type(v, type))
+		return NULL;
+	return v;
+}
+
 int ctl_response_parse(const char *buf, size_t len, json_object **data,
 		       struct ctl_err *e)
 {
@@ -311,7 +329,7 @@ int ctl_response_parse(const char *buf, size_t len, json_object **data,
 	*data = NULL;
 	if (memchr(buf, '\0', len))
 		return ctl_fail(e, CTL_EXIT_PROTO, -EPROTO,
-				"malformed response from sluiced: NUL byte in the line");
+				MALFORMED "NUL byte in the line");
 	tok = json_tokener_new();
 	if (!tok)
 		return ctl_fail(e, CTL_EXIT_PROTO, -ENOMEM, "out of memory");
@@ -323,62 +341,52 @@ int ctl_response_parse(const char *buf, size_t len, json_object **data,
 		char got[48];
 
 		err = ctl_fail(e, CTL_EXIT_PROTO, -EPROTO,
-			       "malformed response from sluiced: %s (got '%s')",
+			       MALFORMED "%s (got '%s')",
 			       desc, snippet(buf, len, got, sizeof(got)));
 		goto out;
 	}
-	for (; end < len; end++) {
-		if (!strchr(" \t\r", buf[end])) {
-			err = ctl_fail(e, CTL_EXIT_PROTO, -EPROTO,
-				       "malformed response from sluiced: data after the JSON value");
-			goto out;
-		}
+	while (end < len && strchr(" \t\r", buf[end]))
+		end++;
+	if (end < len) {
+		err = ctl_fail(e, CTL_EXIT_PROTO, -EPROTO,
+			       MALFORMED "data after the JSON value");
+		goto out;
 	}
 	if (!json_object_is_type(root, json_type_object)) {
 		err = ctl_fail(e, CTL_EXIT_PROTO, -EPROTO,
-			       "malformed response from sluiced: not a JSON object");
+			       MALFORMED "not a JSON object");
 		goto out;
 	}
 
-	if (!json_object_object_get_ex(root, "v", &v) ||
-	    !json_object_is_type(v, json_type_int)) {
+	/* The version first: another version's answer may differ in all
+	 * the rest, and its error says why. */
+	v = member(root, "v", json_type_int);
+	why = member(root, "error", json_type_string);
+	ok = member(root, "ok", json_type_boolean);
+	d = member(root, "data", json_type_object);
+	if (!v)
 		err = ctl_fail(e, CTL_EXIT_PROTO, -EPROTO,
-			       "malformed response from sluiced: no protocol version \"v\"");
-		goto out;
-	}
-	ver = json_object_get_int64(v);
-	if (!json_object_object_get_ex(root, "error", &why) ||
-	    !json_object_is_type(why, json_type_string))
-		why = NULL;
-	if (ver != SL_PROTO_VERSION) {
+			       MALFORMED "no protocol version \"v\"");
+	else if ((ver = json_object_get_int64(v)) != SL_PROTO_VERSION)
 		err = ctl_fail(e, CTL_EXIT_PROTO, -EPROTO,
 			       "protocol version mismatch: sluicectl speaks v%d, sluiced v%lld%s%s; use the sluicectl that came with this sluiced",
 			       SL_PROTO_VERSION, (long long)ver,
 			       why ? ": " : "",
 			       why ? json_object_get_string(why) : "");
-		goto out;
-	}
-
-	if (!json_object_object_get_ex(root, "ok", &ok) ||
-	    !json_object_is_type(ok, json_type_boolean)) {
+	else if (!ok)
 		err = ctl_fail(e, CTL_EXIT_PROTO, -EPROTO,
-			       "malformed response from sluiced: no boolean \"ok\"");
-		goto out;
-	}
-	if (!json_object_get_boolean(ok)) {
+			       MALFORMED "no boolean \"ok\"");
+	else if (!json_object_get_boolean(ok))
 		err = ctl_fail(e, CTL_EXIT_FAILED, -EREMOTEIO, "%s",
 			       why ? json_object_get_string(why) :
 			       "sluiced refused the request without saying why");
-		goto out;
-	}
-	if (!json_object_object_get_ex(root, "data", &d) ||
-	    !json_object_is_type(d, json_type_object)) {
+	else if (!d)
 		err = ctl_fail(e, CTL_EXIT_PROTO, -EPROTO,
-			       "malformed response from sluiced: no \"data\" object");
-		goto out;
+			       MALFORMED "no \"data\" object");
+	else {
+		*data = json_object_get(d);
+		err = 0;
 	}
-	*data = json_object_get(d);
-	err = 0;
 out:
 	json_object_put(root);
 	return err;
