@@ -181,16 +181,19 @@ tokens_are() {	# WHAT ADDR=TOKENS...: sluicectl client, exactly
 	done
 }
 
-# shellcheck disable=SC2317  # called through assert_ok
-log_line() { log_since "$1" | grep -qxF -- "$2"; }	# MARK LINE: exactly this line
-warnings() { log_since "$MARK" | grep -c '^<[0-4]>'; }	# since the last start
+# Since the last start: the first log line with TEXT, and the count of
+# warnings and errors.
+logged() { log_since "$MARK" | grep -F -- "$1" | head -1; }	# TEXT
+warnings() { log_since "$MARK" | grep -c '^<[0-4]>'; }
 
 # The two lines of a start that moved the first release's counters.
 migrated() {	# WHAT PACKETS EVENTS
-	assert_ok "$1: log: sl_stats moved ($2 packets)" log_line "$MARK" \
-		"<6>$LAB_GW_IF: the first release's sl_stats moved into sl_counters ($2 packets in 715 rows) and unpinned"
-	assert_ok "$1: log: sl_events moved ($3 events)" log_line "$MARK" \
-		"<6>$LAB_GW_IF: the first release's sl_events moved into sl_evcount ($3 events in 11 rows) and unpinned"
+	assert_eq "$1: log: sl_stats moved ($2 packets)" \
+		"<6>$LAB_GW_IF: the first release's sl_stats moved into sl_counters ($2 packets in 715 rows) and unpinned" \
+		"$(logged "sl_stats moved")"
+	assert_eq "$1: log: sl_events moved ($3 events)" \
+		"<6>$LAB_GW_IF: the first release's sl_events moved into sl_evcount ($3 events in 11 rows) and unpinned" \
+		"$(logged "sl_events moved")"
 	assert_fails "$1: sl_stats is unpinned" test -e "$pins/sl_stats"
 	assert_fails "$1: sl_events is unpinned" test -e "$pins/sl_events"
 }
@@ -242,15 +245,18 @@ test_upgrade() {
 	start_of "$CUR" "build/sluiced starts over the first release's pins"
 	assert_ok "its program replaced the first release's in the link" \
 		test "$(xdp_prog_id)" != "$prog"
-	assert_ok "log: adopted" log_line "$MARK" \
-		"<6>$LAB_GW_IF: adopted state, running XDP program $(xdp_prog_id) (native, link $LINK_ID)"
+	assert_eq "log: adopted" \
+		"<6>$LAB_GW_IF: adopted state, running XDP program $(xdp_prog_id) (native, link $LINK_ID)" \
+		"$(logged "adopted state")"
 	assert_eq "the same pinned link" "$LINK_ID" "$(link_id)"
 	assert_eq "status: the same link" "$LINK_ID" "$(status_link)"
 	assert_eq "sl_clients is the same map" "$CLIENTS_ID" "$(map_id sl_clients)"
-	assert_ok "log: sl_counters created" log_line "$MARK" \
-		"<6>$LAB_GW_IF: no pinned sl_counters (counters): created empty"
-	assert_ok "log: sl_evcount created" log_line "$MARK" \
-		"<6>$LAB_GW_IF: no pinned sl_evcount (event counters): created empty"
+	assert_eq "log: sl_counters created" \
+		"<6>$LAB_GW_IF: no pinned sl_counters (counters): created empty" \
+		"$(logged "no pinned sl_counters")"
+	assert_eq "log: sl_evcount created" \
+		"<6>$LAB_GW_IF: no pinned sl_evcount (event counters): created empty" \
+		"$(logged "no pinned sl_evcount")"
 	assert_eq "log: no warning or error" 0 "$(warnings)"
 	migrated "upgrade" "$(total "$OLD_ROWS")" "$(total "$OLD_EV")"
 	assert_ok "sl_counters is pinned" test -e "$pins/sl_counters"
@@ -287,12 +293,15 @@ test_downgrade() {
 	start_of "$REL" "the first release's sluiced starts over build/sluiced's pins"
 	assert_ok "its program replaced build/sluiced's in the link" \
 		test "$(xdp_prog_id)" != "$prog"
-	assert_ok "log: adopted" log_line "$MARK" \
-		"<6>$LAB_GW_IF: adopted state, running XDP program $(xdp_prog_id) (native, link $LINK_ID)"
-	assert_ok "log: a new sl_stats" log_line "$MARK" \
-		"<4>$LAB_GW_IF: pinned map sl_stats is missing: created empty"
-	assert_ok "log: a new sl_events" log_line "$MARK" \
-		"<4>$LAB_GW_IF: pinned map sl_events is missing: created empty"
+	assert_eq "log: adopted" \
+		"<6>$LAB_GW_IF: adopted state, running XDP program $(xdp_prog_id) (native, link $LINK_ID)" \
+		"$(logged "adopted state")"
+	assert_eq "log: a new sl_stats" \
+		"<4>$LAB_GW_IF: pinned map sl_stats is missing: created empty" \
+		"$(logged "pinned map sl_stats")"
+	assert_eq "log: a new sl_events" \
+		"<4>$LAB_GW_IF: pinned map sl_events is missing: created empty" \
+		"$(logged "pinned map sl_events")"
 	assert_eq "log: no other warning or error" 2 "$(warnings)"
 	assert_eq "the same pinned link" "$LINK_ID" "$(link_id)"
 	assert_eq "status: the same link" "$LINK_ID" "$(status_link)"
@@ -329,8 +338,9 @@ test_upgrade_again() {
 	assert_eq "sl_clients is the same map" "$CLIENTS_ID" "$(map_id sl_clients)"
 	assert_eq "sl_counters is adopted, the same map" "$COUNTERS_ID" "$(map_id sl_counters)"
 	assert_eq "sl_evcount is adopted, the same map" "$EVCOUNT_ID" "$(map_id sl_evcount)"
-	assert_ok "log: adopted" log_line "$MARK" \
-		"<6>$LAB_GW_IF: adopted state, running XDP program $(xdp_prog_id) (native, link $LINK_ID)"
+	assert_eq "log: adopted" \
+		"<6>$LAB_GW_IF: adopted state, running XDP program $(xdp_prog_id) (native, link $LINK_ID)" \
+		"$(logged "adopted state")"
 	assert_eq "log: no warning or error (nothing created)" 0 "$(warnings)"
 	assert_eq "log: nothing created empty" 0 "$(log_since "$MARK" | grep -c 'created empty')"
 	migrated "upgrade again" "$(total "$DOWN_ROWS")" "$(total "$DOWN_EV")"
