@@ -333,10 +333,8 @@ run_undo() {	# the T_UNDO commands, once
 	T_UNDO=()
 }
 
-# The end of one test, in its subshell (also on `finish` or an error).
-test_cleanup() {
-	local left h
-	declare -F after_test >/dev/null && after_test
+# What runs: the live client, sluiced (detached); then T_UNDO.
+stop_ours() {
 	if [[ -n ${LIVE_PID:-} ]] && kill -0 "$LIVE_PID" 2>/dev/null; then
 		kill "$LIVE_PID" 2>/dev/null
 		wait "$LIVE_PID" 2>/dev/null
@@ -344,6 +342,13 @@ test_cleanup() {
 	LIVE_PID=
 	daemon_stop
 	run_undo
+}
+
+# The end of one test, in its subshell (also on `finish` or an error).
+test_cleanup() {
+	local left h
+	declare -F after_test >/dev/null && after_test
+	stop_ours
 	left=$(pins_left | tr '\n' ' ')
 	if [[ -z $left ]]; then :
 	elif ((DAEMON_DETACHED)); then
@@ -412,13 +417,7 @@ run_tests() {	# NAME...
 # the lab.
 teardown() {
 	local ns pids
-	if [[ -n ${LIVE_PID:-} ]] && kill -0 "$LIVE_PID" 2>/dev/null; then
-		kill "$LIVE_PID" 2>/dev/null
-		wait "$LIVE_PID" 2>/dev/null
-	fi
-	LIVE_PID=
-	daemon_stop
-	run_undo
+	stop_ours
 	[[ -z $T_DIR || -z $(pins_left) ]] || detach_leftovers
 	for ns in "${T_NETNS[@]}"; do
 		[[ -e /run/netns/$ns ]] || continue
