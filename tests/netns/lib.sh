@@ -3,6 +3,10 @@
 # (tools/lab), sluiced in the gateway's namespace, real nginx and curl
 # (helpers in tools/lab.d/lib.sh), named tests with cleanup between
 # them, assertions and the closing "<suite>: N passed, N failed, N skipped".
+# It sources, by concern: lib_cfg.sh (configs), lib_http.sh (the live
+# client, http_req), lib_pins.sh (XDP programs, pins and per-interface
+# counters read with bpftool), lib_hosts.sh (extra hosts and interfaces,
+# UDP and spoofed-source traffic); each says what it has at its top.
 #
 #   . "$(dirname "$0")/lib.sh"
 #   netns_init [TOOLS...]      # root, tools, binaries; skips if missing
@@ -12,17 +16,25 @@
 #   finish                     # leak check, teardown, the closing line
 #
 # A suite may also run straight through (daemon_start, subtest, asserts,
-# finish) without run_tests.  TESTS="burst reload" runs only those tests
-# (a name that is no test is a failure).  Exit status: 0 all passed,
-# 1 something failed, 77 the whole suite was skipped.  KEEP_LOGS=1 keeps
+# finish) without run_tests.  Selecting tests: TESTS="burst reload", or
+# the script's arguments (test_x.sh burst reload), or both; a name picks
+# the test of that name, or else every test whose name contains it; a
+# name that picks no test is a failure.  Exit status: 0 all passed, 1
+# something failed, 77 the whole suite was skipped.  KEEP_LOGS=1 keeps
 # the temp directory (configs, sluiced.log, lab.log, http/).
 #
 # Tests.  run_test NAME runs test_NAME in a subshell: `finish` or a
 # failed sluiced_up inside it ends only that test.  After each test,
 # in the subshell: after_test (if the suite defines it), the live client
 # stopped, sluiced detached (daemon_stop: a SIGKILL is a failure unless
-# DAEMON_KILL_OK=1), whatever it left attached detached offline; then
-# the harness checks that no pins, socket or sluiced process are left.
+# DAEMON_KILL_OK=1), the test's T_UNDO commands run (strings, eval'd:
+# e.g. removing a foreign XDP program it attached).  Then whatever is
+# still on this run's interfaces (LAB_GW_IF and T_IFACES) is detached
+# offline; that is a failure, named, unless the test stopped a daemon
+# without a detach on purpose (daemon_kill9, daemon_term, or it called
+# leaves_enforcement).  Last, the harness checks that no pins, XDP
+# program, socket or sluiced process are left.  Namespaces a script
+# made (T_NETNS) go at teardown, after the same checks.
 #
 # Results.  t_pass WHAT / t_fail WHAT / t_skip WHAT WHY record one check
 # (also from a subshell or $(...): counted through $T_DIR/results);
@@ -31,6 +43,9 @@
 #   assert_le MAX GOT           assert_ok CMD...          assert_fails CMD...
 #   assert_exit RC CMD...       (exact exit status; output in T_OUT)
 #   assert_has NEEDLE TEXT      (TEXT contains the whole NEEDLE)
+#   assert_none GOT             (GOT is empty)
+#   assert_line FILE LINE       (FILE has exactly this line)
+#   assert_no_socket PATH       assert_untouched IF (lib_pins.sh)
 #   assert_wait SECONDS CMD...  (CMD succeeds within SECONDS, measured)
 # wait_for SECONDS CMD... polls CMD every 0.1 s until it succeeds or the
 # deadline (real time) passes; gcra_max BURST RATE ELAPSED_MS is the most
@@ -38,28 +53,17 @@
 # wait_elapsed T0_MS MS waits until MS ms have passed since T0_MS.
 #
 # sluiced.  daemon_start CFG [ARGS] / sluiced_up CFG [WHAT] (a failure
-# ends the test); daemon_stop [kill-ok]; daemon_kill9; ctl ARGS (sluicectl
-# on this run's socket); tiers_json, client_json ADDR, status_json;
-# count_of JSON TIER REASON and count_delta BEFORE AFTER TIER REASON look
-# keys up strictly (a misspelled tier or reason fails the check);
-# log_mark then log_since MARK: sluiced's log lines written since;
-# log_has MARK TEXT, log_has_re MARK REGEX: such a line since MARK;
-# no_watcher_reload MARK asserts the file watcher reloaded nothing since.
-#
-# Configs (YAML on stdout).  cfg_header MODE + cfg_tier NAME MATCH ITEM...
-# as before; or the builder: cfg_new (this lab's defaults), cfg_set KEY
-# VALUE (any top-level key: interfaces, mode, malformed,
-# client_table_size, control_socket, log_level, and later services,
-# metrics: VALUE is YAML, flow style or an indented block), cfg_add_tier
-# NAME MATCH ITEM... (ITEMs: "{unit: ...}" limits, or "verdict: drop",
-# "key: {...}", "flood_guard: {new_clients: 100/s, burst: 10}"), cfg_print.
-# cfg_install FILE CMD...: CMD's output replaces FILE by rename (the file
-# watcher sees it).  cfg_unwatched: CFG_LINK (the path to give sluiced)
-# and CFG_REAL (its target, outside the watched directory): written in
-# place, the watcher never sees a change, so only SIGHUP or sluicectl
-# reload applies it.  yaml_at FILE TEXT: "LINE:COL" of TEXT, for whole
-# error messages.  cfg_hash FILE (sluicectl config check -j),
-# running_hash, wait_applied FILE [SECONDS]: until sluiced runs FILE.
+# ends the test); daemon_stop [kill-ok]; daemon_kill9; daemon_term
+# (SIGTERM: it exits, enforcement and pins stay; DAEMON_RC);
+# sluiced_refused CFG [ARGS] (a start that must fail: REF_RC, REF_LOG);
+# ctl ARGS (sluicectl on this run's socket); tiers_json, client_json
+# ADDR, status_json; count_of JSON TIER REASON and count_delta BEFORE
+# AFTER TIER REASON look keys up strictly (a misspelled tier or reason
+# fails the check); log_mark then log_since MARK: sluiced's log lines
+# written since; log_has MARK TEXT, log_has_re MARK REGEX: such a line
+# since MARK; no_watcher_reload MARK asserts the file watcher reloaded
+# nothing since.  PIN_ROOT is /sys/fs/bpf/sluice, GW_PINS the lab
+# interface's pin directory.
 #
 # HTTP.  http_req SRC [PATH|URL] [MAXTIME] [CURL ARGS...] makes one
 # request from SRC and sets HTTP_OUTCOME (the status code: 200, 429,
@@ -100,7 +104,14 @@ T_IN_TEST=
 LAB_IS_UP=0
 SOCK=
 DAEMON_LOG=/dev/null
-T_IFACES=()	# interfaces besides LAB_GW_IF a suite lets sluiced attach to
+T_IFACES=()	# gateway interfaces besides LAB_GW_IF that the script made
+T_NETNS=()	# namespaces the script made besides the lab's
+T_UNDO=()	# commands the current test wants run at its cleanup
+T_LEFT_OK=0	# 1: the test stopped a daemon with enforcement left on
+T_ARGS=("$@")	# the script's arguments: tests to run (see run_tests)
+PIN_ROOT=/sys/fs/bpf/sluice
+# shellcheck disable=SC2034 # for the scripts that source this
+GW_PINS=$PIN_ROOT/$LAB_GW_IF
 
 # ---- results -----------------------------------------------------------------
 
@@ -171,6 +182,23 @@ assert_has() {	# WHAT NEEDLE TEXT: TEXT contains NEEDLE, whole
 	else t_fail "$1: expected \"$2\" in: ${3:-nothing}"; fi
 }
 
+assert_none() {	# WHAT GOT: GOT is empty
+	if [[ -z $2 ]]; then t_pass "$1: none"
+	else t_fail "$1: expected none, got $2"; fi
+}
+
+assert_line() {	# WHAT FILE LINE: FILE has exactly this line
+	if grep -qxF -- "$3" "$2"; then t_pass "$1"
+	else
+		t_fail "$1: no line '$3' in: $(grep -v '^<7>' "$2" | tail -4 | tr '\n' '|')"
+	fi
+}
+
+assert_no_socket() {	# WHAT PATH
+	if [[ -e $2 ]]; then t_fail "$1: $2 exists"
+	else t_pass "$1: no $2"; fi
+}
+
 assert_wait() {	# WHAT SECONDS CMD...: CMD succeeds before the deadline
 	local what=$1 t0=
 	t0=$(now_ms)
@@ -233,7 +261,7 @@ gw_ifaces() { echo "$LAB_GW_IF" "${T_IFACES[@]}"; }
 pins_left() {	# the pin directories of this run's interfaces that exist
 	local i
 	for i in $(gw_ifaces); do
-		[[ -e /sys/fs/bpf/sluice/$i ]] && echo "/sys/fs/bpf/sluice/$i"
+		[[ -e $PIN_ROOT/$i ]] && echo "$PIN_ROOT/$i"
 	done
 	return 0
 }
@@ -248,46 +276,85 @@ sluiced_pids() {	# sluiced processes in this lab's gateway namespace
 	return 0
 }
 
-# Programs and pins a test left on purpose (a daemon killed or stopped
-# with enforcement on): detached offline, as an operator would; pins of
-# an interface that no longer exists are dead state and removed.
+# What a daemon left on this run's interfaces (killed or stopped with
+# enforcement on, or refused and not rolled back): detached offline, as
+# an operator would, with a config that names only that interface and
+# this run's socket, never the whole pin root.  Pins of an interface
+# that no longer exists are dead state and removed.
 detach_leftovers() {
 	local i cfg=$T_DIR/detach.yaml
 	for i in $(gw_ifaces); do
-		[[ -e /sys/fs/bpf/sluice/$i ]] || continue
+		[[ -e $PIN_ROOT/$i ]] || continue
 		printf 'interfaces: [%s]\ncontrol_socket: %s\ntiers:\n  - {name: d, match: [%s], verdict: pass}\n' \
 			"$i" "$SOCK" "$ANY" >"$cfg"
 		on gw "$SLUICED" --detach -c "$cfg" >>"$DAEMON_LOG" 2>&1 && continue
 		if on gw ip link show "$i" >/dev/null 2>&1; then
 			t_fail "sluiced --detach of what was left on $i failed (see $DAEMON_LOG)"
 		else
-			rm -rf "/sys/fs/bpf/sluice/$i"
+			rm -rf "${PIN_ROOT:?}/$i"
 		fi
 	done
+}
+
+xdp_off_ours() {	# any XDP program still on this run's interfaces
+	local i
+	for i in $(gw_ifaces); do
+		[[ -n $(xdp_id_of "$i") ]] || continue
+		on gw ip link set dev "$i" xdpgeneric off 2>/dev/null
+		on gw ip link set dev "$i" xdpdrv off 2>/dev/null
+	done
+	return 0
 }
 
 # Whatever a daemon or a test leaves for the next one: checked before
 # the lab's teardown could remove the evidence.
 state_leaks() {
-	local p
+	local p i
 	for p in $(pins_left); do echo "pins $p"; done
+	for i in $(gw_ifaces); do
+		p=$(xdp_id_of "$i")
+		[[ -z $p ]] || echo "XDP program $p on $i"
+	done
 	for p in $(sluiced_pids); do echo "sluiced pid $p"; done
 	[[ -S $SOCK ]] && echo "socket $SOCK"
 	return 0
 }
 
-# The end of one test, in its subshell (also on `finish` or an error).
-test_cleanup() {
-	local left h
-	declare -F after_test >/dev/null && after_test
+# A test that stops its daemon without a detach (kill -9, SIGTERM) and
+# leaves enforcement on says so: its cleanup then detaches offline
+# without counting that as something left behind.
+leaves_enforcement() { T_LEFT_OK=1; }
+
+run_undo() {	# the T_UNDO commands, once
+	local u
+	for u in "${T_UNDO[@]}"; do
+		eval "$u" >/dev/null 2>&1
+	done
+	T_UNDO=()
+}
+
+# What runs: the live client, sluiced (detached); then T_UNDO.
+stop_ours() {
 	if [[ -n ${LIVE_PID:-} ]] && kill -0 "$LIVE_PID" 2>/dev/null; then
 		kill "$LIVE_PID" 2>/dev/null
 		wait "$LIVE_PID" 2>/dev/null
 	fi
 	LIVE_PID=
 	daemon_stop
-	if ((DAEMON_DETACHED)) && left=$(pins_left) && [[ -n $left ]]; then
-		t_fail "sluicectl detach left pins behind: $(tr '\n' ' ' <<<"$left")"
+	run_undo
+}
+
+# The end of one test, in its subshell (also on `finish` or an error).
+test_cleanup() {
+	local left h
+	declare -F after_test >/dev/null && after_test
+	stop_ours
+	left=$(pins_left | tr '\n' ' ')
+	if [[ -z $left ]]; then :
+	elif ((DAEMON_DETACHED)); then
+		t_fail "sluicectl detach left pins behind: $left"
+	elif ((!T_LEFT_OK)); then
+		t_fail "cleanup: left behind once the daemon was stopped: $left"
 	fi
 	detach_leftovers
 	for h in "${LAB_CLIENTS[@]}"; do
@@ -301,7 +368,7 @@ run_test() {	# NAME: test_NAME in a subshell, then the leak check
 	printf '== test %s\n' "$name"
 	mark=$(log_mark)
 	(
-		T_IN_TEST=$name DAEMON_DETACHED=0
+		T_IN_TEST=$name DAEMON_DETACHED=0 T_LEFT_OK=0
 		trap test_cleanup EXIT
 		trap 'exit 130' INT
 		trap 'exit 143' TERM
@@ -313,6 +380,7 @@ run_test() {	# NAME: test_NAME in a subshell, then the leak check
 		# Clean up anyway, so the next test starts from nothing.
 		for p in $(sluiced_pids); do kill -9 "$p" 2>/dev/null; done
 		detach_leftovers
+		xdp_off_ours
 		rm -f "$SOCK"
 	fi
 	if [[ -n ${T_FAILED_BEFORE:-} ]] && (($(t_failures) > T_FAILED_BEFORE)); then
@@ -321,30 +389,43 @@ run_test() {	# NAME: test_NAME in a subshell, then the leak check
 	fi
 }
 
-run_tests() {	# NAME...: the suite's tests in order; TESTS selects some
-	local n want=() known=" $* "
-	if [[ -n ${TESTS:-} ]]; then
-		for n in $TESTS; do
-			if [[ $known == *" $n "* ]]; then want+=("$n")
-			else t_fail "TESTS names '$n', not a test of $SUITE (tests: $*)"; fi
-		done
-	else
-		want=("$@")
-	fi
-	for n in "${want[@]}"; do
+# The suite's tests in order, or those TESTS and the script's arguments
+# select: a name picks the test of that name, else every test whose name
+# contains it; a name that picks none is a failure.
+run_tests() {	# NAME...
+	local n s hit sel=()
+	local -A pick=()
+	read -ra sel <<<"${TESTS:-}"
+	sel+=("${T_ARGS[@]}")
+	for s in "${sel[@]}"; do
+		hit=0
+		for n in "$@"; do [[ $n == "$s" ]] && pick[$n]=1 hit=1; done
+		if ((!hit)); then
+			for n in "$@"; do [[ $n == *"$s"* ]] && pick[$n]=1 hit=1; done
+		fi
+		((hit)) || t_fail "'$s' selects no test of $SUITE (tests: $*)"
+	done
+	for n in "$@"; do
+		((${#sel[@]} == 0)) || [[ -n ${pick[$n]:-} ]] || continue
 		T_FAILED_BEFORE=$(t_failures)
 		run_test "$n"
 	done
 }
 
-# Safe to call twice; whatever sluiced leaves goes with the lab.
+# Safe to call twice: the live client, sluiced, what is left on this
+# run's interfaces (finish has counted it), the script's namespaces,
+# the lab.
 teardown() {
-	if [[ -n ${LIVE_PID:-} ]] && kill -0 "$LIVE_PID" 2>/dev/null; then
-		kill "$LIVE_PID" 2>/dev/null
-		wait "$LIVE_PID" 2>/dev/null
-	fi
-	LIVE_PID=
-	daemon_stop
+	local ns pids
+	stop_ours
+	[[ -z $T_DIR || -z $(pins_left) ]] || detach_leftovers
+	for ns in "${T_NETNS[@]}"; do
+		[[ -e /run/netns/$ns ]] || continue
+		pids=$(ip netns pids "$ns" 2>/dev/null)
+		# shellcheck disable=SC2086
+		[[ -z $pids ]] || kill -9 $pids 2>/dev/null
+		ip netns del "$ns"
+	done
 	if ((LAB_IS_UP)); then
 		"$LAB" down >>"$T_DIR/lab.log" 2>&1
 		LAB_IS_UP=0
@@ -359,8 +440,14 @@ teardown() {
 }
 
 leaks() {	# what the run left behind after teardown, if anything
-	ip netns list | awk -v p="$LAB_PREFIX-" 'index($1, p) == 1 { print "netns " $1 }'
-	[[ -e /sys/fs/bpf/sluice/$LAB_GW_IF ]] && echo "pins /sys/fs/bpf/sluice/$LAB_GW_IF"
+	local ns
+	{
+		ip netns list | awk -v p="$LAB_PREFIX-" 'index($1, p) == 1 { print "netns " $1 }'
+		for ns in "${T_NETNS[@]}"; do
+			[[ -e /run/netns/$ns ]] && echo "netns $ns"
+		done
+	} | sort -u
+	pins_left | sed 's/^/pins /'
 	[[ -e $LAB_RUN ]] && echo "lab state $LAB_RUN"
 	[[ -S $SOCK ]] && echo "socket $SOCK"
 	return 0
@@ -380,15 +467,16 @@ finish() {
 	if ((DAEMON_DETACHED)) && left=$(pins_left) && [[ -n $left ]]; then
 		t_fail "sluicectl detach left pins behind: $(tr '\n' ' ' <<<"$left")"
 	fi
+	run_undo
 	before=$(state_leaks)
-	if [[ -z $before ]]; then t_pass "at the end, before teardown: no pins, sluiced or socket left"
+	if [[ -z $before ]]; then t_pass "at the end, before teardown: no pins, XDP program, sluiced or socket left"
 	else t_fail "left at the end, before teardown: $(tr '\n' ' ' <<<"$before")"; fi
 	t_tally
 	if ((T_FAIL)) && [[ -s $DAEMON_LOG ]]; then
 		echo "-- sluiced log (last 30 lines)"
 		tail -30 "$DAEMON_LOG" | sed 's/^/   /'
 	fi
-	[[ -z $before ]] || detach_leftovers
+	[[ -z $before ]] || { detach_leftovers; xdp_off_ours; }
 	teardown	# from here on checks count in T_PASS/T_FAIL only
 	left=$(leaks)
 	if [[ -z $left ]]; then t_pass "after teardown: nothing left behind (netns, pins, state)"
@@ -424,6 +512,35 @@ sluiced_up() {	# CONFIG [WHAT]
 	finish
 }
 
+# SIGTERM: sluiced exits, enforcement and pins stay in place (a test
+# that ends so says leaves_enforcement).  DAEMON_RC: its exit status, or
+# 124 when it was still running 5 s later (then killed).
+daemon_term() {
+	local late=0
+	kill -TERM "$DAEMON_PID" 2>/dev/null
+	wait_for 5 daemon_gone || { late=1; kill -9 "$DAEMON_PID" 2>/dev/null; }
+	wait "$DAEMON_PID" 2>/dev/null
+	DAEMON_RC=$?
+	# shellcheck disable=SC2034 # for the test
+	((late)) && DAEMON_RC=124
+	DAEMON_PID=
+	return 0
+}
+
+# A sluiced that is expected to refuse to start.  Sets REF_RC (its exit
+# status; 124 if it was still running after 20 s and had to be stopped)
+# and REF_LOG (a file with what it printed, also added to DAEMON_LOG).
+sluiced_refused() {	# CONFIG [ARGS...]
+	local cfg=$1
+	shift
+	REF_LOG=$(mktemp "$T_DIR/refused.XXXXXX")
+	timeout -s KILL 20 nsenter --net="/run/netns/$(lab_ns gw)" -- \
+		"$SLUICED" -c "$cfg" "$@" >"$REF_LOG" 2>&1
+	REF_RC=$?
+	((REF_RC == 137)) && REF_RC=124
+	cat "$REF_LOG" >>"$DAEMON_LOG"
+}
+
 status_json() { ctl -j status | jq -c '.data // .'; }
 
 log_mark() { wc -l <"$DAEMON_LOG" 2>/dev/null || echo 0; }
@@ -438,116 +555,13 @@ no_watcher_reload() {	# MARK
 	assert_eq "log: no reload by the file watcher" 0 "$(log_since "$1" | grep -c 'file changed')"
 }
 
-# ---- configs -----------------------------------------------------------------
+# ---- by concern: configs, traffic, pins, extra hosts ------------------------
 
-# Where an error message points: sluiced's FILE:LINE:COL are 1-based and
-# name the offending value.
-yaml_at() {	# FILE TEXT: "LINE:COL" of TEXT's first occurrence
-	awk -v t="$2" 'index($0, t) { print NR ":" index($0, t); exit }' "$1"
-}
-
-# The top of a test config: the lab's interface, this run's socket, a
-# client table small enough to load quickly, the mode; tiers follow
-# (cfg_tier).
-cfg_header() {	# MODE
-	cat <<EOF
-interfaces:
-  - $LAB_GW_IF
-control_socket: $SOCK
-client_table_size: 65536
-log_level: debug
-mode: $1
-tiers:
-EOF
-}
-
-# One tier entry.  ITEMS are flow mappings for its limits ("{unit: ...}")
-# or keys of the tier itself ("verdict: drop", "key: {v6_prefix: 64}").
-cfg_tier() {	# NAME MATCH ITEM...
-	local name=$1 match=$2 item limits=()
-	shift 2
-	printf '  - name: %s\n    match: [%s]\n' "$name" "$match"
-	for item in "$@"; do
-		if [[ $item == "{"* ]]; then limits+=("$item")
-		else printf '    %s\n' "$item"; fi
-	done
-	((${#limits[@]})) || return 0
-	echo "    limits:"
-	printf '      - %s\n' "${limits[@]}"
-}
-
-# The builder: top-level keys in the order first set, then the tiers.
-cfg_new() {
-	CFG_KEYS=() CFG_TIERS=
-	declare -gA CFG_VAL=()
-	cfg_set interfaces "[$LAB_GW_IF]"
-	cfg_set control_socket "$SOCK"
-	cfg_set client_table_size 65536
-	cfg_set log_level debug
-	cfg_set mode enforce
-}
-
-cfg_set() {	# KEY VALUE: VALUE is YAML (scalar, flow, or an indented block)
-	[[ -n ${CFG_VAL[$1]+set} ]] || CFG_KEYS+=("$1")
-	CFG_VAL[$1]=$2
-}
-
-cfg_unset() { unset "CFG_VAL[$1]"; }	# KEY: leave the key out
-
-cfg_add_tier() { CFG_TIERS+=$(cfg_tier "$@")$'\n'; }	# as cfg_tier
-
-cfg_print() {
-	local k v
-	for k in "${CFG_KEYS[@]}"; do
-		[[ -n ${CFG_VAL[$k]+set} ]] || continue
-		v=${CFG_VAL[$k]}
-		if [[ $v == $'\n'* ]]; then printf '%s:%s\n' "$k" "$v"
-		else printf '%s: %s\n' "$k" "$v"; fi
-	done
-	[[ -z $CFG_TIERS ]] || printf 'tiers:\n%s' "$CFG_TIERS"
-}
-
-cfg_install() {	# FILE CMD...: CMD's output replaces FILE in one rename
-	local f=$1
-	shift
-	"$@" >"$f.new" && mv "$f.new" "$f"
-}
-
-# A config path whose changes the file watcher cannot see: sluiced
-# watches the directory of the path it is given, and CFG_LINK there is
-# a symlink to CFG_REAL in another directory, written in place.
-cfg_unwatched() {
-	mkdir -p "$T_DIR/conf" "$T_DIR/store"
-	CFG_LINK=$T_DIR/conf/sluice.yaml CFG_REAL=$T_DIR/store/sluice.yaml
-	: >"$CFG_REAL"
-	ln -sfn "$CFG_REAL" "$CFG_LINK"
-}
-
-cfg_hash() { "$SLUICECTL" -j config check "$1" | jq -er .hash; }	# FILE
-running_hash() { status_json | jq -er .config.hash; }
-config_applied() { [[ $(running_hash) == "$1" ]]; }	# HASH
-
-wait_applied() {	# FILE [SECONDS]: until sluiced runs FILE's contents
-	local h
-	h=$(cfg_hash "$1") || { t_fail "wait_applied: $1 does not pass config check"; return 1; }
-	wait_for "${2:-5}" config_applied "$h"
-}
-
-# Shorthands: the catch-all match, and the normal and VIP limits of
-# examples/sluice.yaml (action http: a refused request is answered with a
-# RST for now, so curl fails at once; a test about drop says action: drop).
-ANY='0.0.0.0/0, "::/0"'
-REQ_1_5='{unit: requests, rate: 1/s, burst: 5, action: http}'
-REQ_10_20='{unit: requests, rate: 10/s, burst: 20, action: http}'
-
-cfg_example() {	# the shipped examples/sluice.yaml, pointed at this lab
-	sed -e "s|^\(  - \)gw0\$|\1$LAB_GW_IF|" \
-	    -e "s|^control_socket:.*|control_socket: $SOCK|" \
-	    -e "s|^client_table_size:.*|client_table_size: 65536|" \
-	    "$NETNS_TOP/examples/sluice.yaml"
-}
-
-# ---- traffic: the live client, http_req (lib_http.sh) -----------------------
-
+# shellcheck source=lib_cfg.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib_cfg.sh"
 # shellcheck source=lib_http.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib_http.sh"
+# shellcheck source=lib_pins.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib_pins.sh"
+# shellcheck source=lib_hosts.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib_hosts.sh"

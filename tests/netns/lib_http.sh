@@ -31,7 +31,9 @@ live_stop() {	# [MIN]
 	touch "$LIVE_STOP"
 	wait "$LIVE_PID"
 	LIVE_PID=
+	# shellcheck disable=SC2034 # LIVE_N, LIVE_OK: for the test
 	LIVE_N=$(wc -l <"$LIVE_OUT")
+	# shellcheck disable=SC2034
 	LIVE_OK=$(grep -c '^0 200$' "$LIVE_OUT")
 }
 
@@ -51,6 +53,7 @@ http_req() {	# SRC [PATH|URL] [MAXTIME] [CURL ARGS...]
 	HTTP_CODE=$(on "$host" curl -sS --max-time "$m" --interface "$src" \
 		-D "$HTTP_HEADERS" -o "$HTTP_BODY" -w '%{http_code}' "$@" "$url" \
 		2>"$T_DIR/http/$HTTP_N.err") || HTTP_RC=$?
+	# shellcheck disable=SC2034 # for the test
 	HTTP_MS=$(elapsed_since "$t0")
 	case $HTTP_RC in
 	0)		HTTP_OUTCOME=$HTTP_CODE ;;

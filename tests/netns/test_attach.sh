@@ -10,7 +10,7 @@
 # generic with a warning, enforces there, while the veth beside it stays
 # native; `attach: native` on it is refused, and what was attached
 # before it is rolled back.
-. "$(dirname "$0")/lib_more.sh"
+. "$(dirname "$0")/lib.sh"
 netns_init python3
 lab_up
 
@@ -61,10 +61,10 @@ test_generic() {
 	read -r got _ < <(http_burst 198.18.1.11 20 1)
 	after=$(tiers_json)
 	assert_eq "198.18.1.11: answered 200 of 20 (burst 5)" 5 "$got"
-	assert_eq "tiers: passed" 5 "$(delta_is "$before" "$after" normal passed)"
+	assert_eq "tiers: passed" 5 "$(count_delta "$before" "$after" normal passed)"
 	assert_eq "tiers: reset (a RST for each refused request)" 15 \
-		"$(delta_is "$before" "$after" normal reset)"
-	assert_eq "tiers: dropped" 0 "$(delta_is "$before" "$after" normal dropped)"
+		"$(count_delta "$before" "$after" normal reset)"
+	assert_eq "tiers: dropped" 0 "$(count_delta "$before" "$after" normal dropped)"
 	assert_eq "client 198.18.1.11: tokens" 0 "$(client_json 198.18.1.11 | jq -r '.meters[0].tokens')"
 }
 
@@ -118,7 +118,7 @@ test_auto_fallback() {
 	assert_none "XDP program on the bridge's port $FAR_IF" "$(xdp_id_of "$FAR_IF")"
 	limited "$FAR.10" "$BR"
 	limited 198.18.1.11 "$LAB_GW_IF"
-	assert_eq "tiers sums both: passed" 10 "$(count_is "$(tiers_json)" normal passed)"
+	assert_eq "tiers sums both: passed" 10 "$(count_of "$(tiers_json)" normal passed)"
 }
 
 test_native_refused() {

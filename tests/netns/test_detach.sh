@@ -14,7 +14,7 @@
 if [[ -z ${SLUICE_OWN_BPFFS:-} && $(id -u) == 0 ]] && command -v unshare >/dev/null; then
 	exec env SLUICE_OWN_BPFFS=1 unshare --mount --propagation private "$0" "$@"
 fi
-. "$(dirname "$0")/lib_more.sh"
+. "$(dirname "$0")/lib.sh"
 [[ -n ${SLUICE_OWN_BPFFS:-} ]] || skip_all "needs root and unshare (a private bpffs)"
 mount -t bpf bpf /sys/fs/bpf || skip_all "cannot mount a private bpffs on /sys/fs/bpf"
 netns_init python3 setpriv

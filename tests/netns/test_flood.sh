@@ -13,7 +13,7 @@
 # flood's measured duration (GCRA: burst + rate x elapsed each).  Known
 # clients keep their own buckets: each gets exactly its burst of
 # requests during and after the flood.
-. "$(dirname "$0")/lib_more.sh"
+. "$(dirname "$0")/lib.sh"
 netns_init python3
 lab_up
 
@@ -31,7 +31,7 @@ write_cfg() {	# MODE
 	} >"$CFG"
 }
 
-flood_seen() { (($(count_is "$(tiers_json)" guarded flood_drop) > 0)); }
+flood_seen() { (($(count_of "$(tiers_json)" guarded flood_drop) > 0)); }
 
 # The most entries a flood of ELAPSED ms can create: what the guard
 # admits plus what the shared bucket admits past it.
@@ -52,7 +52,7 @@ flood_checks() {	# SENT ELAPSED DROP_REASON
 	local t0=$S_TIERS n0=$S_NEW f0=$S_FULL e0=$S_ENTRIES new drop max
 	snapshot
 	new=$((S_NEW - n0))
-	drop=$(delta_is "$t0" "$S_TIERS" guarded "$3")
+	drop=$(count_delta "$t0" "$S_TIERS" guarded "$3")
 	max=$(entries_max "$2")
 	note "$1 sources in $2 ms: $new got an entry, $drop refused"
 	assert_eq "every source got an entry or was refused as $3 (entries + $3)" \
@@ -64,7 +64,7 @@ flood_checks() {	# SENT ELAPSED DROP_REASON
 	assert_eq "sl_clients holds exactly the entries created (no eviction)" \
 		$((e0 + new)) "$S_ENTRIES"
 	assert_eq "no failed insert (client_full)" "$f0" "$S_FULL"
-	assert_eq "normal tier: flood_drop" 0 "$(delta_is "$t0" "$S_TIERS" normal flood_drop)"
+	assert_eq "normal tier: flood_drop" 0 "$(count_delta "$t0" "$S_TIERS" normal flood_drop)"
 }
 
 known() {	# ADDR: make ADDR a known client (one datagram: no request token)
@@ -101,7 +101,7 @@ test_flood() {
 	burst_is 198.18.1.12 5		# and after it
 	after=$(tiers_json)
 	assert_eq "guarded: reset (the known clients' refused requests)" 30 \
-		"$(delta_is "$before" "$after" guarded reset)"
+		"$(count_delta "$before" "$after" guarded reset)"
 	assert_eq "client 198.18.1.11: request tokens" 0 \
 		"$(client_json 198.18.1.11 | jq -r '.meters[] | select(.unit == "requests") | .tokens')"
 
@@ -126,7 +126,7 @@ test_flood_shadow() {
 	el=$(($(now_ms) - t0))
 	assert_eq "spoofed sources sent" 5000 "$sent"
 	flood_checks "$sent" "$el" shadow_drop
-	assert_eq "guarded: flood_drop in shadow mode" 0 "$(count_is "$S_TIERS" guarded flood_drop)"
+	assert_eq "guarded: flood_drop in shadow mode" 0 "$(count_of "$S_TIERS" guarded flood_drop)"
 	burst_is 198.18.1.11 20		# shadow: nothing refused
 }
 

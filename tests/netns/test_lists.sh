@@ -8,9 +8,7 @@ lab_up
 
 cfg=$T_DIR/sluice.yaml
 {
-	cfg_header enforce
-	cfg_tier normal "$ANY" "$REQ_1_5"
-	cfg_tier vip "198.18.10.0/24, 2001:2:0:10::/64" "$REQ_10_20"
+	cfg_lab enforce "$REQ_1_5" "$REQ_10_20" "198.18.10.0/24, 2001:2:0:10::/64"
 	cfg_tier blocked "198.18.66.0/24, 2001:2:0:66::/64, 198.18.10.29/32" "verdict: drop"
 	cfg_tier monitors "198.18.99.0/24, 2001:2:0:99::/64" "verdict: pass"
 } >"$cfg"

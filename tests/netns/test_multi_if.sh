@@ -9,7 +9,7 @@
 # interfaces' counters (checked against each interface's pinned
 # sl_counters); `sluicectl -j client` shows the interface where the key has
 # the fewest tokens.
-. "$(dirname "$0")/lib_more.sh"
+. "$(dirname "$0")/lib.sh"
 netns_init python3
 lab_up
 
@@ -51,7 +51,7 @@ sums_match() {	# TIER
 	id=$(jq -r --arg n "$1" '.tiers[] | select(.name == $n) | .id' <<<"$t")
 	for r in $(jq -r --arg n "$1" '.tiers[] | select(.name == $n) | .counters | keys[]' <<<"$t"); do
 		sum=$(($(pinned_count "$LAB_GW_IF" "$id" "$r") + $(pinned_count "$FAR_IF" "$id" "$r")))
-		got=$(count_is "$t" "$1" "$r")
+		got=$(count_of "$t" "$1" "$r")
 		[[ $sum == "$got" ]] || { echo "$r: tiers $got, interfaces $sum"; bad=1; }
 	done
 	return "$bad"
@@ -84,9 +84,9 @@ test_per_interface_buckets() {
 	assert_eq "$FAR_IF: shared passed" 5 "$(pinned_count "$FAR_IF" "$id" passed)"
 	assert_eq "$FAR_IF: shared reset" 35 "$(pinned_count "$FAR_IF" "$id" reset)"
 	t=$(tiers_json)
-	assert_eq "tiers: shared passed, both interfaces" 10 "$(count_is "$t" shared passed)"
-	assert_eq "tiers: shared reset, both interfaces" 70 "$(count_is "$t" shared reset)"
-	assert_eq "tiers: normal passed (no traffic)" 0 "$(count_is "$t" normal passed)"
+	assert_eq "tiers: shared passed, both interfaces" 10 "$(count_of "$t" shared passed)"
+	assert_eq "tiers: shared reset, both interfaces" 70 "$(count_of "$t" shared reset)"
+	assert_eq "tiers: normal passed (no traffic)" 0 "$(count_of "$t" normal passed)"
 	# The connections' other packets (unmetered) trickle in as they
 	# close: compare once they have settled.
 	wait_for 3 sums_match shared

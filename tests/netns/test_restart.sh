@@ -8,12 +8,8 @@ netns_init
 lab_up
 
 cfg=$T_DIR/sluice.yaml
-{
-	cfg_header enforce
-	cfg_tier normal "$ANY" "$REQ_1_5"
-	cfg_tier vip 198.18.10.0/24 "$REQ_10_20"
-} >"$cfg"
-pins=/sys/fs/bpf/sluice/$LAB_GW_IF
+cfg_lab enforce "$REQ_1_5" "$REQ_10_20" >"$cfg"
+pins=$GW_PINS
 normal_passed() { count_of "$(tiers_json)" normal passed; }
 
 live_check() {	# the live VIP client, stopped

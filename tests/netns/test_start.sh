@@ -8,7 +8,7 @@
 # (no pins, no program of sluiced's attached, no socket, also on an
 # interface a partial start had already set up), and the daemon that was
 # there first still enforcing.
-. "$(dirname "$0")/lib_more.sh"
+. "$(dirname "$0")/lib.sh"
 netns_init python3
 lab_up
 
@@ -48,8 +48,8 @@ a_still_works() {	# SRC
 	read -r got _ < <(http_burst "$1" 20 1)
 	after=$(tiers_json)
 	assert_eq "it still enforces: $1 answered 200 of 20 (burst 5)" 5 "$got"
-	assert_eq "it counted them: passed" 5 "$(delta_is "$before" "$after" normal passed)"
-	assert_eq "it counted them: reset" 15 "$(delta_is "$before" "$after" normal reset)"
+	assert_eq "it counted them: passed" 5 "$(count_delta "$before" "$after" normal passed)"
+	assert_eq "it counted them: reset" 15 "$(count_delta "$before" "$after" normal reset)"
 }
 
 refusal_is() {	# WHAT LINE: exit status 1 and exactly LINE among what it printed
@@ -62,7 +62,7 @@ refusal_is() {	# WHAT LINE: exit status 1 and exactly LINE among what it printed
 foreign_attach() {	# xdpdrv|xdpgeneric
 	pass_attach gw "$LAB_GW_IF" "$1"
 	FOREIGN=$(xdp_id_of "$LAB_GW_IF")
-	MORE_UNDO+=("on gw ip link set dev $LAB_GW_IF xdpgeneric off; on gw ip link set dev $LAB_GW_IF xdpdrv off")
+	T_UNDO+=("on gw ip link set dev $LAB_GW_IF xdpgeneric off; on gw ip link set dev $LAB_GW_IF xdpdrv off")
 	assert_ok "a foreign XDP program ($1) is on $LAB_GW_IF: $FOREIGN" test -n "$FOREIGN"
 }
 
@@ -117,7 +117,7 @@ foreign_case() {	# xdpdrv|xdpgeneric ATTACH
 	assert_eq "traffic is not limited (200 of 20)" 20 "$got"
 	on gw ip link set dev "$LAB_GW_IF" "${1/drv/}" off
 	assert_none "removed again: XDP program on $LAB_GW_IF" "$(xdp_id_of "$LAB_GW_IF")"
-	MORE_UNDO=()
+	T_UNDO=()
 }
 
 test_foreign_native_auto() { foreign_case xdpdrv auto; }

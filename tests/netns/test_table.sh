@@ -14,7 +14,7 @@
 # LRU evicts rather than fail an insert, so only another CPU evicting the
 # fresh entry in between could produce it, and the lab's veth runs XDP
 # on one receive queue.  The fail-open path itself is a BPF-level test.
-. "$(dirname "$0")/lib_more.sh"
+. "$(dirname "$0")/lib.sh"
 netns_init python3
 lab_up
 
@@ -80,7 +80,7 @@ test_lru_eviction() {
 	churn 1 16 198.18.1.12		# 4096 sources: four times the table
 	assert_eq "spoofed sources sent" 4096 "$CHURNED"
 	assert_eq "churn: passed (each a fresh bucket)" 4096 \
-		"$(delta_is "$before" "$(tiers_json)" churn passed)"
+		"$(count_delta "$before" "$(tiers_json)" churn passed)"
 	# Exactly the spoofed sources: 198.18.1.12 was never evicted and
 	# created again.
 	full_checks "$new0" "$full0" 4096

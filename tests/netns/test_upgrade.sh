@@ -10,6 +10,7 @@
 # documented message and left exactly as they were: a schema version
 # from the future, and a foreign sl_clients in a fresh pin directory.
 # A temporary pin left by a start that died mid-replace is removed.
+# The steps run straight through: each starts from what the last left.
 . "$(dirname "$0")/lib.sh"
 NEXT=$BUILD/abi-next/sluiced
 FIRST=$SLUICED
@@ -18,43 +19,22 @@ netns_init
 lab_up
 
 cfg=$T_DIR/sluice.yaml
-{
-	cfg_header enforce
-	cfg_tier normal "$ANY" '{unit: requests, rate: 1/h, burst: 5, action: http}'
-	cfg_tier vip 198.18.10.0/24 '{unit: requests, rate: 1/h, burst: 20, action: http}'
-} >"$cfg"
-pins=/sys/fs/bpf/sluice/$LAB_GW_IF
+cfg_lab enforce "$REQ_SLOW" '{unit: requests, rate: 1/h, burst: 20, action: http}' >"$cfg"
+pins=$GW_PINS
 A=198.18.1.11 B=198.18.1.12 C=198.18.1.13 V=198.18.10.11
 
-# Where the SL_ABI_NEXT entries land: after every entry before its #ifdef.
-enum_next() {	# ENUM PREFIX: index of the entry behind #ifdef SL_ABI_NEXT
-	awk -v e="enum $1 {" -v p="^\t$2" '
-		$0 == e { on = 1; next }
-		on && /#ifdef SL_ABI_NEXT/ { print n; exit }
-		on && $0 ~ p { n++ }' "$NETNS_TOP/include/sluice_abi.h"
-}
-EV_NEXT=$(enum_next sl_event SL_EV_)
+# The SL_ABI_NEXT event lands after every entry before its #ifdef.
+EV_NEXT=$(abi_enum sl_event SL_EV_ABI_NEXT)
 
-# Strict: nothing when the tier or the reason is not there.
-counter() {	# JSON TIER REASON
-	jq -r --arg t "$2" --arg r "$3" \
-		'.tiers[] | select(.name == $t) | .counters[$r].packets // empty' <<<"$1"
-}
+counter() { count_of "$@"; }	# JSON TIER REASON, strictly
 tokens() { client_json "$1" | jq -r '.meters[0].tokens // empty'; }
-map_id() { bpftool -j map show pinned "$pins/$1" 2>/dev/null | jq -r '.id // empty'; }
-value_size() { bpftool -j map show pinned "$pins/$1" 2>/dev/null | jq -r '.bytes_value // empty'; }
+map_id() { pinned_map_id "$LAB_GW_IF" "$1"; }
+value_size() { pinned_value_size "$LAB_GW_IF" "$1"; }
 link_id() { ctl -j status | jq -r '(.data // .).interfaces[0].link_id'; }
-percpu_sum() {	# MAP KEY: summed over CPUs
-	bpftool -j map lookup pinned "$pins/$1" key $(printf '%d 0 0 0' "$2") |
-		jq '[.formatted.values[].value] | add'
-}
-pin_list() { ls "$pins" 2>/dev/null | tr '\n' ' '; }
 
 stop_term() {	# WHAT: SIGTERM, which leaves enforcement and pins
-	kill -TERM "$DAEMON_PID"
-	wait "$DAEMON_PID"
-	assert_eq "$1: exit status on SIGTERM" 0 $?
-	DAEMON_PID=
+	daemon_term
+	assert_eq "$1: exit status on SIGTERM" 0 "$DAEMON_RC"
 }
 
 # Everything a start must carry over, against what was recorded.
@@ -112,15 +92,15 @@ test_first() {
 
 test_upgrade() {
 	subtest "upgrade: build/abi-next/sluiced over the same pins"
-	local prog log_from t
+	local prog mark t
 	prog=$(xdp_prog_id)
-	log_from=$(wc -l <"$DAEMON_LOG")
+	mark=$(log_mark)
 	# What a start that died between pinning and renaming would leave.
 	bpftool map create "$pins/sl_tiers~new" type array key 4 value 4 entries 1 name stale
 	SLUICED=$NEXT
 	sluiced_up "$cfg" "abi-next sluiced starts over the pins"
 	assert_fails "a stale temporary pin is removed" test -e "$pins/sl_tiers~new"
-	log=$(tail -n +$((log_from + 1)) "$DAEMON_LOG")
+	log=$(log_since "$mark")
 	assert_ok "the log says it adopted" grep -q "adopted state, running" <<<"$log"
 	assert_ok "its program replaced the old one in the link" \
 		test "$(xdp_prog_id)" != "$prog"
@@ -144,7 +124,7 @@ test_upgrade() {
 	read -r got _ < <(http_burst $C 8 1)
 	assert_eq "fresh $C: 200s of 8 (burst 5)" 5 "$got"
 	assert_ge "the new event counts in the adopted sl_evcount (slot $EV_NEXT)" 1 \
-		"$(percpu_sum sl_evcount "$EV_NEXT")"
+		"$(pinned_event "$LAB_GW_IF" abi_next)"
 	record_state
 	assert_eq "normal passed carried on and counts on" 15 "$N_PASSED"
 	assert_eq "normal reset" 9 "$N_RESET"
@@ -155,11 +135,11 @@ test_upgrade() {
 
 test_downgrade() {
 	subtest "downgrade: build/sluiced over the abi-next pins"
-	local log_from
-	log_from=$(wc -l <"$DAEMON_LOG")
+	local mark
+	mark=$(log_mark)
 	SLUICED=$FIRST
 	sluiced_up "$cfg" "build/sluiced starts over the newer pins"
-	log=$(tail -n +$((log_from + 1)) "$DAEMON_LOG")
+	log=$(log_since "$mark")
 	assert_ok "the log says it adopted" grep -q "adopted state, running" <<<"$log"
 	check_state "after the downgrade"
 	assert_eq "$C tokens" 0 "$(tokens $C)"
@@ -178,18 +158,15 @@ set_abi_version() {	# N
 	local bytes
 	bytes=$(bpftool -j map lookup pinned "$pins/sl_global" key 0 0 0 0 |
 		jq -r '.value[4:] | join(" ")')
+	# shellcheck disable=SC2046,SC2086 # one argument per byte
 	bpftool map update pinned "$pins/sl_global" key 0 0 0 0 \
-		value $(printf '%d 0 0 0' "$1") $bytes
+		value $(le32 "$1") $bytes
 }
 
-# A start that must fail: its exit status and output.
+# A start that must fail: its exit status; what it printed in REF_LOG.
 start_refused() {	# WHAT
-	local out rc
-	out=$(on gw timeout 30 "$SLUICED" -c "$cfg" 2>&1)
-	rc=$?
-	printf '%s\n' "$out" >>"$DAEMON_LOG"
-	assert_eq "$1: sluiced exits with 1" 1 "$rc"
-	REFUSED=$out
+	sluiced_refused "$cfg"
+	assert_eq "$1: sluiced exits with 1" 1 "$REF_RC"
 }
 
 test_refuse_version() {
@@ -197,11 +174,11 @@ test_refuse_version() {
 	local before prog
 	stop_term "build/sluiced"
 	set_abi_version 2
-	before=$(pin_list) prog=$(xdp_prog_id)
+	before=$(pins_of "$LAB_GW_IF") prog=$(xdp_prog_id)
 	start_refused "schema version 2"
 	assert_ok "the documented message" grep -qF \
-		"pinned state has schema version 2, this sluiced speaks 1: refusing to start, the pins are left as they are; go back to the sluiced that made them, or drop them with \`sluiced --detach -c FILE\` (per-client buckets and counters are lost) and start again" <<<"$REFUSED"
-	assert_eq "the pins are the same" "$before" "$(pin_list)"
+		"pinned state has schema version 2, this sluiced speaks 1: refusing to start, the pins are left as they are; go back to the sluiced that made them, or drop them with \`sluiced --detach -c FILE\` (per-client buckets and counters are lost) and start again" "$REF_LOG"
+	assert_eq "the pins are the same" "$before" "$(pins_of "$LAB_GW_IF")"
 	assert_eq "sl_clients is untouched" "$CLIENTS_ID" "$(map_id sl_clients)"
 	assert_eq "the XDP program still enforces" "$prog" "$(xdp_prog_id)"
 	set_abi_version 1
@@ -214,6 +191,7 @@ test_refuse_foreign() {
 	local ids
 	assert_ok "sluicectl detach" ctl detach
 	wait_for 5 daemon_gone
+	wait "$DAEMON_PID"
 	DAEMON_PID=
 	assert_fails "pins removed" test -e "$pins"
 	mkdir -p "$pins"
@@ -222,8 +200,8 @@ test_refuse_foreign() {
 	ids="$(map_id sl_global) $(map_id sl_clients)"
 	start_refused "foreign sl_clients"
 	assert_ok "the documented message names the map, the difference and what to do" grep -qF \
-		"pinned map sl_clients holds per-client buckets and has type hash, value 24 B where this sluiced expects type lru_hash, value 32 B: its state cannot be carried over; refusing to start, the pins are left as they are; go back to the sluiced that made them, or drop them with \`sluiced --detach -c FILE\`" <<<"$REFUSED"
-	assert_eq "nothing was pinned beside them" "sl_clients sl_global " "$(pin_list)"
+		"pinned map sl_clients holds per-client buckets and has type hash, value 24 B where this sluiced expects type lru_hash, value 32 B: its state cannot be carried over; refusing to start, the pins are left as they are; go back to the sluiced that made them, or drop them with \`sluiced --detach -c FILE\`" "$REF_LOG"
+	assert_eq "nothing was pinned beside them" "sl_clients sl_global" "$(pins_of "$LAB_GW_IF")"
 	assert_eq "they are the same maps" "$ids" "$(map_id sl_global) $(map_id sl_clients)"
 	assert_eq "nothing attached" "" "$(xdp_prog_id)"
 	rm -rf "$pins"

@@ -15,14 +15,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 . tools/bench/lib.sh
 
-SECS=${BENCH_ACC_SECONDS:-10}
-RATES=${BENCH_ACC_RATES:-"10 1000 100000 1000000"}
-CLOCKS=${BENCH_ACC_CLOCKS:-"precise coarse"}
-OUT=$BUILD/bench
-
-bench_require jq
-mkdir -p "$OUT"
-bench_ns_up
+bench_start accuracy jq
 
 rows=()
 for rate in $RATES; do

@@ -31,23 +31,9 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 . tools/bench/lib.sh
 
-SECS=${BENCH_SECONDS:-5}
-WARM=${BENCH_WARMUP:-2}
-ROUNDS=${BENCH_ROUNDS:-1}
-SOURCES=${BENCH_SOURCES:-"1 65536 1000000"}
-SCENARIOS=${BENCH_SCENARIOS:-"xdp_drop sluice sluice_plain sluice_pass iptables nft"}
-KIND=${BENCH_KIND:-udp}
-RATE=${BENCH_RATE:-6/minute}
-BURST=${BENCH_BURST:-1}
-GUARD=${BENCH_GUARD:-10000:20000}
-CLIENTS=${BENCH_CLIENTS:-1048576}
-OUT=$BUILD/bench
+bench_start flood iptables nft jq
 RAW=$OUT/flood_raw.jsonl
-
-bench_require iptables nft jq
-mkdir -p "$OUT"
 : >"$RAW"
-bench_ns_up
 
 # One scenario: floodgen's JSON plus what the peers' counters say.
 run_one() {	# scenario sources

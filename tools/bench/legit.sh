@@ -28,18 +28,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 . tools/bench/lib.sh
 
-SECS=${BENCH_LEGIT_SECONDS:-10}
-QPS=${BENCH_LEGIT_QPS:-100}
-NSRC=${BENCH_LEGIT_SOURCES:-1000000}
-PPS=${BENCH_LEGIT_PPS:-1500000}
-RATE=${BENCH_LEGIT_RATE:-2000}
-BURST=${BENCH_LEGIT_BURST:-4000}
-GUARD=${BENCH_GUARD:-10000:20000}
-OUT=$BUILD/bench
-
-bench_require jq nginx hey curl iptables
-mkdir -p "$OUT"
-bench_ns_up
+bench_start legit jq nginx hey curl iptables
 nginx_start
 
 SL=(--rx-prog sluice --sl-rate "$RATE" --sl-burst "$BURST"

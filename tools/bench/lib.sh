@@ -1,5 +1,6 @@
 # shellcheck shell=bash
-# Shared by the bench scripts (sourced): the two namespaces, the peers'
+# Shared by the bench scripts (sourced): their knobs (bench_knobs, one
+# table for all) and start (bench_start), the two namespaces, the peers'
 # rules, nginx, hey, and small helpers.  Addresses:
 #   198.19.255.2/24  veth0 in the sender's namespace (the generator, hey)
 #   198.19.255.1/24  veth1 in the receiver's namespace (the limiter, nginx)
@@ -16,6 +17,35 @@ NS_TX=
 NS_RX=
 BENCH_TMP=
 BENCH_PIDS=()
+
+# Every bench's knobs, one a line: SCRIPT VARIABLE ENVIRONMENT DEFAULT
+# (the rest of the line).  Each script's top says what its knobs mean.
+BENCH_KNOBS='
+flood    SECS       BENCH_SECONDS        5
+flood    WARM       BENCH_WARMUP         2
+flood    ROUNDS     BENCH_ROUNDS         1
+flood    SOURCES    BENCH_SOURCES        1 65536 1000000
+flood    SCENARIOS  BENCH_SCENARIOS      xdp_drop sluice sluice_plain sluice_pass iptables nft
+flood    KIND       BENCH_KIND           udp
+flood    RATE       BENCH_RATE           6/minute
+flood    BURST      BENCH_BURST          1
+flood    GUARD      BENCH_GUARD          10000:20000
+flood    CLIENTS    BENCH_CLIENTS        1048576
+legit    SECS       BENCH_LEGIT_SECONDS  10
+legit    QPS        BENCH_LEGIT_QPS      100
+legit    NSRC       BENCH_LEGIT_SOURCES  1000000
+legit    PPS        BENCH_LEGIT_PPS      1500000
+legit    RATE       BENCH_LEGIT_RATE     2000
+legit    BURST      BENCH_LEGIT_BURST    4000
+legit    GUARD      BENCH_GUARD          10000:20000
+accuracy SECS       BENCH_ACC_SECONDS    10
+accuracy RATES      BENCH_ACC_RATES      10 1000 100000 1000000
+accuracy CLOCKS     BENCH_ACC_CLOCKS     precise coarse
+loadtest SECS       BENCH_LOAD_SECONDS   10
+loadtest QPS        BENCH_LOAD_QPS       100 200 300
+loadtest LIMIT      BENCH_LOAD_LIMIT     150
+loadtest BURST      BENCH_LOAD_BURST     15
+'
 
 bench_log() { printf '%s\n' "$*" >&2; }
 bench_die() { bench_log "bench: $*"; exit 1; }
@@ -39,8 +69,29 @@ bench_cleanup() {
 	[[ -n $NS_TX ]] && ip netns del "$NS_TX" 2>/dev/null
 	[[ -n $NS_RX ]] && ip netns del "$NS_RX" 2>/dev/null
 	[[ -n $BENCH_TMP ]] && rm -rf "$BENCH_TMP"
-	NS_TX= NS_RX= BENCH_TMP=
+	NS_TX='' NS_RX='' BENCH_TMP=''
 	return 0
+}
+
+# SCRIPT's knobs (BENCH_KNOBS): each variable from its environment
+# variable, else its default.
+bench_knobs() {	# SCRIPT
+	local s var env def
+	while read -r s var env def; do
+		[[ -n $s && $s == "$1" ]] || continue
+		printf -v "$var" '%s' "${!env:-$def}"
+	done <<<"$BENCH_KNOBS"
+}
+
+# The start of every bench: its knobs, OUT ($BUILD/bench), the tools it
+# needs, the namespaces.
+bench_start() {	# SCRIPT tool...
+	bench_knobs "$1"
+	shift
+	OUT=$BUILD/bench
+	bench_require "$@"
+	mkdir -p "$OUT"
+	bench_ns_up
 }
 
 # Two namespaces joined by one veth pair with one queue per CPU, so each

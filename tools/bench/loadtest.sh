@@ -17,15 +17,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 . tools/bench/lib.sh
 
-SECS=${BENCH_LOAD_SECONDS:-10}
-QPS=${BENCH_LOAD_QPS:-"100 200 300"}
-LIMIT=${BENCH_LOAD_LIMIT:-150}
-BURST=${BENCH_LOAD_BURST:-15}
-OUT=$BUILD/bench
-
-bench_require jq nginx hey curl
-mkdir -p "$OUT"
-bench_ns_up
+bench_start loadtest jq nginx hey curl
 nginx_start
 
 rows=()
