@@ -115,6 +115,9 @@ static void daemon_reload_warn(struct sl_daemon *d, const struct sl_config *n)
 	if (strcmp(d->cfg->control_socket, n->control_socket))
 		log_warn("reload: control_socket changed to %s: sluiced keeps listening on %s until it restarts",
 			 n->control_socket, d->ctl.path);
+	if (strcmp(d->cfg->metrics.text, n->metrics.text))
+		log_warn("reload: metrics.listen changed to %s: sluiced keeps serving metrics on %s until it restarts",
+			 n->metrics.text, d->cfg->metrics.text);
 	for (int i = 0; i < d->niface; i++) {
 		struct sl_iface *ifc = &d->ifaces[i];
 
