@@ -38,9 +38,12 @@ series() {	# TEXT SERIES
 	awk -v s="$2" '$1 == s { print $2; found = 1 } END { exit !found }' <<<"$1"
 }
 
-packets_of() {	# TEXT TIER REASON
-	series "$1" "sluice_packets_total{interface=\"$LAB_GW_IF\",tier=\"$2\",reason=\"$3\"}"
+# A family's series on the lab interface: LABELS follow interface.
+on_if() {	# TEXT FAMILY [LABELS]
+	series "$1" "$2{interface=\"$LAB_GW_IF\"${3:+,$3}}"
 }
+
+packets_of() { on_if "$1" sluice_packets_total "tier=\"$2\",reason=\"$3\""; }	# TEXT TIER REASON
 
 # The endpoint renders once a second: poll until it shows what the
 # control socket says (traffic has stopped).
@@ -69,20 +72,17 @@ test_scrape() {
 	assert_ge "normal: reset packets" 15 "$(packets_of "$m" normal reset)"
 	assert_ok "(none) tier: non_ip packets listed" packets_of "$m" "(none)" non_ip
 	assert_fails "(none) tier: no passed row" packets_of "$m" "(none)" passed
-	assert_ok "bytes listed" series "$m" \
-		"sluice_bytes_total{interface=\"$LAB_GW_IF\",tier=\"normal\",reason=\"passed\"}"
-	assert_ge "client_new events" 2 "$(series "$m" \
-		"sluice_parser_events_total{interface=\"$LAB_GW_IF\",event=\"client_new\"}")"
-	assert_ge "client table entries" 2 "$(series "$m" \
-		"sluice_client_table_entries{interface=\"$LAB_GW_IF\"}")"
-	assert_eq "client table capacity" 65536 "$(series "$m" \
-		"sluice_client_table_capacity{interface=\"$LAB_GW_IF\"}")"
-	assert_eq "flood guard of vip: not refusing" 0 "$(series "$m" \
-		"sluice_flood_guard_refusing{interface=\"$LAB_GW_IF\",tier=\"vip\"}")"
-	assert_eq "flood guard of vip: nothing refused" 0 "$(series "$m" \
-		"sluice_flood_guard_refused_packets_total{interface=\"$LAB_GW_IF\",tier=\"vip\"}")"
-	assert_fails "no flood guard series for normal (it has none)" series "$m" \
-		"sluice_flood_guard_refusing{interface=\"$LAB_GW_IF\",tier=\"normal\"}"
+	assert_ok "bytes listed" on_if "$m" sluice_bytes_total 'tier="normal",reason="passed"'
+	assert_ge "client_new events" 2 \
+		"$(on_if "$m" sluice_parser_events_total 'event="client_new"')"
+	assert_ge "client table entries" 2 "$(on_if "$m" sluice_client_table_entries)"
+	assert_eq "client table capacity" 65536 "$(on_if "$m" sluice_client_table_capacity)"
+	assert_eq "flood guard of vip: not refusing" 0 \
+		"$(on_if "$m" sluice_flood_guard_refusing 'tier="vip"')"
+	assert_eq "flood guard of vip: nothing refused" 0 \
+		"$(on_if "$m" sluice_flood_guard_refused_packets_total 'tier="vip"')"
+	assert_fails "no flood guard series for normal (it has none)" \
+		on_if "$m" sluice_flood_guard_refusing 'tier="normal"'
 	assert_eq "normal's rate" 1 "$(series "$m" \
 		'sluice_limit_rate{tier="normal",unit="requests",meter="0"}')"
 	assert_eq "vip's burst" 20 "$(series "$m" \
