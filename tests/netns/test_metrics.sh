@@ -229,6 +229,40 @@ test_carry_on() {
 		"$(series "$m" 'sluice_config_reloads_total{result="success"}')"
 }
 
+# Spoofed new sources for ~3 s (3000 datagrams) against a tier whose
+# flood guard admits 10 new clients per second: the gauge says refusing
+# while it lasts and not after, and the refusals match sluicectl tiers.
+test_flood_guard() {
+	local flood sent
+	{ metrics_cfg "$ADDR"
+	  cfg_tier guarded 198.19.0.0/16 "{unit: packets, rate: 100/s, burst: 100}" \
+		"flood_guard: {new_clients: 10/s, burst: 10}"; } >"$cfg"
+	sluiced_up "$cfg"
+	assert_eq "guarded: not refusing before the flood" 0 \
+		"$(on_if "$(scrape)" sluice_flood_guard_refusing 'tier="guarded"')"
+	spoof_udp abuser 1 3000 100 100 >"$T_DIR/flood.out" &
+	flood=$!
+	T_UNDO+=("kill $flood 2>/dev/null")
+	assert_wait "guarded: refusing during the flood" 10 refusing 1
+	wait "$flood"
+	read -r sent _ <"$T_DIR/flood.out"
+	assert_eq "spoofed sources sent" 3000 "$sent"
+	assert_wait "guarded: not refusing once it is over" 5 refusing 0
+	assert_wait "refused packets equal sluicectl tiers' flood_drop" 5 \
+		flood_agrees
+	assert_ge "the flood guard refused packets" 1 \
+		"$(on_if "$(scrape)" sluice_flood_guard_refused_packets_total 'tier="guarded"')"
+}
+
+refusing() {	# 0|1
+	[[ $(on_if "$(scrape)" sluice_flood_guard_refusing 'tier="guarded"') == "$1" ]]
+}
+
+flood_agrees() {
+	[[ $(on_if "$(scrape)" sluice_flood_guard_refused_packets_total 'tier="guarded"') == \
+	   "$(count_of "$(tiers_json)" guarded flood_drop)" ]]
+}
+
 test_refused_bind() {
 	local holder
 	metrics_cfg "$ADDR" >"$cfg"
@@ -262,5 +296,5 @@ test_off_and_v6() {
 		"$(on gw curl -gs --max-time 3 -o /dev/null -w '%{http_code}' 'http://[::1]:9469/healthz')"
 }
 
-run_tests scrape paths hostile carry_on refused_bind off_and_v6
+run_tests scrape paths hostile carry_on flood_guard refused_bind off_and_v6
 finish
