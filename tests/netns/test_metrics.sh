@@ -133,7 +133,20 @@ test_paths() {
 	assert_eq "DELETE /: 405" 405 "$(code_of DELETE /)"
 	on gw curl -s -o /dev/null -D "$T_DIR/405.h" -X POST "http://$ADDR/metrics"
 	assert_has "405 says Allow: GET, HEAD" "Allow: GET, HEAD" "$(tr -d '\r' <"$T_DIR/405.h")"
+	assert_ok "HEAD /metrics: 200, no body" on gw curl -sfI --max-time 3 -o /dev/null \
+		"http://$ADDR/metrics"
+
+	subtest "/healthz without a pin"
+	local id
+	id=$(pinned_map_id "$LAB_GW_IF" sl_counters)
+	rm "$GW_PINS/sl_counters"
+	T_UNDO+=("[[ -e $GW_PINS/sl_counters ]] || bpftool map pin id $id $GW_PINS/sl_counters")
+	assert_wait "/healthz: 503 once sl_counters' pin is gone" 5 healthz_is 503
+	bpftool map pin id "$id" "$GW_PINS/sl_counters"
+	assert_wait "/healthz: 200 again once it is back" 5 healthz_is 200
 }
+
+healthz_is() { [[ $(code_of GET /healthz) == "$1" ]]; }	# CODE
 
 # A scraper that connects and says nothing, one sending 1 MB of headers:
 # sluicectl status answers all along, and so does /metrics.
