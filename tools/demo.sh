@@ -105,3 +105,8 @@ EOF
 
 step "sluicectl tiers"
 ctl tiers | sed 's/^/   /'
+
+step "the metrics endpoint (curl http://127.0.0.1:9469/metrics on the gateway)"
+on gw curl -s --max-time 3 http://127.0.0.1:9469/metrics |
+	grep -E '^sluice_packets_total\{.*reason="(passed|reset|denylisted|allowlisted)"\} [1-9]' |
+	sed 's/^/   /' || echo "   (nothing counted yet: it renders once a second)"

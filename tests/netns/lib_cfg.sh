@@ -34,14 +34,16 @@ yaml_at() {	# FILE TEXT: "LINE:COL" of TEXT's first occurrence
 	awk -v t="$2" 'index($0, t) { print NR ":" index($0, t); exit }' "$1"
 }
 
-# The top of a test config: the lab's interface, this run's socket, a
-# client table small enough to load quickly, the mode; tiers follow
-# (cfg_tier).
+# The top of a test config: the lab's interface, this run's socket, no
+# metrics listener (two daemons may share a namespace; test_metrics.sh
+# sets its own), a client table small enough to load quickly, the mode;
+# tiers follow (cfg_tier).
 cfg_header() {	# MODE
 	cat <<EOF
 interfaces:
   - $LAB_GW_IF
 control_socket: $SOCK
+metrics: {listen: off}
 client_table_size: 65536
 log_level: debug
 mode: $1
@@ -76,6 +78,7 @@ cfg_top() {	# IFACES [SOCKET] [TABLE] [MODE]
 	cat <<EOT
 interfaces: [$1]
 control_socket: ${2:-$SOCK}
+metrics: {listen: off}
 client_table_size: ${3:-4096}
 log_level: debug
 mode: ${4:-enforce}
@@ -89,6 +92,7 @@ cfg_new() {
 	declare -gA CFG_VAL=()
 	cfg_set interfaces "[$LAB_GW_IF]"
 	cfg_set control_socket "$SOCK"
+	cfg_set metrics "{listen: off}"
 	cfg_set client_table_size 65536
 	cfg_set log_level debug
 	cfg_set mode enforce
@@ -155,6 +159,7 @@ wait_applied() {	# FILE [SECONDS]: until sluiced runs FILE's contents
 cfg_example() {	# the shipped examples/sluice.yaml, pointed at this lab
 	sed -e "s|^\(  - \)gw0\$|\1$LAB_GW_IF|" \
 	    -e "s|^control_socket:.*|control_socket: $SOCK|" \
+	    -e "s|^  listen: .*|  listen: off|" \
 	    -e "s|^client_table_size:.*|client_table_size: 65536|" \
 	    "$NETNS_TOP/examples/sluice.yaml"
 }

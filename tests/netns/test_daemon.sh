@@ -29,6 +29,7 @@ write_cfg() {	# BURST [RATE] [IFACES]: the udp tier meters our client
 	cat <<EOT
 interfaces: [${3:-$LAB_GW_IF}]
 control_socket: $SOCK
+metrics: {listen: off}
 client_table_size: 4096
 log_level: debug
 tiers:

@@ -158,13 +158,13 @@ invalid_case() {	# WHAT LINE_NO COL KEYPATH MESSAGE
 test_invalid_config() {
 	{ cfg_top "$LAB_GW_IF"; cfg_tier normal "$ANY" \
 		'{unit: requests, rate: fast, burst: 5}'; } >"$T_DIR/invalid.yaml"
-	# line 10:      - {unit: requests, rate: fast, burst: 5}
-	invalid_case "rate: fast" 10 32 "tiers[0].limits[0].rate" \
+	# line 11:      - {unit: requests, rate: fast, burst: 5}
+	invalid_case "rate: fast" 11 32 "tiers[0].limits[0].rate" \
 		"expected a positive rate like 10 (per second), 10/s, 600/m, 3600/h or 0.5/s, got 'fast'"
 	{ cfg_top "$LAB_GW_IF"; cfg_tier normal "$ANY" "$REQ_SLOW"
 	  cfg_tier vip 198.18.10.1/24 "$REQ_SLOW"; } >"$T_DIR/invalid.yaml"
-	# line 12:     match: [198.18.10.1/24]
-	invalid_case "a prefix with host bits" 12 13 "tiers[1].match[0]" \
+	# line 13:     match: [198.18.10.1/24]
+	invalid_case "a prefix with host bits" 13 13 "tiers[1].match[0]" \
 		"expected a prefix without host bits (198.18.10.0/24), got '198.18.10.1/24'"
 }
 

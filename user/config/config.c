@@ -15,6 +15,7 @@
 #include <yaml.h>
 
 #include "config/config.h"
+#include "config/metrics.h"
 #include "config/tiers.h"
 #include "config/walk.h"
 #include "common/names.h"
@@ -164,7 +165,7 @@ static const struct cfg_key top_keys[] = {
 	{ "log_level", parse_log_level },
 	{ "services", NULL },
 	{ "degrade", NULL },
-	{ "metrics", NULL },
+	{ "metrics", cfg_parse_metrics },
 	{ "redis", NULL },
 };
 
@@ -181,6 +182,7 @@ static int cfg_walk_top(struct cfg_walk *w, yaml_node_t *root)
 	cfg->default_tier = -1;
 	snprintf(cfg->control_socket, sizeof(cfg->control_socket), "%s",
 		 SL_CONTROL_SOCKET);
+	cfg_listen_parse(CFG_METRICS_DEFAULT, &cfg->metrics);
 
 	if (!root)
 		return walk_err(w, NULL, "expected a mapping with interfaces and tiers, got an empty file");

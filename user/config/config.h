@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include "sluice_abi.h"
 #include "common/addr.h"	/* struct cfg_prefix */
+#include "config/metrics.h"	/* struct cfg_listen */
 
 #define CFG_NAME_MAX		64
 #define CFG_MAX_IFACES		16
@@ -70,6 +71,7 @@ struct sl_config {
 	int      malformed;	/* enum sl_policy */
 	uint32_t client_table_size;
 	char     control_socket[108];
+	struct cfg_listen metrics;	/* metrics.listen */
 	int      log_level;	/* enum cfg_log_level */
 	int      default_tier;	/* index into tiers[]: the catch-all tier */
 	int      ntiers;

@@ -6,6 +6,7 @@
 #include <bpf/libbpf.h>
 
 #include "daemon/daemon.h"
+#include "export/metrics.h"
 #include "common/log.h"
 #include "common/names.h"
 #include "sluice_xdp.skel.h"
@@ -77,7 +78,7 @@ int daemon_start(struct sl_daemon *d, struct sl_config *cfg)
 	}
 	d->niface = cfg->niface;
 	d->cfg = cfg;
-	d->loaded_at = time(NULL);
+	d->loaded_at = d->reload_ok_at = time(NULL);
 	daemon_log_summary("start", &sum);
 	apply_summary_free(&sum);
 	log_info("enforcing %s (hash %016llx, mode %s) on %d interface%s",
@@ -115,6 +116,9 @@ static void daemon_reload_warn(struct sl_daemon *d, const struct sl_config *n)
 	if (strcmp(d->cfg->control_socket, n->control_socket))
 		log_warn("reload: control_socket changed to %s: sluiced keeps listening on %s until it restarts",
 			 n->control_socket, d->ctl.path);
+	if (strcmp(metrics_addr(d->metrics), n->metrics.text))
+		log_warn("reload: metrics.listen changed to %s: sluiced keeps serving metrics on %s until it restarts",
+			 n->metrics.text, metrics_addr(d->metrics));
 	for (int i = 0; i < d->niface; i++) {
 		struct sl_iface *ifc = &d->ifaces[i];
 
@@ -152,6 +156,8 @@ int daemon_reload(struct sl_daemon *d, const char *why,
 		snprintf(err, errlen, "%s", cerr);
 		log_err("reload (%s) refused: %s; still enforcing the running config (hash %016llx)",
 			why, cerr, (unsigned long long)d->cfg->hash);
+		d->reloads_failed++;
+		metrics_update(d->metrics, d);
 		return rc;
 	}
 	added = calloc(CFG_MAX_IFACES, sizeof(*added));
@@ -227,6 +233,11 @@ int daemon_reload(struct sl_daemon *d, const char *why,
 	daemon_log_summary(why, sum);
 	if (rc)
 		log_err("reload (%s) applied with errors: %s", why, err);
+	if (rc)
+		d->reloads_failed++;
+	else
+		d->reloads_ok++, d->reload_ok_at = d->loaded_at;
+	metrics_update(d->metrics, d);
 	apply_summary_free(&local);
 	return rc;
 fail:
@@ -234,6 +245,8 @@ fail:
 	free(added);
 	cfg_free(cfg);
 	apply_summary_free(&local);
+	d->reloads_failed++;
+	metrics_update(d->metrics, d);
 	return rc;
 }
 

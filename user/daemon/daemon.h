@@ -21,6 +21,7 @@
 #define SL_VERSION_STR	"0.1.0"
 
 struct loop;
+struct metrics;
 
 struct sl_daemon {
 	char cfg_path[4096];	/* absolute, so a reload finds it */
@@ -30,6 +31,9 @@ struct sl_daemon {
 	bool verbose;		/* -v: debug logging whatever the config says */
 	struct loop *loop;	/* stopped after a detach */
 	struct control ctl;
+	struct metrics *metrics;	/* NULL: metrics.listen is off */
+	uint64_t reloads_ok, reloads_failed;	/* since start */
+	time_t reload_ok_at;	/* the last successful start or reload */
 	int niface;
 	struct sl_iface *ifaces;	/* CFG_MAX_IFACES slots */
 };

@@ -7,7 +7,9 @@
  *
  * Everything after start-up runs from one event loop (loop.h): the
  * control socket, the config file watcher, the once-a-second counter
- * sample, and SIGHUP/SIGTERM/SIGINT through a signalfd.  The signals are
+ * sample and metrics render (the HTTP server has its own thread and only
+ * reads what the render published), and SIGHUP/SIGTERM/SIGINT through a
+ * signalfd.  The signals are
  * blocked from the start, so one that arrives early waits for the loop.
  */
 #include <dirent.h>
@@ -29,6 +31,7 @@
 
 #include "daemon/daemon.h"
 #include "daemon/loop.h"
+#include "export/metrics.h"
 #include "common/clock.h"
 #include "common/log.h"
 #include "common/proto.h"
@@ -331,6 +334,8 @@ static int run(struct sl_daemon *d, struct loop *l)
 		err = err < 0 ? err : 0;
 	}
 	if (!err)
+		err = metrics_start(d->metrics, l, d);
+	if (!err)
 		err = loop_run(l);
 	if (err)
 		log_err("event loop failed: %s", strerror(-err));
@@ -432,6 +437,8 @@ int main(int argc, char **argv)
 	}
 	d.loop = loop;
 	rc = control_open(&d.ctl, loop, cfg->control_socket, daemon_cmds, &d);
+	if (!rc)
+		rc = metrics_open(&d.metrics, &cfg->metrics);
 	if (rc) {
 		cfg_free(cfg);
 		goto out;
@@ -442,6 +449,8 @@ int main(int argc, char **argv)
 	rc = run(&d, loop);
 	daemon_stop(&d);
 out:
+	metrics_close(d.metrics, loop);
+	d.metrics = NULL;
 	control_close(&d.ctl);
 	d.loop = NULL;
 	loop_free(loop);
