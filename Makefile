@@ -57,6 +57,8 @@ LIB_SRCS   := $(filter-out $(USER_MAINS),$(wildcard user/*/*.c))
 LIB_OBJS   := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRCS))
 LIB        := $(BUILD)/libsluice.a
 BINS       := $(BUILD)/sluiced $(BUILD)/sluicectl
+# Alert rules, dashboard and example scrape config (tools/monitoring/).
+MONITORING_FILES := $(addprefix tools/monitoring/,sluice.rules.yml sluice-dashboard.json prometheus.yml)
 
 TEST_LIB_OBJS := $(BUILD)/tests/lib/test.o
 UNIT_TESTS    := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(wildcard tests/unit/test_*.c))
@@ -169,6 +171,8 @@ install: all
 	$(Q)sed -e 's|@SBINDIR@|$(PREFIX)/sbin|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
 		tools/sluiced.service >$(DESTDIR)$(UNITDIR)/sluiced.service
 	$(Q)install -m 0644 examples/*.yaml $(DESTDIR)$(PREFIX)/share/sluice/examples/
+	$(Q)install -d $(DESTDIR)$(PREFIX)/share/sluice/monitoring
+	$(Q)install -m 0644 $(MONITORING_FILES) $(DESTDIR)$(PREFIX)/share/sluice/monitoring/
 
 clean:
 	$(call msg,CLEAN,$(BUILD))
