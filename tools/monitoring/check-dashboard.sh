@@ -7,9 +7,12 @@
 # variables substituted ($instance -> .*, $__rate_interval -> 1m, ...), is
 # parsed by promtool (as a recording rule: `promtool check rules` parses
 # PromQL without a server), and each selector in it must name a family
-# sluiced exports, with its own labels only, and select job="sluice".
-# Whether the expressions return data is for the netns test against a
-# live Prometheus.  Ends with "monitoring/dashboard: N passed, N failed,
+# sluiced exports, with its own labels only, and select job="sluice";
+# then it must return data from synthetic series of every family
+# (`absent(EXPR)` as an alert that must not fire in `promtool test
+# rules`): a division whose sides never match is caught here.  Whether
+# the expressions return data from a real sluiced is for the netns test
+# against a live Prometheus.  Ends with "monitoring/dashboard: N passed, N failed,
 # N skipped"; exit 77 (a skip) without jq or promtool.
 set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 2
@@ -96,6 +99,65 @@ jq -c "[($P[] | .title as \$t | .targets[]? | select(.expr) | {name: (\$t + \"/\
 	| .[]" "$DASH" >"$tmp/exprs"
 [[ -s $tmp/exprs ]] || result "expressions" 1 "no expr found in $DASH"
 
+# Synthetic series: every family, two interfaces, two tiers, every reason
+# and event, 10 minutes at 15 s; counters rise by one a second.
+series() {	# NAME{LABELS} VALUES
+	printf '      - series: %s\n        values: %s\n' "'$1'" "'$2'"
+}
+synthetic() {
+	local j='job="sluice",instance="gw1:9469"' i t r e
+	for i in eth0 eth1; do
+		for t in normal vip; do
+			for r in passed dropped reset shadow_drop shadow_reset denylisted allowlisted unmetered flood_drop; do
+				series "sluice_packets_total{$j,interface=\"$i\",tier=\"$t\",reason=\"$r\"}" '0+15x40'
+				series "sluice_bytes_total{$j,interface=\"$i\",tier=\"$t\",reason=\"$r\"}" '0+9000x40'
+			done
+			series "sluice_flood_guard_refusing{$j,interface=\"$i\",tier=\"$t\"}" '0x20 1x20'
+			series "sluice_flood_guard_refused_packets_total{$j,interface=\"$i\",tier=\"$t\"}" '0+15x40'
+		done
+		for r in malformed non_ip; do
+			series "sluice_packets_total{$j,interface=\"$i\",tier=\"(none)\",reason=\"$r\"}" '0+15x40'
+			series "sluice_bytes_total{$j,interface=\"$i\",tier=\"(none)\",reason=\"$r\"}" '0+900x40'
+		done
+		for e in vlan ipv4_options frag_first frag_later v6_exthdr v6_ext_limit l4_other cas_retry client_new client_full reset_fail; do
+			series "sluice_parser_events_total{$j,interface=\"$i\",event=\"$e\"}" '0+15x40'
+		done
+		series "sluice_client_table_entries{$j,interface=\"$i\"}" '100+10x40'
+		series "sluice_client_table_capacity{$j,interface=\"$i\"}" '1024x40'
+		series "sluice_interface_info{$j,interface=\"$i\",attach=\"native\",prog_id=\"42\"}" '1x40'
+	done
+	for t in normal vip; do
+		for u in packets bytes; do
+			series "sluice_limit_rate{$j,tier=\"$t\",unit=\"$u\",meter=\"0\"}" '100x40'
+			series "sluice_limit_burst{$j,tier=\"$t\",unit=\"$u\",meter=\"0\"}" '200x40'
+		done
+	done
+	series "sluice_config_reloads_total{$j,result=\"success\"}" '0+1x40'
+	series "sluice_config_reloads_total{$j,result=\"failure\"}" '0x20 1x20'
+	series "sluice_config_last_reload_success_timestamp_seconds{$j}" '0+15x40'
+	series "sluice_config_info{$j,hash=\"0123abcd\",path=\"/etc/sluice/sluice.yaml\"}" '1x40'
+	series "sluice_mode{$j,mode=\"enforce\"}" '1x40'
+	series "sluice_mode{$j,mode=\"shadow\"}" '0x40'
+	series "sluice_build_info{$j,version=\"1.0\",abi=\"3\"}" '1x40'
+	series "process_start_time_seconds{$j}" '0x40'
+	series "process_cpu_seconds_total{$j}" '0+0.15x40'
+	series "process_resident_memory_bytes{$j}" '8e6x40'
+	series "process_open_fds{$j}" '12x40'
+	series "process_max_fds{$j}" '1024x40'
+	series "up{$j}" '1x40'
+}
+synthetic >"$tmp/series"
+
+returns_data() {	# EXPR: 0 when it returns a series from the synthetic ones
+	jq -n --arg e "absent($1)" '{groups: [{name: "data", rules: [{alert: "ReturnsNothing", expr: $e}]}]}' >"$tmp/data.rules.yml"
+	{
+		printf 'rule_files: [data.rules.yml]\nevaluation_interval: 15s\ntests:\n  - interval: 15s\n    input_series:\n'
+		cat "$tmp/series"
+		printf '    alert_rule_test:\n      - eval_time: 10m\n        alertname: ReturnsNothing\n        exp_alerts: []\n'
+	} >"$tmp/data.test.yml"
+	(cd "$tmp" && promtool test rules data.test.yml) >"$tmp/out" 2>&1
+}
+
 while IFS= read -r item; do
 	name=$(jq -r .name <<<"$item")
 	expr=$(jq -r '.expr
@@ -125,6 +187,9 @@ while IFS= read -r item; do
 		promtool check rules "$tmp/rule.yml" >"$tmp/out" 2>&1 || why="$expr: $(grep -v '^Checking\|^$' "$tmp/out" | tr '\n' ' ')"
 	fi
 	result "expr/$name" "$([[ -z $why ]]; echo $?)" "$why"
+	[[ -z $why ]] || continue
+	returns_data "$expr"
+	result "data/$name" $? "$expr: nothing from synthetic series of every family"
 done <"$tmp/exprs"
 
 echo "$SUITE: $pass passed, $fail failed, 0 skipped"
