@@ -119,6 +119,12 @@ def dashed(regex):
                            {"id": "custom.fillOpacity", "value": 0},
                            {"id": "custom.lineWidth", "value": 2}]}
 
+def right_axis(regex, label):
+    return {"matcher": {"id": "byRegexp", "options": regex},
+            "properties": [{"id": "custom.axisPlacement", "value": "right"},
+                           {"id": "custom.axisLabel", "value": label},
+                           {"id": "unit", "value": "short"}]}
+
 def color(regex, c):
     return {"matcher": {"id": "byRegexp", "options": regex},
             "properties": [{"id": "color", "value": {"mode": "fixed", "fixedColor": c}}]}
@@ -143,19 +149,22 @@ stat("Uptime", "time() - process_start_time_seconds of sluiced.",
 
 # ---------------------------------------------------------------- tiers
 row("Tiers: passed, refused and the limit")
-ts("Packets per tier: passed vs refused, and the packets limit",
+ts("Packets per tier: passed vs refused, and the limits",
    "Passed and refused packets/s of each tier (summed over the selected interfaces), with the "
-   "packets meters' configured rate (sluice_limit_rate, per client: a tier of N busy clients "
-   "passes up to N times it) drawn dashed.",
+   "configured rate of its packets, requests and connections meters (sluice_limit_rate, per "
+   "client: a tier of N busy clients passes up to N times it) drawn dashed; requests and "
+   "connections limits on the right axis.",
    [('sum by (tier) (rate(sluice_packets_total{%s,reason="passed"}[%s]))' % (TIER, RI), "{{tier}} passed"),
     ('sum by (tier) (rate(sluice_packets_total{%s,reason=~"%s"}[%s]))' % (TIER, REFUSED, RI), "{{tier}} refused"),
-    ('max by (tier, meter) (sluice_limit_rate{%s,tier=~"$tier",unit="packets"})' % SEL, "{{tier}} limit {{meter}} (per client)")],
-   unit="pps", overrides=[dashed(".* limit .*")])
+    ('max by (tier, unit, meter) (sluice_limit_rate{%s,tier=~"$tier",unit!="bytes"})' % SEL,
+     "{{tier}} limit {{unit}}/s per client (meter {{meter}})")],
+   unit="pps", overrides=[dashed(".* limit .*"), right_axis(".* limit (requests|connections)/s .*", "limit per client /s")])
 ts("Bytes per tier: passed vs refused, and the bytes limit",
    "Passed and refused bytes/s of each tier, with the bytes meters' configured rate per client dashed.",
    [('sum by (tier) (rate(sluice_bytes_total{%s,reason="passed"}[%s]))' % (TIER, RI), "{{tier}} passed"),
     ('sum by (tier) (rate(sluice_bytes_total{%s,reason=~"%s"}[%s]))' % (TIER, REFUSED, RI), "{{tier}} refused"),
-    ('max by (tier, meter) (sluice_limit_rate{%s,tier=~"$tier",unit="bytes"})' % SEL, "{{tier}} limit {{meter}} (per client)")],
+    ('max by (tier, unit, meter) (sluice_limit_rate{%s,tier=~"$tier",unit="bytes"})' % SEL,
+     "{{tier}} limit {{unit}}/s per client (meter {{meter}})")],
    unit="Bps", overrides=[dashed(".* limit .*")])
 ts("Refused share per tier",
    "refused / (refused + passed) per tier (alert SluiceTierRefusingMost above 50% for 5m).",
