@@ -49,6 +49,7 @@ declare -A FAMILY=(
 	[process_start_time_seconds]=""
 	[process_cpu_seconds_total]=""
 	[process_resident_memory_bytes]=""
+	[process_virtual_memory_bytes]=""
 	[process_open_fds]=""
 	[process_max_fds]=""
 	[up]=""
