@@ -57,6 +57,8 @@ LIB_SRCS   := $(filter-out $(USER_MAINS),$(wildcard user/*/*.c))
 LIB_OBJS   := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRCS))
 LIB        := $(BUILD)/libsluice.a
 BINS       := $(BUILD)/sluiced $(BUILD)/sluicectl
+# Alert rules, dashboard and example scrape config (tools/monitoring/).
+MONITORING_FILES := $(addprefix tools/monitoring/,sluice.rules.yml sluice-dashboard.json prometheus.yml)
 
 TEST_LIB_OBJS := $(BUILD)/tests/lib/test.o
 UNIT_TESTS    := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(wildcard tests/unit/test_*.c))
@@ -71,7 +73,7 @@ include tools/bench/bench.mk
 HDR_CHECKS := $(patsubst %,$(BUILD)/hdrcheck/%.bpf.ok,$(wildcard bpf/lib/*.bpf.h) $(wildcard include/*.h)) \
 	      $(patsubst %,$(BUILD)/hdrcheck/%.cc.ok,$(wildcard include/*.h))
 
-.PHONY: all deps headers test test-unit test-bpf test-netns demo bench install clean \
+.PHONY: all deps headers test test-unit test-bpf test-monitoring test-netns demo bench install clean \
 	abi-next abi-next-sluiced
 
 all: headers $(BPF_OBJS) $(SKELS) $(BINS) $(UNIT_TESTS) $(BPF_TESTS) $(TOOLS) \
@@ -150,6 +152,10 @@ test: deps all
 test-unit test-bpf test-netns: all
 	$(Q)BUILD=$(BUILD) tests/run $(patsubst test-%,%,$@)
 
+# The alert rules, their tests and the dashboard: nothing to build.
+test-monitoring:
+	$(Q)BUILD=$(BUILD) tests/run $(patsubst test-%,%,$@)
+
 demo: deps all
 	$(Q)BUILD=$(BUILD) tools/demo.sh
 
@@ -165,6 +171,8 @@ install: all
 	$(Q)sed -e 's|@SBINDIR@|$(PREFIX)/sbin|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
 		tools/sluiced.service >$(DESTDIR)$(UNITDIR)/sluiced.service
 	$(Q)install -m 0644 examples/*.yaml $(DESTDIR)$(PREFIX)/share/sluice/examples/
+	$(Q)install -d $(DESTDIR)$(PREFIX)/share/sluice/monitoring
+	$(Q)install -m 0644 $(MONITORING_FILES) $(DESTDIR)$(PREFIX)/share/sluice/monitoring/
 
 clean:
 	$(call msg,CLEAN,$(BUILD))

@@ -1,0 +1,310 @@
+#!/usr/bin/env python3
+"""Write sluice-dashboard.json (the Grafana dashboard) to stdout.
+
+The JSON is generated so that a later family's panels are a few lines
+here, with the selectors, layout and ids kept consistent:
+    tools/monitoring/gen-dashboard.py > tools/monitoring/sluice-dashboard.json
+tests/monitoring/test_dashboard.sh fails when the JSON is not what this
+writes, and tools/monitoring/check-dashboard.sh checks the JSON itself.
+Panels are placed left to right, 24 columns a line; row() starts a row.
+"""
+import json
+
+DS = {"type": "prometheus", "uid": "${datasource}"}
+SEL = 'job="sluice",instance=~"$instance"'
+IF = SEL + ',interface=~"$interface"'
+TIER = IF + ',tier=~"$tier"'
+REFUSED = 'dropped|reset|flood_drop|shadow_drop|shadow_reset'
+RI = '$__rate_interval'
+pid = [0]        # the last panel id
+y = [0]          # the grid line being filled, its next column, its height
+x = [0]
+rowh = [0]
+panels = []
+
+def nid():
+    pid[0] += 1
+    return pid[0]
+
+def row(title, collapsed=False, repeat=None):
+    newline()
+    p = {"type": "row", "id": nid(), "title": title, "collapsed": collapsed,
+         "gridPos": {"h": 1, "w": 24, "x": 0, "y": y[0]}, "panels": []}
+    if repeat:
+        p["repeat"] = repeat
+    panels.append(p)
+    y[0] += 1
+
+def newline():
+    if x[0]:
+        y[0] += rowh[0]
+        x[0] = 0
+        rowh[0] = 0
+
+def place(w, h):
+    if x[0] + w > 24:
+        newline()
+    g = {"h": h, "w": w, "x": x[0], "y": y[0]}
+    x[0] += w
+    rowh[0] = max(rowh[0], h)
+    return g
+
+def tgt(expr, legend="", ref="A", instant=False, fmt=None):
+    t = {"datasource": DS, "refId": ref, "expr": expr, "legendFormat": legend or "__auto",
+         "range": not instant, "instant": instant}
+    if fmt:
+        t["format"] = fmt
+    return t
+
+def refs(targets):
+    out = []
+    for i, t in enumerate(targets):
+        if isinstance(t, tuple):
+            t = tgt(*t)
+        t["refId"] = chr(65 + i)
+        out.append(t)
+    return out
+
+def ts(title, desc, targets, unit="short", w=12, h=8, stack=False, overrides=None,
+       interp="linear", minv=None, maxv=None, thresholds=None, draw="line"):
+    custom = {"drawStyle": draw, "lineInterpolation": interp, "lineWidth": 1,
+              "fillOpacity": 10 if not stack else 60, "showPoints": "never",
+              "spanNulls": False,
+              "stacking": {"mode": "normal" if stack else "none", "group": "A"}}
+    defaults = {"unit": unit, "custom": custom}
+    if minv is not None:
+        defaults["min"] = minv
+    if maxv is not None:
+        defaults["max"] = maxv
+    if thresholds:
+        defaults["thresholds"] = {"mode": "absolute", "steps": thresholds}
+        custom["thresholdsStyle"] = {"mode": "line"}
+    panels.append({
+        "type": "timeseries", "id": nid(), "title": title, "description": desc,
+        "datasource": DS, "gridPos": place(w, h),
+        "fieldConfig": {"defaults": defaults, "overrides": overrides or []},
+        "options": {"legend": {"displayMode": "table", "placement": "bottom",
+                               "calcs": ["mean", "max", "lastNotNull"], "showLegend": True},
+                    "tooltip": {"mode": "multi", "sort": "desc"}},
+        "targets": refs(targets)})
+
+def stat(title, desc, targets, unit="short", w=4, h=4, thresholds=None, mappings=None,
+         text="value", calc="lastNotNull"):
+    panels.append({
+        "type": "stat", "id": nid(), "title": title, "description": desc,
+        "datasource": DS, "gridPos": place(w, h),
+        "fieldConfig": {"defaults": {
+            "unit": unit, "mappings": mappings or [],
+            "thresholds": {"mode": "absolute", "steps": thresholds or [{"color": "green", "value": None}]}},
+            "overrides": []},
+        "options": {"reduceOptions": {"calcs": [calc], "fields": "", "values": False},
+                    "colorMode": "background" if thresholds else "value",
+                    "graphMode": "none", "textMode": text, "justifyMode": "auto",
+                    "orientation": "auto"},
+        "targets": refs(targets)})
+
+def table(title, desc, targets, w=12, h=8, exclude=(), merge=True):
+    panels.append({
+        "type": "table", "id": nid(), "title": title, "description": desc,
+        "datasource": DS, "gridPos": place(w, h),
+        "fieldConfig": {"defaults": {"custom": {"align": "auto", "filterable": True}}, "overrides": []},
+        "options": {"showHeader": True, "cellHeight": "sm"},
+        "transformations": ([{"id": "merge", "options": {}}] if merge else []) + [
+            {"id": "organize", "options": {"excludeByName": {k: True for k in ("Time", "__name__", "job") + tuple(exclude)}}}],
+        "targets": [dict(t, instant=True, range=False, format="table") for t in refs(targets)]})
+
+def dashed(regex):
+    return {"matcher": {"id": "byRegexp", "options": regex},
+            "properties": [{"id": "custom.lineStyle", "value": {"fill": "dash", "dash": [10, 10]}},
+                           {"id": "custom.fillOpacity", "value": 0},
+                           {"id": "custom.lineWidth", "value": 2}]}
+
+def right_axis(regex, label):
+    return {"matcher": {"id": "byRegexp", "options": regex},
+            "properties": [{"id": "custom.axisPlacement", "value": "right"},
+                           {"id": "custom.axisLabel", "value": label},
+                           {"id": "unit", "value": "short"}]}
+
+def color(regex, c):
+    return {"matcher": {"id": "byRegexp", "options": regex},
+            "properties": [{"id": "color", "value": {"mode": "fixed", "fixedColor": c}}]}
+
+# ---------------------------------------------------------------- overview
+row("Overview")
+stat("Scrape", "up{job=\"sluice\"}: 1 when Prometheus scrapes sluiced (alert SluiceDown).",
+     [('min(up{%s})' % SEL, "up", "A", True)],
+     thresholds=[{"color": "red", "value": None}, {"color": "green", "value": 1}],
+     mappings=[{"type": "value", "options": {"0": {"text": "DOWN"}, "1": {"text": "UP"}}}])
+stat("Mode", "sluice_mode: enforce or shadow (shadow counts refusals without refusing).",
+     [('max by (mode) (sluice_mode{%s}) == 1' % SEL, "{{mode}}", "A", True)], text="name")
+stat("Passed", "Packets passed per second, every tier and interface.",
+     [('sum(rate(sluice_packets_total{%s,reason="passed"}[%s]))' % (TIER, RI), "passed")], unit="pps")
+stat("Refused", "Packets refused per second (dropped, reset, flood_drop; shadow_* would-be refusals).",
+     [('sum(rate(sluice_packets_total{%s,reason=~"%s"}[%s]))' % (TIER, REFUSED, RI), "refused")], unit="pps",
+     thresholds=[{"color": "green", "value": None}, {"color": "orange", "value": 1}])
+stat("Since last good reload", "time() - sluice_config_last_reload_success_timestamp_seconds.",
+     [('time() - max(sluice_config_last_reload_success_timestamp_seconds{%s})' % SEL, "age", "A", True)], unit="s")
+stat("Uptime", "time() - process_start_time_seconds of sluiced.",
+     [('time() - max(process_start_time_seconds{%s})' % SEL, "uptime", "A", True)], unit="s")
+
+# ---------------------------------------------------------------- tiers
+row("Tiers: passed, refused and the limit")
+ts("Packets per tier: passed vs refused, and the limits",
+   "Passed and refused packets/s of each tier (summed over the selected interfaces), with the "
+   "configured rate of its packets, requests and connections meters (sluice_limit_rate, per "
+   "client: a tier of N busy clients passes up to N times it) drawn dashed; requests and "
+   "connections limits on the right axis.",
+   [('sum by (tier) (rate(sluice_packets_total{%s,reason="passed"}[%s]))' % (TIER, RI), "{{tier}} passed"),
+    ('sum by (tier) (rate(sluice_packets_total{%s,reason=~"%s"}[%s]))' % (TIER, REFUSED, RI), "{{tier}} refused"),
+    ('max by (tier, unit, meter) (sluice_limit_rate{%s,tier=~"$tier",unit!="bytes"})' % SEL,
+     "{{tier}} limit {{unit}}/s per client (meter {{meter}})")],
+   unit="pps", overrides=[dashed(".* limit .*"), right_axis(".* limit (requests|connections)/s .*", "limit per client /s")])
+ts("Bytes per tier: passed vs refused, and the bytes limit",
+   "Passed and refused bytes/s of each tier, with the bytes meters' configured rate per client dashed.",
+   [('sum by (tier) (rate(sluice_bytes_total{%s,reason="passed"}[%s]))' % (TIER, RI), "{{tier}} passed"),
+    ('sum by (tier) (rate(sluice_bytes_total{%s,reason=~"%s"}[%s]))' % (TIER, REFUSED, RI), "{{tier}} refused"),
+    ('max by (tier, unit, meter) (sluice_limit_rate{%s,tier=~"$tier",unit="bytes"})' % SEL,
+     "{{tier}} limit {{unit}}/s per client (meter {{meter}})")],
+   unit="Bps", overrides=[dashed(".* limit .*")])
+ts("Refused share per tier",
+   "refused / (refused + passed) per tier (alert SluiceTierRefusingMost above 50% for 5m).",
+   [('sum by (tier) (rate(sluice_packets_total{%s,reason=~"%s"}[%s])) / sum by (tier) (rate(sluice_packets_total{%s,reason=~"passed|%s"}[%s]))'
+     % (TIER, REFUSED, RI, TIER, REFUSED, RI), "{{tier}}")],
+   unit="percentunit", minv=0, maxv=1,
+   thresholds=[{"color": "green", "value": None}, {"color": "red", "value": 0.5}])
+ts("Refusals by reason",
+   "Refused packets/s by reason: dropped, reset (RST sent), flood_drop (flood guard), denylisted, "
+   "and shadow_drop/shadow_reset (shadow mode: counted, not refused).",
+   [('sum by (reason) (rate(sluice_packets_total{%s,reason=~"%s|denylisted"}[%s]))' % (TIER, REFUSED, RI), "{{reason}}")],
+   unit="pps", stack=True)
+ts("Packets per tier and interface, by reason",
+   "Every verdict reason, per interface and tier: passed, refused, allowlisted, unmetered.",
+   [('sum by (interface, tier, reason) (rate(sluice_packets_total{%s}[%s]))' % (TIER, RI), "{{interface}} {{tier}} {{reason}}")],
+   unit="pps", w=24)
+table("Configured limits",
+      "sluice_limit_rate (units per second, per client) and sluice_limit_burst of every meter.",
+      [tgt('max by (tier, unit, meter) (sluice_limit_rate{%s,tier=~"$tier"})' % SEL, "rate"),
+       tgt('max by (tier, unit, meter) (sluice_limit_burst{%s,tier=~"$tier"})' % SEL, "burst")],
+      w=24, h=7)
+panels[-1]["fieldConfig"]["overrides"] = [
+    {"matcher": {"id": "byName", "options": "Value #A"}, "properties": [{"id": "displayName", "value": "rate /s"}]},
+    {"matcher": {"id": "byName", "options": "Value #B"}, "properties": [{"id": "displayName", "value": "burst"}]}]
+
+# ---------------------------------------------------------------- flood guard / client table
+row("Flood guard and client table")
+ts("Flood guard refusing new clients",
+   "sluice_flood_guard_refusing: 1 while a tier's flood guard refuses clients the table has not "
+   "seen (alert SluiceFloodGuardRefusing after 5m).",
+   [('max by (interface, tier) (sluice_flood_guard_refusing{%s,tier=~"$tier"})' % IF, "{{interface}} {{tier}}")],
+   minv=0, maxv=1, interp="stepAfter")
+ts("Flood guard refused packets",
+   "Packets refused by the flood guard per second (sluice_flood_guard_refused_packets_total).",
+   [('sum by (interface, tier) (rate(sluice_flood_guard_refused_packets_total{%s,tier=~"$tier"}[%s]))' % (IF, RI), "{{interface}} {{tier}}")],
+   unit="pps")
+ts("Client table fill",
+   "sluice_client_table_entries / sluice_client_table_capacity per interface (alert "
+   "SluiceClientTableNearFull above 90% for 5m).",
+   [('max by (interface) (sluice_client_table_entries{%s}) / max by (interface) (sluice_client_table_capacity{%s})' % (IF, IF), "{{interface}}")],
+   unit="percentunit", minv=0, maxv=1,
+   thresholds=[{"color": "green", "value": None}, {"color": "red", "value": 0.9}])
+ts("New clients and a full table",
+   "Parser events client_new (an entry created) and client_full (no entry could be made; the packet "
+   "was admitted) per second.",
+   [('sum by (interface, event) (rate(sluice_parser_events_total{%s,event=~"client_new|client_full"}[%s]))' % (IF, RI), "{{interface}} {{event}}")],
+   unit="ops")
+
+# ---------------------------------------------------------------- parser
+row("Malformed and non-IP traffic")
+ts("Malformed and non-IP packets",
+   "Packets that did not parse (malformed: handled by the malformed policy) and non-IP frames "
+   "(ARP, LLDP: always passed), per interface.",
+   [('sum by (interface, reason) (rate(sluice_packets_total{%s,reason=~"malformed|non_ip"}[%s]))' % (IF, RI), "{{interface}} {{reason}}")],
+   unit="pps")
+ts("Malformed share",
+   "malformed / every packet, per interface (alert SluiceMalformedTraffic above 1% for 10m).",
+   [('sum by (interface) (rate(sluice_packets_total{%s,reason="malformed"}[%s])) / sum by (interface) (rate(sluice_packets_total{%s}[%s]))' % (IF, RI, IF, RI), "{{interface}}")],
+   unit="percentunit", minv=0,
+   thresholds=[{"color": "green", "value": None}, {"color": "red", "value": 0.01}])
+ts("Parser events",
+   "sluice_parser_events_total by event: VLAN tags, IPv4 options, fragments, IPv6 extension headers "
+   "(and the limit), other L4, compare-and-swap retries, RST failures.",
+   [('sum by (event) (rate(sluice_parser_events_total{%s,event!~"client_new|client_full"}[%s]))' % (IF, RI), "{{event}}")],
+   unit="ops", w=24)
+
+# ---------------------------------------------------------------- config and daemon
+row("Config reloads and the daemon")
+ts("Config reloads",
+   "Reloads per interval by result (alert SluiceReloadFailing: a failure with no success since).",
+   [('sum by (result) (increase(sluice_config_reloads_total{%s}[%s]))' % (SEL, RI), "{{result}}")],
+   draw="bars", overrides=[color("failure", "red"), color("success", "green")], w=8)
+table("Running config", "sluice_config_info: the hash and path of the config sluiced runs.",
+      [tgt('sluice_config_info{%s}' % SEL)], w=8, merge=False, exclude=("Value",))
+table("Build", "sluice_build_info: sluiced's version and map ABI.",
+      [tgt('sluice_build_info{%s}' % SEL)], w=8, merge=False, exclude=("Value",))
+table("Interfaces", "sluice_interface_info: each interface's attach mode and XDP program id.",
+      [tgt('sluice_interface_info{%s}' % IF)], w=24, h=6, merge=False, exclude=("Value",))
+ts("CPU", "process_cpu_seconds_total of sluiced (control plane only: the data path runs in XDP).",
+   [('rate(process_cpu_seconds_total{%s}[%s])' % (SEL, RI), "{{instance}}")], unit="percentunit", w=8)
+ts("Resident memory", "process_resident_memory_bytes of sluiced.",
+   [('process_resident_memory_bytes{%s}' % SEL, "{{instance}}")], unit="bytes", w=8)
+ts("Open file descriptors", "process_open_fds against process_max_fds.",
+   [('process_open_fds{%s}' % SEL, "{{instance}} open"), ('process_max_fds{%s}' % SEL, "{{instance}} max")],
+   overrides=[dashed(".* max")], w=8)
+
+# ---------------------------------------------------------------- per interface
+row("Interface $interface", repeat="interface")
+ts("Packets per tier on $interface",
+   "Passed and refused packets/s of each tier on this interface.",
+   [('sum by (tier) (rate(sluice_packets_total{%s,reason="passed"}[%s]))' % (TIER, RI), "{{tier}} passed"),
+    ('sum by (tier) (rate(sluice_packets_total{%s,reason=~"%s"}[%s]))' % (TIER, REFUSED, RI), "{{tier}} refused")],
+   unit="pps", w=16)
+ts("Client table on $interface",
+   "sluice_client_table_entries against sluice_client_table_capacity (dashed) on this interface.",
+   [('max(sluice_client_table_entries{%s})' % IF, "entries"),
+    ('max(sluice_client_table_capacity{%s})' % IF, "capacity")],
+   overrides=[dashed("capacity")], w=8, minv=0)
+
+# ---------------------------------------------------------------- later issues
+for t in ("Services", "Breakers", "Degrade"):
+    row(t, collapsed=True)
+
+def var(name, label, query, desc):
+    return {"name": name, "label": label, "type": "query", "datasource": DS,
+            "definition": query, "query": {"query": query, "refId": "PrometheusVariableQueryEditor-VariableQuery"},
+            "refresh": 2, "sort": 1, "multi": True, "includeAll": True, "allValue": ".*",
+            "current": {"selected": True, "text": ["All"], "value": ["$__all"]},
+            "description": desc, "hide": 0, "options": [], "regex": ""}
+
+dash = {
+    "__inputs": [{"name": "DS_PROMETHEUS", "label": "Prometheus", "description": "The Prometheus that scrapes sluiced (job=\"sluice\")",
+                  "type": "datasource", "pluginId": "prometheus", "pluginName": "Prometheus"}],
+    "__elements": {},
+    "__requires": [
+        {"type": "grafana", "id": "grafana", "name": "Grafana", "version": "10.0.0"},
+        {"type": "datasource", "id": "prometheus", "name": "Prometheus", "version": "1.0.0"},
+        {"type": "panel", "id": "timeseries", "name": "Time series", "version": ""},
+        {"type": "panel", "id": "stat", "name": "Stat", "version": ""},
+        {"type": "panel", "id": "table", "name": "Table", "version": ""}],
+    "annotations": {"list": [
+        {"builtIn": 1, "datasource": {"type": "grafana", "uid": "-- Grafana --"}, "enable": True, "hide": True,
+         "iconColor": "rgba(0, 211, 255, 1)", "name": "Annotations & Alerts", "type": "dashboard"},
+        {"datasource": DS, "enable": True, "iconColor": "orange", "name": "Config reloads",
+         "expr": 'changes(sluice_config_last_reload_success_timestamp_seconds{%s}[1m]) > 0' % SEL,
+         "step": "1m", "titleFormat": "config reloaded", "textFormat": "{{instance}}"}]},
+    "description": "sluice, the XDP rate limiter: passed and refused traffic per tier against its limits, "
+                   "flood guard, client table, parser, reloads.  Installed as share/sluice/monitoring/sluice-dashboard.json.",
+    "editable": True, "fiscalYearStartMonth": 0, "graphTooltip": 1, "id": None,
+    "links": [], "liveNow": False, "panels": panels, "refresh": "30s",
+    "schemaVersion": 38, "style": "dark", "tags": ["sluice", "xdp", "rate-limit"],
+    "templating": {"list": [
+        {"name": "datasource", "label": "Data source", "type": "datasource", "query": "prometheus",
+         "current": {"selected": False, "text": "${DS_PROMETHEUS}", "value": "${DS_PROMETHEUS}"},
+         "hide": 0, "includeAll": False, "multi": False, "options": [], "refresh": 1, "regex": ""},
+        var("instance", "Instance", 'label_values(up{job="sluice"}, instance)', "sluiced scrape targets"),
+        var("interface", "Interface", 'label_values(sluice_interface_info{job="sluice",instance=~"$instance"}, interface)',
+            "interfaces sluiced is attached to"),
+        var("tier", "Tier", 'label_values(sluice_packets_total{job="sluice",instance=~"$instance",interface=~"$interface"}, tier)',
+            "tiers (\"(none)\": malformed and non-IP)")]},
+    "time": {"from": "now-1h", "to": "now"}, "timepicker": {}, "timezone": "",
+    "title": "sluice", "uid": "sluice-overview", "version": 1, "weekStart": ""}
+print(json.dumps(dash, indent=2))
