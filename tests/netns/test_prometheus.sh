@@ -63,6 +63,7 @@ EOF
 	note "prometheus pid $PROM_PID on 127.0.0.1:$PROM_PORT (gateway namespace)"
 }
 
+prom_pids() { pgrep -f -- "--storage.tsdb.path=$T_DIR/prom/" || true; }
 prom_gone() { ! kill -0 "$PROM_PID" 2>/dev/null; }
 
 prom_stop() {	# SIGTERM, SIGKILL after 10 s; waited for either way
@@ -159,6 +160,8 @@ test_prometheus() {
 	sluiced_up "$cfg"
 	prom_start || t_fail "prom_start: no free port in the gateway namespace"
 	assert_wait "Prometheus ready" 15 prom_ready
+	assert_eq "pgrep finds it by its storage path (as the final check will)" \
+		"$PROM_PID" "$(prom_pids)"
 	assert_wait "it scraped sluiced: up{job=\"sluice\"} == 1" 10 prom_is 'up{job="sluice"}' 1
 
 	subtest "traffic over every limit"
@@ -271,5 +274,5 @@ dashboard_exprs() {
 
 declare -A CLIENT_PASSED=() CLIENT_SENT=()
 run_tests prometheus
-assert_none "no prometheus left running" "$(pgrep -f -- "--storage.tsdb.path=$T_DIR/" || true)"
+assert_none "no prometheus left running" "$(prom_pids)"
 finish
