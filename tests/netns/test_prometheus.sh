@@ -172,7 +172,7 @@ test_prometheus() {
 	assert_eq "conn (connections, burst 3): 200s of 8" 3 "$got"
 	CLIENT_PASSED[conn]=$got CLIENT_SENT[conn]=8
 	udp_from 198.18.66.11 25
-	CLIENT_PASSED[udp]=10 CLIENT_SENT[udp]=25
+	CLIENT_PASSED[udp]=10 CLIENT_SENT[udp]=25	# a fresh bucket: its burst, exactly
 	udp_from 198.18.10.11 60
 	CLIENT_SENT[bulk]=60
 	read -r sent _ < <(spoof_udp abuser 1 300)
@@ -201,7 +201,8 @@ test_prometheus() {
 		assert_eq "$t: refused (dropped + reset) in Prometheus = sluicectl" \
 			$(($(count_of "$j" "$t" dropped) + $(count_of "$j" "$t" reset))) "$c"
 		if [[ -n ${CLIENT_PASSED[$t]:-} ]]; then
-			assert_eq "$t: passed = what the clients got through" "${CLIENT_PASSED[$t]}" "$p"
+			assert_eq "$t: passed = what the clients got through (200s; udp: the burst)" \
+				"${CLIENT_PASSED[$t]}" "$p"
 			assert_eq "$t: refused = the rest of what they sent" \
 				$((CLIENT_SENT[$t] - CLIENT_PASSED[$t])) "$c"
 		fi
