@@ -314,8 +314,11 @@ static void on_term(struct loop *l, int sig, void *arg)
 
 static void on_sample(struct loop *l, int id, void *arg)
 {
+	struct sl_daemon *d = arg;
+
 	(void)l, (void)id;
-	daemon_sample(arg);
+	daemon_sample(d);
+	metrics_sampled(d->metrics, d);
 }
 
 static int run(struct sl_daemon *d, struct loop *l)
@@ -334,7 +337,7 @@ static int run(struct sl_daemon *d, struct loop *l)
 		err = err < 0 ? err : 0;
 	}
 	if (!err)
-		err = metrics_start(d->metrics, l, d);
+		metrics_update(d->metrics, d);
 	if (!err)
 		err = loop_run(l);
 	if (err)
@@ -449,7 +452,7 @@ int main(int argc, char **argv)
 	rc = run(&d, loop);
 	daemon_stop(&d);
 out:
-	metrics_close(d.metrics, loop);
+	metrics_close(d.metrics);
 	d.metrics = NULL;
 	control_close(&d.ctl);
 	d.loop = NULL;

@@ -27,7 +27,6 @@ struct metrics {
 	struct MHD_Daemon *mhd;
 	int fd;				/* the listening socket */
 	char addr[64];
-	int timer;
 	pthread_mutex_t lock;
 	struct published pub[2];	/* [0] text, [1] OpenMetrics */
 	bool healthy;
@@ -196,7 +195,6 @@ int metrics_open(struct metrics **out, const struct cfg_listen *l)
 	if (!m)
 		return -ENOMEM;
 	m->fd = -1;
-	m->timer = -1;
 	pthread_mutex_init(&m->lock, NULL);
 	snprintf(m->addr, sizeof(m->addr), "%s", l->text);
 	err = render_init(&m->r);
@@ -249,13 +247,14 @@ static void publish(struct published *p, struct expo *e)
 	e->len = 0;
 }
 
-void metrics_update(struct metrics *m, struct sl_daemon *d)
+static void metrics_render(struct metrics *m, struct sl_daemon *d,
+			   bool sampled)
 {
 	int err;
 
 	if (!m || !d->cfg)
 		return;
-	err = render_all(&m->r, d);
+	err = render_all(&m->r, d, sampled);
 	if (err) {
 		log_warn("metrics: rendering failed: %s", strerror(-err));
 		return;
@@ -268,21 +267,14 @@ void metrics_update(struct metrics *m, struct sl_daemon *d)
 	pthread_mutex_unlock(&m->lock);
 }
 
-static void on_render(struct loop *l, int id, void *arg)
+void metrics_update(struct metrics *m, struct sl_daemon *d)
 {
-	struct sl_daemon *d = arg;
-
-	(void)l, (void)id;
-	metrics_update(d->metrics, d);
+	metrics_render(m, d, false);
 }
 
-int metrics_start(struct metrics *m, struct loop *l, struct sl_daemon *d)
+void metrics_sampled(struct metrics *m, struct sl_daemon *d)
 {
-	if (!m)
-		return 0;
-	metrics_update(m, d);
-	m->timer = loop_add_timer(l, METRICS_RENDER_MS, true, on_render, d);
-	return m->timer < 0 ? m->timer : 0;
+	metrics_render(m, d, true);
 }
 
 const char *metrics_addr(const struct metrics *m)
@@ -290,11 +282,8 @@ const char *metrics_addr(const struct metrics *m)
 	return m ? m->addr : "off";
 }
 
-void metrics_close(struct metrics *m, struct loop *l)
+void metrics_close(struct metrics *m)
 {
-	if (!m)
-		return;
-	if (m->timer > 0 && l)
-		loop_del_timer(l, m->timer);
-	metrics_free(m);
+	if (m)
+		metrics_free(m);
 }

@@ -4,7 +4,8 @@
  * bounded (8 connections, 4 per address, a 5 s timeout, 64 KiB of
  * memory per connection, so a huge request is refused).  The HTTP
  * thread never touches the daemon: the event loop renders both formats
- * (export/render.h) once a second and after each reload and publishes
+ * (export/render.h) after each counter sample (once a second: the
+ * sample's figures, not a second read) and after each reload, and publishes
  * them under a mutex; a request copies the latest.
  *
  *   GET /metrics   text 0.0.4, or OpenMetrics when Accept asks for it
@@ -18,7 +19,6 @@
 
 #include "config/metrics.h"
 
-#define METRICS_RENDER_MS	1000
 #define METRICS_CONN_MAX	8
 #define METRICS_CONN_PER_IP	4
 #define METRICS_TIMEOUT_S	5
@@ -33,17 +33,19 @@ struct sl_daemon;
  * listen on ADDR: ..." and returns -errno when the bind fails. */
 int metrics_open(struct metrics **out, const struct cfg_listen *l);
 
-/* Render now and then every METRICS_RENDER_MS on loop `l`. */
-int metrics_start(struct metrics *m, struct loop *l, struct sl_daemon *d);
-
-/* Render now (after a reload); m may be NULL. */
+/* Render now, reading the counters (at start, after a reload); m may
+ * be NULL. */
 void metrics_update(struct metrics *m, struct sl_daemon *d);
+
+/* Render from the counter sample the daemon has just taken (its
+ * once-a-second tick); m may be NULL. */
+void metrics_sampled(struct metrics *m, struct sl_daemon *d);
 
 /* The address served ("off" for NULL): metrics.listen at start, which
  * a reload does not change. */
 const char *metrics_addr(const struct metrics *m);
 
 /* Stop the HTTP thread and free; m may be NULL. */
-void metrics_close(struct metrics *m, struct loop *l);
+void metrics_close(struct metrics *m);
 
 #endif /* SLUICE_EXPORT_METRICS_H */

@@ -354,7 +354,7 @@ static void render_info(struct render *r, struct sl_daemon *d)
 	}
 }
 
-int render_all(struct render *r, struct sl_daemon *d)
+int render_all(struct render *r, struct sl_daemon *d, bool sampled)
 {
 	struct iface_read rd[CFG_MAX_IFACES];
 	struct sl_counter *cur = NULL;
@@ -385,9 +385,17 @@ int render_all(struct render *r, struct sl_daemon *d)
 					ifc->name, strerror(-e));
 		}
 		x->pins_ok = pins_there(ifc->name);
-		x->counters_ok = !stats_read(&ifc->stats,
-					     bpf_map__fd(ifc->skel->maps.sl_counters),
-					     x->cur);
+		/* Right after the once-a-second sample the counters are the
+		 * sample's: reading the map again would cost the same
+		 * syscalls twice for the same figures. */
+		if (sampled && ifc->stats.last_ns && !ifc->stats.last_err) {
+			memcpy(x->cur, ifc->stats.last,
+			       SL_STATS_ENTRIES * sizeof(*x->cur));
+			x->counters_ok = true;
+		} else {
+			x->counters_ok = !stats_read(&ifc->stats,
+				bpf_map__fd(ifc->skel->maps.sl_counters), x->cur);
+		}
 		x->events_ok = !read_events(r, ifc, x->ev);
 		if (!x->pins_ok || !x->counters_ok || !x->events_ok)
 			r->healthy = false;

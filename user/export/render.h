@@ -40,7 +40,7 @@ void render_free(struct render *r);
 
 /* Render everything into r->out (0, or the writer's error).  Sets
  * r->healthy: every interface's pins were there and its maps read. */
-int render_all(struct render *r, struct sl_daemon *d);
+int render_all(struct render *r, struct sl_daemon *d, bool sampled);
 
 /* Both formats at once (process.c uses them too). */
 void render_family(struct render *r, const char *name, enum expo_type type,

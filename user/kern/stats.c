@@ -61,6 +61,7 @@ int stats_sample(struct stats *s, int fd)
 	int err;
 
 	err = stats_read(s, fd, now);
+	s->last_err = err;
 	if (err)
 		return err;
 	dt = at - s->last_ns;

@@ -20,6 +20,7 @@ struct stats {
 	struct sl_counter *percpu;		/* scratch, ncpus values */
 	struct sl_counter last[SL_STATS_ENTRIES];	/* at the last sample */
 	uint64_t last_ns;			/* CLOCK_MONOTONIC, 0: none yet */
+	int last_err;				/* of the latest sample: 0 or -errno */
 	struct stats_rate rate[SL_STATS_ENTRIES];	/* over the last interval */
 };
 
