@@ -162,7 +162,7 @@ struct sl_meter {
 	__u64 tolerance_ns;	/* burst * interval, ns */
 	__u8  unit;		/* enum sl_unit; NONE = slot unused */
 	__u8  action;		/* enum sl_action */
-	__u8  pad[2];
+	__u16 reply;		/* SL_ACT_HTTP: sl_replies id (sluice_reply.h), 0 = none */
 	__u32 burst;		/* for display only; tolerance_ns is authoritative */
 };
 

@@ -17,6 +17,7 @@
 
 #include "sluice_abi.h"
 #include "sluice_migrate.h"
+#include "sluice_reply.h"
 
 #define SL_ABI_SIZE(type, size)						\
 	_Static_assert(sizeof(type) == (size), #type " changed size")
@@ -64,6 +65,7 @@ SL_ABI_AT(struct sl_global, config_hash, 24);
 SL_ABI_SIZE(struct sl_meter, 24);
 SL_ABI_AT(struct sl_meter, tolerance_ns, 8);
 SL_ABI_AT(struct sl_meter, unit, 16);
+SL_ABI_AT(struct sl_meter, reply, 18);
 SL_ABI_AT(struct sl_meter, burst, 20);
 SL_ABI_SIZE(struct sl_tier, 128);
 SL_ABI_AT(struct sl_tier, flags, 4);
@@ -73,6 +75,11 @@ SL_ABI_SIZE(struct sl_pfx_v4, 8);
 SL_ABI_SIZE(struct sl_pfx_v6, 20);
 SL_ABI_AT(struct sl_pfx_v6, addr, 4);
 SL_ABI_SIZE(struct sl_pfx_val, 4);
+
+SL_ABI_SIZE(struct sl_reply, 1220);
+SL_ABI_AT(struct sl_reply, field_off, 8);
+SL_ABI_AT(struct sl_reply, csum, 16);
+SL_ABI_AT(struct sl_reply, text, 20);
 
 /* ---- sluiced and its own migration program ------------------------------ */
 
