@@ -10,6 +10,7 @@
 #include <bpf/bpf_helpers.h>
 
 #include "sluice_abi.h"
+#include "sluice_reply.h"
 #include "counters.bpf.h"
 
 struct {
@@ -56,6 +57,15 @@ struct {
 	__type(key, __u32);
 	__type(value, struct sl_flood);
 } sl_flood SEC(".maps");
+
+/* Edge reply templates by sl_reply_slot(gen, id), written by sluiced
+ * (include/sluice_reply.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, SL_REPLY_SLOTS);
+	__type(key, __u32);
+	__type(value, struct sl_reply);
+} sl_replies SEC(".maps");
 
 #ifdef SL_ABI_NEXT
 /* The upgrade test's second build adds a map (tests/netns/test_upgrade.sh). */
