@@ -34,7 +34,8 @@ static __always_inline enum verdict_outcome
 refused(struct verdict *v, const struct sl_tier *t, __u32 tier, __u32 meter)
 {
 	v->tier = tier;
-	v->meter_action = t->meters[meter & (SL_METERS_PER_TIER - 1)].action;
+	v->meter = meter & (SL_METERS_PER_TIER - 1);
+	v->meter_action = t->meters[v->meter].action;
 	return VERDICT_REFUSED;
 }
 
@@ -87,7 +88,7 @@ SEC("xdp")
 int sluice_xdp(struct xdp_md *ctx)
 {
 	struct pkt_ctx c = pkt_ctx_xdp(ctx);
-	struct verdict v = { .tier = SL_TIER_NONE };
+	struct verdict v = { .tier = SL_TIER_NONE, .meter = SL_TALK_NO_METER };
 	struct sl_pkt pkt = {};
 	const struct sl_global *g;
 	__u32 zero = 0;

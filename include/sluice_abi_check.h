@@ -18,6 +18,7 @@
 #include "sluice_abi.h"
 #include "sluice_migrate.h"
 #include "sluice_reply.h"
+#include "sluice_talk.h"
 
 #define SL_ABI_SIZE(type, size)						\
 	_Static_assert(sizeof(type) == (size), #type " changed size")
@@ -77,6 +78,9 @@ SL_ABI_AT(struct sl_pfx_v6, addr, 4);
 SL_ABI_SIZE(struct sl_pfx_val, 4);
 
 SL_ABI_SIZE(struct sl_reply, 1220);
+SL_ABI_SIZE(struct sl_talk_sample, 32);
+SL_ABI_AT(struct sl_talk_sample, len, 20);
+SL_ABI_SIZE(struct sl_talk_head, 8);
 SL_ABI_AT(struct sl_reply, field_off, 8);
 SL_ABI_AT(struct sl_reply, csum, 16);
 SL_ABI_AT(struct sl_reply, text, 20);

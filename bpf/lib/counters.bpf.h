@@ -36,18 +36,22 @@ static __always_inline void event_count(__u32 ev)
 		*v += 1;
 }
 
-static __always_inline void stats_count(__u32 tier, __u32 reason, __u32 bytes)
+/* Returns this CPU's packet count of the row after it, 0 if it has none
+ * (the top-talker sampler keys off it). */
+static __always_inline __u64 stats_count(__u32 tier, __u32 reason,
+					 __u32 bytes)
 {
 	__u32 idx = sl_stats_index(tier, reason);
 	struct sl_counter *c = bpf_map_lookup_elem(&sl_counters, &idx);
 
-	if (c) {
-		c->packets += 1;
-		c->bytes += bytes;
-	}
 #ifdef SL_ABI_NEXT
 	event_count(SL_EV_ABI_NEXT);	/* the new event counts on old pins */
 #endif
+	if (!c)
+		return 0;
+	c->packets += 1;
+	c->bytes += bytes;
+	return c->packets;
 }
 
 #endif /* SLUICE_COUNTERS_BPF_H */

@@ -24,6 +24,7 @@
 #include "pkt_ctx.bpf.h"
 #include "proto.bpf.h"
 #include "reply.bpf.h"
+#include "talk.bpf.h"
 
 enum verdict_outcome {
 	VERDICT_NO_CONFIG = 0,	/* sl_global unreadable: pass, count nothing */
@@ -49,7 +50,8 @@ struct verdict {
 	__u32 tier;		/* counter row: tier id or SL_TIER_NONE */
 	__u8  outcome;		/* enum verdict_outcome */
 	__u8  meter_action;	/* VERDICT_REFUSED: the meter's enum sl_action */
-	__u8  pad[2];
+	__u8  meter;		/* VERDICT_REFUSED: its index, else SL_TALK_NO_METER */
+	__u8  pad;
 };
 
 struct verdict_plan {
@@ -101,40 +103,59 @@ verdict_plan(const struct verdict *v, const struct sl_global *g,
 	return (struct verdict_plan){ VERDICT_PASS, SL_R_UNMETERED };
 }
 
+/* Count the packet under `reason`, and sample it for the top talkers. */
+static __always_inline void verdict_count(const struct sl_global *g,
+					  const struct sl_pkt *p,
+					  const struct verdict *v,
+					  __u32 reason, __u32 bytes)
+{
+	talk_sample(p, v->tier, reason, v->meter,
+		    stats_count(v->tier, reason, bytes));
+}
+
+/* Apply shadow mode and act; *reason gets what the packet is counted
+ * under. */
+static __always_inline int verdict_act(const struct pkt_ctx *c,
+				       const struct sl_global *g,
+				       const struct sl_pkt *p,
+				       const struct verdict *v, __u32 *reason)
+{
+	struct verdict_plan plan = verdict_plan(v, g, p);
+
+	*reason = plan.reason;
+	if (plan.action == VERDICT_PASS)
+		return XDP_PASS;
+	if (g->mode == SL_MODE_SHADOW) {
+		*reason = plan.shadow_reason;
+		return XDP_PASS;
+	}
+	if (plan.action != VERDICT_RESET)
+		return XDP_DROP;
+	if (reply_tcp_rst(c, p) == 0)
+		return XDP_TX;
+	/* Could not build it (an IPv6 chain too long to follow, a frame
+	 * the helper would not shrink): drop instead. */
+	event_count(SL_EV_RESET_FAIL);
+	*reason = SL_R_DROPPED;
+	return XDP_DROP;
+}
+
 /* Count, apply shadow mode, act.  `g` is NULL only with
- * VERDICT_NO_CONFIG. */
+ * VERDICT_NO_CONFIG.  One count per packet, of what arrived (p keeps
+ * the parsed request when the frame became a reply). */
 static __always_inline int verdict_xdp(const struct pkt_ctx *c,
 				       const struct sl_global *g,
 				       const struct sl_pkt *p,
 				       const struct verdict *v)
 {
-	__u32 arrived = p->len;	/* count what arrived, not the reply */
-	struct verdict_plan plan;
+	__u32 reason;
+	int act;
 
 	if (!g || v->outcome == VERDICT_NO_CONFIG)
 		return XDP_PASS;
-	plan = verdict_plan(v, g, p);
-	if (plan.action == VERDICT_PASS) {
-		stats_count(v->tier, plan.reason, arrived);
-		return XDP_PASS;
-	}
-	if (g->mode == SL_MODE_SHADOW) {
-		stats_count(v->tier, plan.shadow_reason, arrived);
-		return XDP_PASS;
-	}
-	if (plan.action == VERDICT_RESET) {
-		if (reply_tcp_rst(c, p) == 0) {
-			stats_count(v->tier, plan.reason, arrived);
-			return XDP_TX;
-		}
-		/* Could not build it (an IPv6 chain too long to follow, a
-		 * frame the helper would not shrink): drop instead. */
-		event_count(SL_EV_RESET_FAIL);
-		stats_count(v->tier, SL_R_DROPPED, arrived);
-		return XDP_DROP;
-	}
-	stats_count(v->tier, plan.reason, arrived);
-	return XDP_DROP;
+	act = verdict_act(c, g, p, v, &reason);
+	verdict_count(g, p, v, reason, p->len);
+	return act;
 }
 
 #endif /* SLUICE_VERDICT_BPF_H */

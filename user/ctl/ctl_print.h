@@ -31,6 +31,7 @@ int ctl_print_client(FILE *f, json_object *data);
 int ctl_print_reload(FILE *f, json_object *data);
 int ctl_print_mode(FILE *f, json_object *data);
 int ctl_print_detach(FILE *f, json_object *data);
+int ctl_print_top(FILE *f, json_object *data);	/* ctl_top.c */
 
 /* `config check`: a summary of a valid config,
  * {"file","ok":true,"hash","mode","tiers":[names],"prefixes":N,

@@ -13,6 +13,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "common/addr.h"
 #include "config/config.h"
@@ -25,10 +28,21 @@
 #define SL_VERSION	"0.1.0"
 #endif
 
+/* `top`'s own options (rejected with any other command). */
+struct top_opts {
+	const char *given;	/* the first one on the command line */
+	int n;			/* 0: the daemon's default */
+	const char *by, *tier;
+	bool watch;
+	double every_s;
+};
+
 struct ctl_opts {
 	bool json;
+	bool json_line;		/* -j --watch: each answer on one line */
 	const char *socket;
 	int timeout_ms;
+	struct top_opts top;
 };
 
 struct ctl_cmd {
@@ -174,7 +188,12 @@ static int ctl_run(const struct ctl_opts *o, const struct ctl_cmd *cmd,
 			return ctl_fail(o, e.code, "%s: %s", cmd->name, e.msg);
 		return ctl_fail(o, e.code, "%s", e.msg);
 	}
-	err = o->json ? ctl_print_json(stdout, data) : print(stdout, data);
+	if (o->json_line)
+		err = printf("%s\n", json_object_to_json_string_ext(data,
+			JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)) < 0 ?
+		      -EIO : 0;
+	else
+		err = o->json ? ctl_print_json(stdout, data) : print(stdout, data);
 	json_object_put(data);
 	if (err == -EBADMSG)
 		return ctl_fail(o, CTL_EXIT_PROTO,
@@ -267,6 +286,84 @@ static int run_config(const struct ctl_opts *o, const struct ctl_cmd *cmd,
 			      strerror(-ret)) : CTL_EXIT_OK;
 }
 
+/* ---- top ------------------------------------------------------------ */
+
+#define TOP_WATCH_S	2.0
+
+static volatile sig_atomic_t top_interrupted;
+
+static void top_on_signal(int sig)
+{
+	(void)sig;
+	top_interrupted = 1;
+}
+
+static json_object *top_request(const struct top_opts *t)
+{
+	json_object *req = ctl_request_new("top");
+
+	if (!req)
+		return NULL;
+	if (t->n)
+		json_object_object_add(req, "n", json_object_new_int(t->n));
+	if (t->by)
+		json_object_object_add(req, "by", json_object_new_string(t->by));
+	if (t->tier)
+		json_object_object_add(req, "tier",
+				       json_object_new_string(t->tier));
+	return req;
+}
+
+static int parse_seconds(const char *s, double *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtod(s, &end);
+	return errno || end == s || *end || !(*out >= 0.1) || *out > 3600 ?
+	       -EINVAL : 0;
+}
+
+static int run_top(const struct ctl_opts *o, const struct ctl_cmd *cmd,
+		   int argc, char **argv)
+{
+	struct top_opts t = o->top;
+	struct ctl_opts once = *o;
+	struct timespec ts;
+	bool tty = isatty(STDOUT_FILENO);
+	int rc;
+
+	if (t.by && strcmp(t.by, "refused") && strcmp(t.by, "passed") &&
+	    strcmp(t.by, "bytes"))
+		return ctl_usage(o, cmd, "--by: expected refused, passed or bytes, got '%s'",
+				 t.by);
+	/* `--watch 5`: the optional SEC comes as an argument. */
+	if (argc && !t.watch)
+		return ctl_usage(o, cmd, "top: unexpected argument '%s'", argv[0]);
+	if (argc && parse_seconds(argv[0], &t.every_s))
+		return ctl_usage(o, cmd, "--watch: expected seconds (0.1 to 3600), got '%s'",
+				 argv[0]);
+	if (!t.watch)
+		return ctl_run(o, cmd, top_request(&t), cmd->print);
+
+	signal(SIGINT, top_on_signal);
+	signal(SIGTERM, top_on_signal);
+	once.json_line = o->json;
+	while (!top_interrupted) {
+		if (!o->json)
+			fputs(tty ? "\033[H\033[2J" : "\n", stdout);	/* home, clear */
+		rc = ctl_run(&once, cmd, top_request(&t), cmd->print);
+		fflush(stdout);
+		if (rc != CTL_EXIT_OK)
+			return rc;
+		ts.tv_sec = (time_t)t.every_s;
+		ts.tv_nsec = (long)((t.every_s - ts.tv_sec) * 1e9);
+		while (!top_interrupted && nanosleep(&ts, &ts) && errno == EINTR)
+			;
+	}
+	return CTL_EXIT_OK;
+}
+
 static int run_help(const struct ctl_opts *o, const struct ctl_cmd *cmd,
 		    int argc, char **argv)
 {
@@ -339,6 +436,24 @@ static const struct ctl_cmd commands[] = {
 	  "leaves enforcement running.",
 	  "  sluicectl detach\n",
 	  0, 0, run_plain, ctl_print_detach },
+	{ "top", "[-n N] [--by KIND] [--tier NAME] [--watch [SEC]]",
+	  "the clients refused (or passing) the most right now",
+	  "The clients with the most refused traffic (--by passed: passed, --by\n"
+	  "bytes: bytes either way) over the last 10 seconds, summed over the\n"
+	  "interfaces: interface, tier, client key (the source masked to the\n"
+	  "tier's key prefix), packets passed and refused per second, bytes per\n"
+	  "second, and the last reason and limit that refused it.  The figures\n"
+	  "are estimates from a sample of packets: every packet while traffic is\n"
+	  "light, one in 2^k under load (the header says which).\n\n"
+	  "  -n N             show N clients (default 10, at most 1000)\n"
+	  "  --by KIND        refused (default), passed or bytes\n"
+	  "  --tier NAME      only clients of tier NAME\n"
+	  "  --watch [SEC]    redraw every SEC seconds (default 2) until\n"
+	  "                   interrupted; with -j, one JSON object per line",
+	  "  sluicectl top\n"
+	  "  sluicectl top -n 20 --tier normal --watch 1\n"
+	  "  sluicectl -j top --by passed | jq '.clients[0].key'\n",
+	  0, 1, run_top, ctl_print_top },
 	{ "help", "[COMMAND]", "this help, or a command's",
 	  "Print the list of commands, or the help of COMMAND (the same as\n"
 	  "sluicectl COMMAND --help).",
@@ -357,7 +472,20 @@ static const struct ctl_cmd *cmd_find(const char *name)
 
 /* ---- main ------------------------------------------------------------ */
 
-enum { OPT_VERSION = 256 };
+enum { OPT_VERSION = 256, OPT_BY, OPT_TIER, OPT_WATCH };
+
+static int parse_count(const char *s, int *n)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < 1 || v > 1000)
+		return -EINVAL;
+	*n = (int)v;
+	return 0;
+}
 
 static int parse_timeout(const char *s, int *ms)
 {
@@ -382,6 +510,9 @@ int main(int argc, char **argv)
 		{ "timeout", required_argument, NULL, 't' },
 		{ "help",    no_argument,       NULL, 'h' },
 		{ "version", no_argument,       NULL, OPT_VERSION },
+		{ "by",      required_argument, NULL, OPT_BY },
+		{ "tier",    required_argument, NULL, OPT_TIER },
+		{ "watch",   optional_argument, NULL, OPT_WATCH },
 		{ 0 },
 	};
 	struct ctl_opts o = { .timeout_ms = CTL_TIMEOUT_MS };
@@ -391,8 +522,27 @@ int main(int argc, char **argv)
 	int opt, nargs;
 
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":js:t:h", longopts, NULL)) != -1) {
+	o.top.every_s = TOP_WATCH_S;
+	while ((opt = getopt_long(argc, argv, ":js:t:hn:", longopts, NULL)) != -1) {
+		if (!o.top.given && (opt == 'n' || opt == OPT_BY ||
+				     opt == OPT_TIER || opt == OPT_WATCH))
+			o.top.given = argv[optind - 1];
 		switch (opt) {
+		case 'n':
+			if (parse_count(optarg, &o.top.n))
+				bad = "n";
+			break;
+		case OPT_BY:
+			o.top.by = optarg;
+			break;
+		case OPT_TIER:
+			o.top.tier = optarg;
+			break;
+		case OPT_WATCH:
+			o.top.watch = true;
+			if (optarg && parse_seconds(optarg, &o.top.every_s))
+				bad = "watch";
+			break;
 		case 'j':
 			o.json = true;
 			break;
@@ -420,6 +570,10 @@ int main(int argc, char **argv)
 					 argv[optind - 1]);
 		}
 	}
+	if (bad && !strcmp(bad, "n"))
+		return ctl_usage(&o, cmd_find("top"), "-n: expected a count from 1 to 1000");
+	if (bad && !strcmp(bad, "watch"))
+		return ctl_usage(&o, cmd_find("top"), "--watch: expected seconds (0.1 to 3600)");
 	if (bad)
 		return ctl_usage(&o, NULL, "--timeout: expected seconds (0 < SEC <= 3600)");
 	if (version) {
@@ -442,6 +596,9 @@ int main(int argc, char **argv)
 		cmd_help(stdout, cmd);
 		return CTL_EXIT_OK;
 	}
+	if (o.top.given && strcmp(cmd->name, "top"))
+		return ctl_usage(&o, cmd, "option '%s' applies to top only",
+				 o.top.given);
 	optind++;
 	nargs = argc - optind;
 	if (nargs < cmd->min_args)

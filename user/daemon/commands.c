@@ -14,6 +14,7 @@
 
 #include "daemon/daemon.h"
 #include "daemon/loop.h"
+#include "daemon/top.h"
 #include "config/rate.h"
 #include "common/clock.h"
 #include "common/gcra.h"
@@ -442,5 +443,6 @@ const struct control_cmd daemon_cmds[] = {
 	{ "reload", cmd_reload },
 	{ "mode", cmd_mode },
 	{ "detach", cmd_detach },
+	{ "top", top_cmd },
 	{ NULL, NULL },
 };

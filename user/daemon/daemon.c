@@ -6,6 +6,7 @@
 #include <bpf/libbpf.h>
 
 #include "daemon/daemon.h"
+#include "daemon/top.h"
 #include "export/metrics.h"
 #include "common/log.h"
 #include "common/names.h"
@@ -304,6 +305,7 @@ void daemon_sample(struct sl_daemon *d)
 
 void daemon_stop(struct sl_daemon *d)
 {
+	top_stop(d);
 	for (int i = 0; i < d->niface; i++)
 		loader_close(&d->ifaces[i]);
 	d->niface = 0;

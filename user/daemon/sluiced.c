@@ -31,6 +31,7 @@
 
 #include "daemon/daemon.h"
 #include "daemon/loop.h"
+#include "daemon/top.h"
 #include "export/metrics.h"
 #include "common/clock.h"
 #include "common/log.h"
@@ -336,6 +337,8 @@ static int run(struct sl_daemon *d, struct loop *l)
 		err = loop_add_timer(l, SAMPLE_MS, true, on_sample, d);
 		err = err < 0 ? err : 0;
 	}
+	if (!err)
+		err = top_start(d, l);
 	if (!err)
 		metrics_update(d->metrics, d);
 	if (!err)

@@ -10,6 +10,7 @@
 #include "common/log.h"
 #include "sluice_abi.h"
 #include "sluice_reply.h"
+#include "sluice_talk.h"
 
 /* Every map sluiced pins, and what it holds.  A map not listed is state,
  * so a new feature's map is kept as it is until it is listed here. */
@@ -28,6 +29,8 @@ static const struct map_class map_classes[] = {
 	{ SL_MAP_REFUSED,	MAP_CACHE,	"the refusal cache" },
 	{ SL_MAP_REFMARK,	MAP_CACHE,	"the refusal cache's sources" },
 	{ SL_MAP_REFSTAT,	MAP_CACHE,	"the refusal cache's use" },
+	{ SL_MAP_TALK,		MAP_CACHE,	"top-talker samples" },
+	{ SL_MAP_TALK_HEAD,	MAP_CACHE,	"top-talker ring heads" },
 };
 
 const struct map_class *map_class_of(const char *name)

@@ -73,6 +73,8 @@ int loader_open(struct sl_iface *ifc, const struct cfg_iface *ci,
 		goto fail;
 	}
 	err = bpf_map__set_max_entries(ifc->skel->maps.sl_clients, clients);
+	if (!err)
+		err = talk_size(ifc->skel->maps.sl_talk);
 	if (err)
 		goto fail;
 	err = pins_reuse(ifc);
@@ -92,6 +94,13 @@ int loader_open(struct sl_iface *ifc, const struct cfg_iface *ci,
 	err = pins_names_open(ifc);
 	if (err)
 		goto fail;
+	/* Without the rings only `sluicectl top` goes blind. */
+	err = talk_open(&ifc->talk, bpf_map__fd(ifc->skel->maps.sl_talk),
+			bpf_map__fd(ifc->skel->maps.sl_talk_head));
+	if (err)
+		log_warn("%s: cannot map the top-talker samples: %s",
+			 ci->name, strerror(-err));
+	err = 0;
 	log_dbg("%s: %s maps under %s/%s/ (client table %u entries)",
 		ci->name, ifc->adopted ? "adopted the pinned" : "pinned new",
 		SL_PIN_ROOT, ci->name, ifc->clients);
@@ -114,6 +123,7 @@ void loader_close(struct sl_iface *ifc)
 {
 	/* The skeleton holds no links (we attach by hand), so destroying
 	 * it only closes fds: pins keep maps and link alive. */
+	talk_close(&ifc->talk);
 	sluice_xdp__destroy(ifc->skel);
 	ifc->skel = NULL;
 	ifc->nrenew = 0;

@@ -22,6 +22,7 @@
 
 #include "config/config.h"
 #include "kern/stats.h"
+#include "kern/talk.h"
 
 /* Made by sluiced, not by the BPF object: tier id -> tier name, so a
  * restarted daemon gives every tier the id it had (client keys and
@@ -65,6 +66,8 @@ struct sl_iface {
 	/* Tier names by id as sl_tier_names holds them (apply.c). */
 	char tier_names[SL_MAX_TIERS][CFG_NAME_MAX];
 	struct stats stats;
+	struct talk_reader talk;	/* top-talker rings; unmapped: none */
+	uint64_t talk_lost;	/* samples overwritten before a drain */
 };
 
 /* Make sure /sys/fs/bpf is a bpffs, mounting one if it is not. */

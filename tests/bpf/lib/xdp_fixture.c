@@ -11,6 +11,7 @@
 #include "common/gcra.h"
 #include "pkt.h"
 #include "xdp_fixture.h"
+#include "kern/talk.h"
 
 const char *fixture_skip_reason(void)
 {
@@ -53,6 +54,10 @@ int fixture_open(struct xdp_fixture *fx, __u32 clients)
 		if (err)
 			goto fail;
 	}
+	/* Rings for every CPU, as the loader makes them. */
+	err = talk_size(fx->skel->maps.sl_talk);
+	if (err)
+		goto fail;
 	err = sluice_xdp__load(fx->skel);
 	if (err)
 		goto fail;
