@@ -4,6 +4,8 @@
 #   xdp_drop      a trivial XDP_DROP program: the ceiling
 #   sluice        the limiter, drop-heavy: every source over its limit
 #                 (flood guard and coarse clock on, as the README advises)
+#   sluice_notop  sluice without the top-talker sampler (--sl-top off):
+#                 what `sluicectl top` costs is sluice against it
 #   sluice_plain  the same limits without flood guard and coarse clock
 #   sluice_coarse, sluice_guard   one of the two (not run by default)
 #   sluice_pass   every source under its limit: packets go on to the stack
@@ -18,7 +20,7 @@
 #   BENCH_WARMUP=2   seconds of flood before the window
 #   BENCH_ROUNDS=1   rounds (interleaved); the tables show medians
 #   BENCH_SOURCES="1 65536 1000000"
-#   BENCH_SCENARIOS="xdp_drop sluice sluice_plain sluice_pass iptables nft"
+#   BENCH_SCENARIOS="xdp_drop sluice sluice_notop sluice_plain sluice_pass iptables nft"
 #   BENCH_KIND=udp   udp | syn | http
 #   BENCH_RATE=6/minute BENCH_BURST=1   the per-source limit of every
 #                    limiter: low enough that even 1M sources at the
@@ -48,6 +50,9 @@ run_one() {	# scenario sources
 	sluice)		j=$(fg "${base[@]}" "${sl[@]}" --sl-rate "$RATE" \
 				--sl-burst "$BURST" --sl-guard "$GUARD" \
 				--sl-coarse) ;;
+	sluice_notop)	j=$(fg "${base[@]}" "${sl[@]}" --sl-rate "$RATE" \
+				--sl-burst "$BURST" --sl-guard "$GUARD" \
+				--sl-coarse --sl-top off) ;;
 	sluice_plain)	j=$(fg "${base[@]}" "${sl[@]}" --sl-rate "$RATE" \
 				--sl-burst "$BURST") ;;
 	sluice_coarse)	j=$(fg "${base[@]}" "${sl[@]}" --sl-rate "$RATE" \
@@ -113,7 +118,9 @@ jq -s '
 			ratio_iptables: (if .scenario == "iptables" then null
 				else ratio(.mpps; $m.iptables) end),
 			ratio_nft: (if .scenario == "nft" then null
-				else ratio(.mpps; $m.nft) end)})
+				else ratio(.mpps; $m.nft) end)}
+		| if .scenario == "sluice" then
+			. + {ratio_notop: ratio(.mpps; $m.sluice_notop)} else . end)
 	| sort_by(.sources)' "$RAW" >"$OUT/flood.json"
 
 # The tables, one per source count, scenarios in the order run.

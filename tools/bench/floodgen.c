@@ -42,6 +42,8 @@
 #include "common/gcra.h"
 #include "common/names.h"
 #include "floodgen.h"
+#include "daemon/top.h"
+#include "kern/talk.h"
 #include "baseline.skel.h"
 #include "bench_gen.skel.h"
 #include "sluice_xdp.skel.h"
@@ -53,6 +55,7 @@ struct rx_sample {
 	__u64 rx_packets, rx_dropped;
 	__u64 reason[SL_R__MAX];
 	__u64 event[SL_EV__MAX];
+	__u64 top_mask;		/* sl_talk_mask at the sample */
 	struct timespec at;
 };
 
@@ -211,6 +214,11 @@ static void print_result(const struct opts *o, const struct rx_sample *a,
 		for (int e = 0; e < SL_EV__MAX; e++)
 			printf(",\"ev_%s\":%llu", event_name(e),
 			       (unsigned long long)(b->event[e] - a->event[e]));
+		if (o->top_off)
+			printf(",\"top_period\":null");
+		else
+			printf(",\"top_period\":%llu",
+			       (unsigned long long)b->top_mask + 1);
 		printf("}");
 	}
 	printf("}\n");
@@ -225,24 +233,52 @@ static int sample(const struct opts *o, struct xdp_fixture *fx,
 	memset(s, 0, sizeof(*s));
 	clock_gettime(CLOCK_MONOTONIC, &s->at);
 	err = dev_rx_stats(o->rx_dev, &s->rx_packets, &s->rx_dropped);
-	if (!err && fx->skel)
+	if (!err && fx->skel) {
 		sluice_sample(fx, s);
+		s->top_mask = fx->skel->data->sl_talk_mask;
+	}
 	if (err)
 		fprintf(stderr, "floodgen: reading counters: %s\n",
 			strerror(-err));
 	return err;
 }
 
+/* sluiced's share of the top-talker sampler: drain the rings and adapt
+ * the period every TOP_DRAIN_MS (user/daemon/top.c), so the data path
+ * pays what it pays under sluiced. */
+static struct talk_reader top_rings;
+static struct xdp_fixture *top_fx;
+
+static void top_noop(void *arg, const struct sl_talk_sample *s, double scale)
+{
+	(void)arg, (void)s, (void)scale;
+}
+
+static void top_tick(void)
+{
+	struct talk_drain st;
+
+	if (!top_fx || talk_drain(&top_rings, top_noop, NULL, &st))
+		return;
+	top_fx->skel->data->sl_talk_mask =
+		talk_adapt(top_fx->skel->data->sl_talk_mask, st.most);
+}
+
 /* Sleep `secs` (< 0: until a signal), or less if a signal comes. */
 static void wait_for(double secs)
 {
-	struct timespec start, now;
+	struct timespec start, now, tick;
 
 	clock_gettime(CLOCK_MONOTONIC, &start);
+	tick = start;
 	while (!stopping) {
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		if (secs >= 0 && ts_diff(&start, &now) >= secs)
 			break;
+		if (ts_diff(&tick, &now) >= TOP_DRAIN_MS / 1000.0) {
+			top_tick();
+			tick = now;
+		}
 		usleep(5000);
 	}
 }
@@ -311,6 +347,20 @@ int main(int argc, char **argv)
 		if (err)
 			goto cleanup;
 		prog_fd = fx.prog_fd;
+		if (o.top_off) {
+			fx.skel->data->sl_talk_mask = SL_TALK_OFF;
+		} else {
+			err = talk_open(&top_rings,
+					bpf_map__fd(fx.skel->maps.sl_talk),
+					bpf_map__fd(fx.skel->maps.sl_talk_head));
+			if (err) {
+				fprintf(stderr, "floodgen: mapping the top-talker rings: %s\n",
+					strerror(-err));
+				goto cleanup;
+			}
+			top_fx = &fx;
+			top_tick();	/* notes where the rings stand */
+		}
 		break;
 	case RX_NONE:
 		break;
@@ -427,6 +477,8 @@ cleanup:
 	bench_gen__destroy(gen);
 	bench_gen__destroy(pass);
 	baseline__destroy(base);
+	top_fx = NULL;
+	talk_close(&top_rings);
 	fixture_close(&fx);
 	if (rx_fd >= 0)
 		close(rx_fd);

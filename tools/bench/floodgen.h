@@ -35,6 +35,7 @@ struct opts {
 	__u64 rate, rate_period, guard_rate;
 	__u32 burst, guard_burst, clients;
 	int coarse, shadow;
+	int top_off;		/* --sl-top off: no top-talker samples */
 };
 
 /* floodgen_net.c */

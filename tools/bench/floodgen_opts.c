@@ -44,6 +44,8 @@ void opts_usage(FILE *f)
 "  --sl-coarse        the tier uses the coarse clock\n"
 "  --sl-clients N     client table entries                          [1048576]\n"
 "  --sl-shadow        shadow mode\n"
+"  --sl-top on|off    top-talker samples, drained and adapted every 250 ms\n"
+"                     as sluiced does (on), or none at all (off)     [on]\n"
 "  -v                 libbpf warnings and progress on stderr\n");
 }
 
@@ -106,6 +108,7 @@ int opts_parse(int argc, char **argv, struct opts *o)
 		{ "sl-action", 1, 0, 'A' }, { "sl-guard", 1, 0, 'g' },
 		{ "sl-coarse", 0, 0, 'c' }, { "sl-clients", 1, 0, 'C' },
 		{ "sl-shadow", 0, 0, 'S' }, { "gen-wait", 0, 0, 'W' },
+		{ "sl-top", 1, 0, 'o' },
 		{ "pps", 1, 0, 'x' }, { "help", 0, 0, 'h' },
 		{ 0 }
 	};
@@ -179,6 +182,14 @@ int opts_parse(int argc, char **argv, struct opts *o)
 					 (__u32)o->guard_rate;
 			break;
 		case 'c': o->coarse = 1; break;
+		case 'o':
+			if (strcmp(optarg, "on") && strcmp(optarg, "off")) {
+				fprintf(stderr, "floodgen: --sl-top: expected on or off, got '%s'\n",
+					optarg);
+				return -EINVAL;
+			}
+			o->top_off = !strcmp(optarg, "off");
+			break;
 		case 'C': o->clients = strtoul(optarg, NULL, 0); break;
 		case 'S': o->shadow = 1; break;
 		case 'W': o->gen_wait = 1; break;

@@ -25,7 +25,7 @@ flood    SECS       BENCH_SECONDS        5
 flood    WARM       BENCH_WARMUP         2
 flood    ROUNDS     BENCH_ROUNDS         1
 flood    SOURCES    BENCH_SOURCES        1 65536 1000000
-flood    SCENARIOS  BENCH_SCENARIOS      xdp_drop sluice sluice_plain sluice_pass iptables nft
+flood    SCENARIOS  BENCH_SCENARIOS      xdp_drop sluice sluice_notop sluice_plain sluice_pass iptables nft
 flood    KIND       BENCH_KIND           udp
 flood    RATE       BENCH_RATE           6/minute
 flood    BURST      BENCH_BURST          1
