@@ -39,7 +39,7 @@ class BadInput(Exception):
 
 def load(path, spec):
     """The rows of PATH: a non-empty list of objects whose fields have
-    the types in SPEC ({"field": "number|null"}); BadInput otherwise."""
+    the types in SPEC ({"field": "number|null|missing"}); BadInput otherwise."""
     try:
         with open(path, encoding="utf-8") as f:
             text = f.read()
@@ -58,7 +58,7 @@ def load(path, spec):
         if not isinstance(r, dict):
             raise BadInput(f"row {i}: expected an object, found {jtype(r)}")
         for key, want in spec.items():
-            t = jtype(r.get(key))
+            t = jtype(r[key]) if key in r else "missing"
             if t not in want.split("|"):
                 raise BadInput(f"row {i}: .{key} is {t}, expected {want}")
     return rows
@@ -343,7 +343,7 @@ plot {", ".join(plots)}
     return s
 
 
-NUM, NUMN = "number", "number|null"
+NUM, NUMN = "number", "number|null|missing"  # NUMN: optional
 CHARTS = [
     ("flood", chart_flood, {"scenario": "string", "sources": NUM, "mpps": NUM,
                             "ratio_ceiling": NUMN}),
