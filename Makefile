@@ -152,8 +152,10 @@ test: deps all
 test-unit test-bpf test-netns: all
 	$(Q)BUILD=$(BUILD) tests/run $(patsubst test-%,%,$@)
 
-# The alert rules, their tests and the dashboard: nothing to build.
-test-monitoring:
+# The alert rules, their tests and the dashboard; the bench's charts
+# (tools/bench/plot.py on fixtures): nothing to build.
+.PHONY: test-bench
+test-monitoring test-bench:
 	$(Q)BUILD=$(BUILD) tests/run $(patsubst test-%,%,$@)
 
 demo: deps all

@@ -9,7 +9,7 @@ PKGS=(
 	libyaml-dev libmicrohttpd-dev libhiredis-dev libcmocka-dev libjson-c-dev
 	iproute2 ethtool iptables nftables
 	nginx redis-server redis-tools wrk hey hping3 curl jq prometheus
-	procps psmisc python3-yaml
+	procps psmisc python3-yaml gnuplot-nox fonts-dejavu-core
 )
 
 missing=()

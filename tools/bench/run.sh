@@ -1,6 +1,7 @@
 #!/bin/bash
 # make bench: every benchmark, each reporting ratios measured in this run.
-# Results go to $BUILD/bench/*.json.
+# Results go to $BUILD/bench/*.json, and tools/bench/plot.py draws every
+# JSON there (this run's and any earlier one's) as $BUILD/bench/*.png.
 #
 #   testrun   BPF_PROG_TEST_RUN ns/packet against its baselines  testrun.json
 #   flood     live-frames flood on veth: XDP_DROP ceiling, sluice, iptables
@@ -18,6 +19,10 @@ BUILD=${BUILD:-build}
 export BUILD
 
 PARTS=${BENCH_ONLY:-"testrun flood accuracy loadtest legit"}
+
+# Checked first, so that a long run does not end without its charts.
+command -v "${GNUPLOT:-gnuplot}" >/dev/null ||
+	{ echo "bench: gnuplot not found (make deps: Debian package gnuplot-nox)" >&2; exit 1; }
 
 mkdir -p "$BUILD/bench"
 start=$SECONDS
@@ -50,4 +55,6 @@ for part in $PARTS; do
 	esac
 	echo
 done
+echo "== charts"
+tools/bench/plot.py "$BUILD/bench" "$BUILD/bench"
 echo "bench: done in $((SECONDS - start)) s; results in $BUILD/bench/"
