@@ -138,6 +138,7 @@ def xtics(labels):
 FLOOD = {  # scenario: legend, colour; in the order flood.sh runs them
     "xdp_drop": ("XDP_DROP (ceiling)", "#8c8c8c"),
     "sluice": ("sluice (flood guard, coarse clock)", "#08519c"),
+    "sluice_notop": ("sluice without top-talker samples", "#3f007d"),
     "sluice_plain": ("sluice, no guard, precise clock", "#4292c6"),
     "sluice_coarse": ("sluice, coarse clock only", "#6baed6"),
     "sluice_guard": ("sluice, flood guard only", "#2171b5"),
