@@ -71,7 +71,7 @@ int ctl_print_top(FILE *f, json_object *d)
 	if (err)
 		return err;
 	jnum(d, "window_s", &window);
-	fprintf(f, "top %zu by %s over the last %.1f s (", n,
+	fprintf(f, "top clients by %s over the last %.1f s (",
 		jstr(d, "by", "?"), window);
 	sampling(f, ifs, nifs);
 	fprintf(f, ")\n");
