@@ -36,7 +36,7 @@ static const struct {
 	  "t.yaml:5:42: tiers[0].limits[0].action: expected one of drop|reset|http, got 'explode'" },
 	{ "unknown tier key",
 	  HEAD "  - name: default\n    colour: red\n",
-	  "t.yaml:4:5: tiers[0].colour: expected a key among name, match, key, verdict, limits, flood_guard, degrade, got 'colour'" },
+	  "t.yaml:4:5: tiers[0].colour: expected a key among name, match, key, verdict, limits, flood_guard, reply, degrade, got 'colour'" },
 	{ "unknown top-level key",
 	  HEAD "  - name: default\nfoo: 1\n",
 	  "t.yaml:4:1: foo: expected a key among interfaces, interface, tiers," },
