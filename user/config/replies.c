@@ -160,7 +160,7 @@ static int reply_finish(struct cfg_walk *w, yaml_node_t *v,
 			     p < hn->data.mapping.pairs.top && !k; p++)
 				if (!strcmp(walk_scalar(walk_node(w, p->key)) ?: "", name))
 					k = walk_node(w, p->key);
-			err = walk_err(w, k, "expected a header a %u reply does not add itself (it writes Retry-After%s), got '%s'",
+			err = walk_err(w, k, "expected a header that a %u reply does not write itself (it adds Retry-After%s), got '%s'",
 				       r->status, r->status == 429 ?
 				       ", RateLimit-Policy and RateLimit" : "", name);
 			walk_path_pop(w, mark);
@@ -333,7 +333,8 @@ int cfg_check_replies(struct cfg_walk *w, yaml_node_t *n,
 		answers |= cfg_meter_answers(m);
 		if (m->reply && !cfg_meter_answers(m)) {
 			at = walk_map_get(w, ln, "reply");
-			mark = walk_path_push(w, "limits[%d]", k);
+			mark = walk_path_key(w, "limits");
+			walk_path_push(w, "[%d]", k);
 			err = walk_expect_key(w, at, at, "reply", m->action != SL_ACT_HTTP ?
 				"a reply only on a limit with action http" :
 				"no reply on a connections limit (a refused SYN is answered with a RST)");
@@ -349,8 +350,11 @@ int cfg_check_replies(struct cfg_walk *w, yaml_node_t *n,
 			return err;
 		/* Where the reply in effect was written. */
 		at = m->reply ? walk_map_get(w, ln, "reply") : tier_reply ? tier_reply : ln;
-		mark = m->reply || !tier_reply ? walk_path_push(w, "limits[%d]", k) :
-		       w->plen;
+		mark = w->plen;
+		if (m->reply || !tier_reply) {
+			walk_path_key(w, "limits");
+			walk_path_push(w, "[%d]", k);
+		}
 		if (m->reply || tier_reply)
 			walk_path_key(w, "reply");
 		if (err == -E2BIG)
