@@ -89,7 +89,6 @@ bool replies_tier_same(int fd, __u32 cur_gen, const struct sl_tier *cur,
 		       const char *name, struct apply_summary *sum)
 {
 	struct sl_tier a = *cur, b = *next;
-	bool same = true;
 
 	for (int k = 0; k < SL_METERS_PER_TIER; k++) {
 		struct sl_reply old = {};
@@ -102,9 +101,8 @@ bool replies_tier_same(int fd, __u32 cur_gen, const struct sl_tier *cur,
 			bpf_map_lookup_elem(fd, &slot, &old);
 		if (!nt || !memcmp(&old, nt, sizeof(old)))
 			continue;
-		same = false;
 		apply_note(sum, "tier %s: limits[%d] answers with a new reply (%u, %u bytes)",
 			   name, k, nt->status, nt->len);
 	}
-	return same && !memcmp(&a, &b, sizeof(a));
+	return !memcmp(&a, &b, sizeof(a));
 }
