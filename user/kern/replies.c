@@ -90,19 +90,23 @@ bool replies_tier_same(int fd, __u32 cur_gen, const struct sl_tier *cur,
 {
 	struct sl_tier a = *cur, b = *next;
 
+	for (int k = 0; k < SL_METERS_PER_TIER; k++)
+		a.meters[k].reply = b.meters[k].reply = 0;
+	/* A changed tier changes its replies too (q, w, the width): its
+	 * own note says enough. */
+	if (memcmp(&a, &b, sizeof(a)))
+		return false;
 	for (int k = 0; k < SL_METERS_PER_TIER; k++) {
 		struct sl_reply old = {};
 		__u32 id = cur->meters[k].reply, slot = sl_reply_slot(cur_gen, id);
 		__u32 nid = next->meters[k].reply;
 		const struct sl_reply *nt = nid && (int)nid <= p->n ? &p->tpl[nid] : NULL;
 
-		a.meters[k].reply = b.meters[k].reply = 0;
 		if (id && id < SL_MAX_REPLIES)
 			bpf_map_lookup_elem(fd, &slot, &old);
-		if (!nt || !memcmp(&old, nt, sizeof(old)))
-			continue;
-		apply_note(sum, "tier %s: limits[%d] answers with a new reply (%u, %u bytes)",
-			   name, k, nt->status, nt->len);
+		if (nt && memcmp(&old, nt, sizeof(old)))
+			apply_note(sum, "tier %s: limits[%d] answers with a new reply (%u, %u bytes)",
+				   name, k, nt->status, nt->len);
 	}
-	return !memcmp(&a, &b, sizeof(a));
+	return true;
 }

@@ -38,8 +38,8 @@ int replies_write(int fd, __u32 gen, const struct reply_plan *p);
 void replies_tier_set(const struct reply_plan *p, int tier, struct sl_tier *t);
 
 /* Are `cur` (live, generation `cur_gen`) and `next` (planned) the same
- * tier, reply ids aside?  A changed template is noted in `sum` (under
- * `name`) on its own line either way. */
+ * tier, reply ids aside?  If so, a changed template (the reply's own
+ * config) is noted in `sum` under `name`. */
 bool replies_tier_same(int fd, __u32 cur_gen, const struct sl_tier *cur,
 		       const struct reply_plan *p, const struct sl_tier *next,
 		       const char *name, struct apply_summary *sum);
