@@ -273,8 +273,95 @@ out:
 	rig_close(&r);
 }
 
+#define RT_A	"  - name: a\n    match: [0.0.0.0/0]\n" \
+		"    limits: [{unit: requests, rate: 1/s, burst: 5, action: http}]\n"
+#define RT_B	"  - name: b\n    match: [198.18.10.0/24]\n" \
+		"    reply: {status: 503}\n" \
+		"    limits: [{unit: packets, rate: 10/s, action: reset},\n" \
+		"             {unit: requests, rate: 1/s, action: http}]\n"
+#define RT_B2	"  - name: b\n    match: [198.18.10.0/24]\n" \
+		"    limits: [{unit: requests, rate: 1/s, action: reset}]\n"
+#define RT_B3	"  - name: b\n    match: [198.18.10.0/24]\n" \
+		"    reply: {status: 503, body: changed}\n" \
+		"    limits: [{unit: packets, rate: 10/s, action: reset},\n" \
+		"             {unit: requests, rate: 1/s, action: http}]\n"
+
+static struct sl_reply reply_at(struct rig *r, __u32 gen, __u32 id)
+{
+	struct sl_reply v = {};
+	__u32 slot = sl_reply_slot(gen, id);
+
+	bpf_map_lookup_elem(bpf_map__fd(r->fx.skel->maps.sl_replies), &slot, &v);
+	return v;
+}
+
+/* Templates land in the half the tiers flip to, with the ids the meters
+ * name; the other half keeps the previous generation's; stale slots of
+ * the written half are emptied. */
+static void test_replies(void)
+{
+	struct sl_tier t;
+	struct sl_reply v;
+	struct rig r;
+	int changes = -1;
+
+	if (!rig_open(&r) || !rig_apply(&r, HEAD RT_A RT_B, NULL))
+		goto out;
+	test_subtest_begin("start: ids 1 and 2 in generation 0");
+	ASSERT_EQ(rig_gen(&r), 0, "generation 0");
+	if (ASSERT_OK(apply_tier_get(&r.ifc, 0, &t), "a"))
+		ASSERT_EQ(t.meters[0].reply, 1, "a's reply id");
+	if (ASSERT_OK(apply_tier_get(&r.ifc, 1, &t), "b")) {
+		ASSERT_EQ(t.meters[0].reply, 0, "reset limit: none");
+		ASSERT_EQ(t.meters[1].reply, 2, "b's reply id");
+	}
+	v = reply_at(&r, 0, 1);
+	ASSERT_EQ(v.status, 429, "id 1: 429");
+	ASSERT_TRUE(v.len > 0 && !memcmp(v.text, "HTTP/1.1 429 Too Many Requests\r\n", 32),
+		    "id 1 text");
+	ASSERT_EQ(v.nfields, 3, "id 1 fields");
+	v = reply_at(&r, 0, 2);
+	ASSERT_EQ(v.status, 503, "id 2: 503");
+	ASSERT_EQ(reply_at(&r, 0, 3).len, 0, "id 3 empty");
+	test_subtest_end();
+
+	test_subtest_begin("reload: generation 1 has one reply, 0 keeps two");
+	if (rig_apply(&r, HEAD RT_A RT_B2, NULL)) {
+		ASSERT_EQ(rig_gen(&r), 1, "generation 1");
+		ASSERT_EQ(reply_at(&r, 1, 1).status, 429, "gen 1 id 1");
+		ASSERT_EQ(reply_at(&r, 1, 2).len, 0, "gen 1 id 2 empty");
+		ASSERT_EQ(reply_at(&r, 0, 2).status, 503, "gen 0 untouched");
+		if (ASSERT_OK(apply_tier_get(&r.ifc, 1, &t), "b"))
+			ASSERT_EQ(t.meters[0].reply, 0, "b: no reply");
+	}
+	test_subtest_end();
+
+	test_subtest_begin("reload again: the stale id 2 of generation 0 is emptied");
+	if (rig_apply(&r, HEAD RT_A RT_B2, &changes)) {
+		ASSERT_EQ(rig_gen(&r), 0, "generation 0");
+		ASSERT_EQ(reply_at(&r, 0, 2).len, 0, "gen 0 id 2 empty");
+		ASSERT_EQ(changes, 0, "same config: nothing to change");
+	}
+	test_subtest_end();
+
+	test_subtest_begin("a changed reply is a change; the same one is not");
+	if (rig_apply(&r, HEAD RT_A RT_B, NULL) &&
+	    rig_apply(&r, HEAD RT_A RT_B, &changes))
+		ASSERT_EQ(changes, 0, "same replies");
+	if (rig_apply(&r, HEAD RT_A RT_B3, &changes)) {
+		ASSERT_EQ(changes, 1, "b's reply changed");
+		v = reply_at(&r, rig_gen(&r), 2);
+		ASSERT_TRUE(v.len > 7 && !memcmp(v.text + v.len - 7, "changed", 7),
+			    "new body in the live half");
+	}
+	test_subtest_end();
+out:
+	rig_close(&r);
+}
+
 TEST_MAIN("bpf/apply",
 	  TEST(test_ids_by_name),
 	  TEST(test_tier_flip),
 	  TEST(test_prefix_diff),
-	  TEST(test_clients));
+	  TEST(test_clients),
+	  TEST(test_replies));

@@ -36,7 +36,7 @@ static const struct {
 	  "t.yaml:5:42: tiers[0].limits[0].action: expected one of drop|reset|http, got 'explode'" },
 	{ "unknown tier key",
 	  HEAD "  - name: default\n    colour: red\n",
-	  "t.yaml:4:5: tiers[0].colour: expected a key among name, match, key, verdict, limits, flood_guard, degrade, got 'colour'" },
+	  "t.yaml:4:5: tiers[0].colour: expected a key among name, match, key, verdict, limits, flood_guard, reply, degrade, got 'colour'" },
 	{ "unknown top-level key",
 	  HEAD "  - name: default\nfoo: 1\n",
 	  "t.yaml:4:1: foo: expected a key among interfaces, interface, tiers," },
@@ -182,6 +182,128 @@ static const struct {
 	  "t.yaml:5:1: (top level): expected one YAML document, got a second one" },
 };
 
+#define HTTP_LIMIT	"    limits: [{unit: requests, rate: 1, action: http}]\n"
+
+/* Replies: each bad input with its whole message. */
+static const struct {
+	const char *what, *text, *want;
+} bad_replies[] = {
+	{ "status 204",
+	  HEAD "  - name: default\n    limits: [{unit: requests, rate: 1, action: http, reply: {status: 204}}]\n",
+	  "t.yaml:4:70: tiers[0].limits[0].reply.status: expected a status that carries a body (not 1xx, 204, 205 or 304), got '204'" },
+	{ "status 99",
+	  HEAD "  - name: default\n    limits: [{unit: requests, rate: 1, action: http, reply: {status: 99}}]\n",
+	  "t.yaml:4:70: tiers[0].limits[0].reply.status: expected an HTTP status (100..599), got '99'" },
+	{ "status 103",
+	  HEAD "  - name: default\n    reply: {status: 103}\n" HTTP_LIMIT,
+	  "t.yaml:4:21: tiers[0].reply.status: expected a status that carries a body (not 1xx, 204, 205 or 304), got '103'" },
+	{ "unknown key",
+	  HEAD "  - name: default\n    limits: [{unit: requests, rate: 1, action: http, reply: {colour: red}}]\n",
+	  "t.yaml:4:62: tiers[0].limits[0].reply.colour: expected a key among status, reason, content_type, body, headers, got 'colour'" },
+	{ "not a mapping",
+	  HEAD "  - name: default\n    reply: 429\n" HTTP_LIMIT,
+	  "t.yaml:4:12: tiers[0].reply: expected a reply like {status: 429, content_type: application/json, body: \"...\", headers: {...}}, got '429'" },
+	{ "header name",
+	  HEAD "  - name: default\n    reply: {headers: {\"X Bad\": 1}}\n" HTTP_LIMIT,
+	  "t.yaml:4:23: tiers[0].reply.headers.?: expected a header name (a token like X-Reason), got 'X Bad'" },
+	{ "header value CRLF",
+	  HEAD "  - name: default\n    reply:\n      headers: {X-A: \"a\\r\\nSet-Cookie: x=1\"}\n" HTTP_LIMIT,
+	  "t.yaml:5:22: tiers[0].reply.headers.X-A: expected a header value of printable ASCII, without control characters or leading and trailing spaces, got 'a??Set-Cookie: x=1'" },
+	{ "header value control",
+	  HEAD "  - name: default\n    reply:\n      headers: {X-A: \"a\\x01\"}\n" HTTP_LIMIT,
+	  "t.yaml:5:22: tiers[0].reply.headers.X-A: expected a header value of printable ASCII, without control characters or leading and trailing spaces, got 'a?'" },
+	{ "header value trailing space",
+	  HEAD "  - name: default\n    reply:\n      headers: {X-A: \"a \"}\n" HTTP_LIMIT,
+	  "t.yaml:5:22: tiers[0].reply.headers.X-A: expected a header value of printable ASCII, without control characters or leading and trailing spaces, got 'a '" },
+	{ "header value a list",
+	  HEAD "  - name: default\n    reply:\n      headers: {X-A: [1]}\n" HTTP_LIMIT,
+	  "t.yaml:5:22: tiers[0].reply.headers.X-A: expected a header value of printable ASCII, without control characters or leading and trailing spaces, got a list" },
+	{ "reserved header",
+	  HEAD "  - name: default\n    reply: {headers: {content-length: 5}}\n" HTTP_LIMIT,
+	  "t.yaml:4:23: tiers[0].reply.headers.content-length: expected a header sluice does not write itself (not Content-Length, Content-Type, Connection or Transfer-Encoding; content_type sets Content-Type), got 'content-length'" },
+	{ "Retry-After on a 429",
+	  HEAD "  - name: default\n    reply: {headers: {Retry-After: 5}}\n" HTTP_LIMIT,
+	  "t.yaml:4:23: tiers[0].reply.headers.Retry-After: expected a header that a 429 reply does not write itself (it adds Retry-After, RateLimit-Policy and RateLimit), got 'Retry-After'" },
+	{ "RateLimit on a 429",
+	  HEAD "  - name: default\n    reply:\n      headers: {ratelimit: x}\n" HTTP_LIMIT,
+	  "t.yaml:5:17: tiers[0].reply.headers.ratelimit: expected a header that a 429 reply does not write itself (it adds Retry-After, RateLimit-Policy and RateLimit), got 'ratelimit'" },
+	{ "header twice",
+	  HEAD "  - name: default\n    reply: {headers: {X-A: 1, x-a: 2}}\n" HTTP_LIMIT,
+	  "t.yaml:4:31: tiers[0].reply.headers.x-a: expected each header once, got 'x-a' again (as 'X-A')" },
+	{ "content type",
+	  HEAD "  - name: default\n    reply: {content_type: json}\n" HTTP_LIMIT,
+	  "t.yaml:4:27: tiers[0].reply.content_type: expected a media type like application/json or text/plain; charset=utf-8, got 'json'" },
+	{ "reason with a newline",
+	  HEAD "  - name: default\n    reply: {reason: \"Slow\\nDown\"}\n" HTTP_LIMIT,
+	  "t.yaml:4:21: tiers[0].reply.reason: expected a reason phrase of up to 64 printable ASCII characters, got 'Slow?Down'" },
+	{ "reply on a reset limit",
+	  HEAD "  - name: default\n    limits: [{unit: requests, rate: 1, action: reset, reply: {status: 503}}]\n",
+	  "t.yaml:4:62: tiers[0].limits[0].reply: expected a reply only on a limit with action http, got a mapping" },
+	{ "reply on a connections limit",
+	  HEAD "  - name: default\n    limits: [{unit: connections, rate: 1, action: http, reply: {status: 503}}]\n",
+	  "t.yaml:4:64: tiers[0].limits[0].reply: expected no reply on a connections limit (a refused SYN is answered with a RST), got a mapping" },
+	{ "tier reply without an http limit",
+	  HEAD "  - name: default\n    reply: {status: 503}\n    limits: [{unit: requests, rate: 1}]\n",
+	  "t.yaml:4:12: tiers[0].reply: expected a reply only on a tier with a limit of action http (unit packets, bytes or requests), got a mapping" },
+	{ "too many fields",
+	  HEAD "  - name: default\n    reply: {body: '{retry_after}{retry_after}{retry_after}'}\n" HTTP_LIMIT,
+	  "t.yaml:4:12: tiers[0].reply: expected at most 4 places for the retry delay ({retry_after}) in the reply, got 5 (counting those the automatic headers hold)" },
+};
+
+static void test_reply_errors(void)
+{
+	for (size_t i = 0; i < sizeof(bad_replies) / sizeof(bad_replies[0]); i++) {
+		struct sl_config *cfg = (void *)1;
+		char err[CFG_ERR_MAX];
+
+		test_subtest_begin(bad_replies[i].what);
+		ASSERT_EQ(cfg_parse("t.yaml", bad_replies[i].text,
+				    strlen(bad_replies[i].text), &cfg, err),
+			  -EINVAL, "refused");
+		ASSERT_TRUE(cfg == NULL, "nothing returned");
+		ASSERT_STREQ(err, bad_replies[i].want, "message");
+		test_subtest_end();
+	}
+}
+
+/* A body that fills the reply exactly, then one byte more: the message
+ * says by how much and what the limit is. */
+static void test_reply_size(void)
+{
+	static const char head[] = HEAD "  - name: default\n    reply:\n      body: '";
+	static const char tail[] = "'\n" HTTP_LIMIT;
+	char text[4096], err[CFG_ERR_MAX];
+	struct sl_config *cfg = NULL;
+	struct sl_reply r;
+	size_t fill;
+
+	/* The default reply with an empty body gives the headers' size. */
+	snprintf(text, sizeof(text), "%s%s", head, tail);
+	cfg = parse_ok(text);
+	if (!cfg || !ASSERT_OK(cfg_reply_render(&cfg->tiers[0], 0, &r, err, sizeof(err)), err))
+		goto out;
+	/* Content-Length goes from 1 digit to 4. */
+	fill = SL_REPLY_MAX - r.len - 3;
+	cfg_free(cfg);
+	snprintf(text, sizeof(text), "%s%0*d%s", head, (int)fill, 0, tail);
+	cfg = parse_ok(text);
+	if (cfg && ASSERT_OK(cfg_reply_render(&cfg->tiers[0], 0, &r, err, sizeof(err)), err))
+		ASSERT_EQ(r.len, SL_REPLY_MAX, "exactly the limit");
+	cfg_free(cfg);
+	cfg = NULL;
+	snprintf(text, sizeof(text), "%s%0*d%s", head, (int)fill + 1, 0, tail);
+	ASSERT_EQ(cfg_parse("t.yaml", text, strlen(text), &cfg, err), -EINVAL, "one over");
+	ASSERT_STREQ(err, "t.yaml:5:7: tiers[0].reply: expected a response of at most 1200 bytes for limits[0], got 1201 bytes, 1 over the limit of 1200 bytes (one TCP segment on a 1280-byte IPv6 path)", "message");
+	/* The same on a limit's own reply. */
+	snprintf(text, sizeof(text), HEAD "  - name: default\n    limits:\n"
+		 "      - unit: requests\n        rate: 1\n        action: http\n"
+		 "        reply: {status: 503, body: '%0*d'}\n", 1300, 0);
+	ASSERT_EQ(cfg_parse("t.yaml", text, strlen(text), &cfg, err), -EINVAL, "limit's reply");
+	ASSERT_STREQ(err, "t.yaml:8:16: tiers[0].limits[0].reply: expected a response of at most 1200 bytes for limits[0], got 1425 bytes, 225 over the limit of 1200 bytes (one TCP segment on a 1280-byte IPv6 path)", "limit message");
+out:
+	cfg_free(cfg);
+}
+
 static void test_errors(void)
 {
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -287,4 +409,6 @@ TEST_MAIN("unit/config_errors",
 	  TEST(test_errors),
 	  TEST(test_too_many_tiers),
 	  TEST(test_too_many_interfaces),
-	  TEST(test_quote_hint))
+	  TEST(test_quote_hint),
+	  TEST(test_reply_errors),
+	  TEST(test_reply_size))

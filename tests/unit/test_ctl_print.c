@@ -208,6 +208,14 @@ static void test_tiers_more_reasons_than_limits(void)
 	check_printer(ctl_print_tiers, "{\"tiers\":[]}",
 		      "ID  TIER  VERDICT  LIMITS  REASON  PACKETS  PPS\n",
 		      "no tiers");
+	/* The status an http limit answers with. */
+	check_printer(ctl_print_tiers,
+		"{\"tiers\":[{\"id\":1,\"name\":\"api\",\"verdict\":\"limit\","
+		"\"limits\":[{\"unit\":\"requests\",\"rate\":\"10/s\",\"burst\":20,"
+		"\"action\":\"http\",\"reply\":503}],\"counters\":{}}]}",
+		"ID  TIER  VERDICT  LIMITS                      REASON  PACKETS  PPS\n"
+		" 1  api   limit    requests 10/s b20 http 503  -\n",
+		"reply status");
 }
 
 static void test_tiers_wrong_shape(void)

@@ -17,7 +17,8 @@
  *                "attach":"native"|"generic","prog_id":N,"link_id":N}],
  *                "client_table":{"size":N}}
  *   tiers    -> {"tiers":[{"id":N,"name":S,"verdict":"limit"|"pass"|"drop",
- *                "limits":[{"unit":S,"rate":S,"burst":N,"action":S}],
+ *                "limits":[{"unit":S,"rate":S,"burst":N,"action":S,
+ *                "reply":N (action http: the status it answers with)}],
  *                "counters":{"<reason>":{"packets":N,"bytes":N},...},
  *                "rates":{"<reason>":{"pps":F,"bps":F},...}}]}
  *                (reason, unit, action, verdict and mode names: common/names.h; rates over the last

@@ -318,8 +318,12 @@ void cfg_free(struct sl_config *cfg)
 {
 	if (!cfg)
 		return;
-	for (int i = 0; i < cfg->ntiers && cfg->tiers; i++)
+	for (int i = 0; i < cfg->ntiers && cfg->tiers; i++) {
 		free(cfg->tiers[i].match);
+		cfg_reply_free(cfg->tiers[i].reply);
+		for (int k = 0; k < SL_METERS_PER_TIER; k++)
+			cfg_reply_free(cfg->tiers[i].meters[k].reply);
+	}
 	free(cfg->tiers);
 	free(cfg);
 }

@@ -13,6 +13,7 @@
 #include "sluice_abi.h"
 #include "common/addr.h"	/* struct cfg_prefix */
 #include "config/metrics.h"	/* struct cfg_listen */
+#include "config/replies.h"	/* struct cfg_reply */
 
 #define CFG_NAME_MAX		64
 #define CFG_MAX_IFACES		16
@@ -41,6 +42,7 @@ struct cfg_meter {
 	uint64_t count;		/* rate = count per period_ns */
 	uint64_t period_ns;
 	uint32_t burst;
+	struct cfg_reply *reply;	/* action http: this limit's own, or NULL */
 };
 
 struct cfg_tier {
@@ -54,6 +56,7 @@ struct cfg_tier {
 	struct cfg_meter meters[SL_METERS_PER_TIER];
 	int      flood_guard;	/* new-client rate limit set? */
 	struct cfg_meter new_clients;	/* unit packets: one per new client */
+	struct cfg_reply *reply;	/* for its http limits, or NULL (default) */
 	int      line;		/* where it was defined, for messages */
 };
 

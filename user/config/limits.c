@@ -103,11 +103,17 @@ static int meter_burst(struct cfg_walk *w, yaml_node_t *v, void *obj)
 	return 0;
 }
 
+static int meter_reply(struct cfg_walk *w, yaml_node_t *v, void *obj)
+{
+	return cfg_parse_reply(w, v, &((struct meter_in *)obj)->m->reply);
+}
+
 static const struct cfg_key meter_keys[] = {
 	{ "unit", meter_unit },
 	{ "rate", meter_rate },
 	{ "burst", meter_burst },
 	{ "action", meter_action },
+	{ "reply", meter_reply },
 };
 
 int limit_parse(struct cfg_walk *w, yaml_node_t *n, struct cfg_meter *m)

@@ -12,6 +12,7 @@
 
 #include "config/tiers.h"
 #include "config/limits.h"
+#include "config/replies.h"
 #include "common/names.h"
 
 #define NAME_MAX_LEN		(CFG_NAME_MAX - 1)
@@ -204,6 +205,11 @@ static int tier_flood(struct cfg_walk *w, yaml_node_t *v, void *obj)
 	return err;
 }
 
+static int tier_reply(struct cfg_walk *w, yaml_node_t *v, void *obj)
+{
+	return cfg_parse_reply(w, v, &((struct cfg_tier *)obj)->reply);
+}
+
 enum { TK_NAME, TK_MATCH, TK_KEY, TK_VERDICT, TK_LIMITS, TK_FLOOD };
 
 static const struct cfg_key tier_keys[] = {
@@ -213,6 +219,7 @@ static const struct cfg_key tier_keys[] = {
 	[TK_VERDICT]	= { "verdict", tier_verdict },
 	[TK_LIMITS]	= { "limits", tier_limits },
 	[TK_FLOOD]	= { "flood_guard", tier_flood },
+	{ "reply", tier_reply },
 	{ "degrade", NULL },
 };
 
@@ -247,7 +254,7 @@ static int tier_parse(struct cfg_walk *w, yaml_node_t *n, struct cfg_tier *t)
 		v = walk_map_get(w, n, "flood_guard");
 		return walk_expect_key(w, v, v, "flood_guard", what);
 	}
-	return 0;
+	return cfg_check_replies(w, n, t);
 }
 
 static int pfx_cmp(const void *a, const void *b)

@@ -155,19 +155,23 @@ static size_t tier_reasons(json_object *tier, bool none_row,
 
 static void limit_cell(struct table *t, json_object *lim)
 {
-	uint64_t burst;
+	uint64_t burst, reply;
+	char st[32] = "";
 
 	if (!lim) {
 		table_cell(t, "%s", "");
 		return;
 	}
+	/* "http 429": the status the edge answers with. */
+	if (ju64(lim, "reply", &reply))
+		snprintf(st, sizeof(st), " %" PRIu64, reply);
 	if (ju64(lim, "burst", &burst))
-		table_cell(t, "%s %s b%" PRIu64 " %s", jstr(lim, "unit", "?"),
+		table_cell(t, "%s %s b%" PRIu64 " %s%s", jstr(lim, "unit", "?"),
 			   jstr(lim, "rate", "?"), burst,
-			   jstr(lim, "action", "?"));
+			   jstr(lim, "action", "?"), st);
 	else
-		table_cell(t, "%s %s %s", jstr(lim, "unit", "?"),
-			   jstr(lim, "rate", "?"), jstr(lim, "action", "?"));
+		table_cell(t, "%s %s %s%s", jstr(lim, "unit", "?"),
+			   jstr(lim, "rate", "?"), jstr(lim, "action", "?"), st);
 }
 
 static int tier_rows(struct table *t, json_object *tier)

@@ -104,6 +104,9 @@ static json_object *limits_json(const struct cfg_tier *t)
 		jset(l, "rate", jstr(cfg_rate_format(m, rate, sizeof(rate))));
 		jset(l, "burst", jint(m->burst));
 		jset(l, "action", jstr(action_name(m->action)));
+		/* The status a refused request is answered with. */
+		if (cfg_reply_status(t, i))
+			jset(l, "reply", jint(cfg_reply_status(t, i)));
 		json_object_array_add(a, l);
 	}
 	return a;

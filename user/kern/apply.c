@@ -8,6 +8,7 @@
 
 #include "kern/apply.h"
 #include "kern/tier_abi.h"
+#include "kern/replies.h"
 #include "common/log.h"
 #include "common/names.h"
 #include "common/proto.h"
@@ -206,7 +207,7 @@ static bool tier_rekeyed(const struct sl_tier *a, const struct sl_tier *b)
 static int apply_tiers(struct sl_iface *ifc, const struct sl_config *cfg,
 		       const int *ids, char old[SL_MAX_TIERS][CFG_NAME_MAX],
 		       __u32 gen, bool fresh, bool *purge,
-		       struct apply_summary *sum)
+		       const struct reply_plan *rp, struct apply_summary *sum)
 {
 	struct sl_tier cur[SL_MAX_TIERS] = {}, next[SL_MAX_TIERS] = {};
 	int fd = bpf_map__fd(ifc->skel->maps.sl_tiers);
@@ -232,12 +233,14 @@ static int apply_tiers(struct sl_iface *ifc, const struct sl_config *cfg,
 				ifc->name, t->name, t->line, strerror(-err));
 			return err;
 		}
+		replies_tier_set(rp, i, &next[id]);
 		if (strcmp(old[id], t->name) || fresh) {
 			apply_note(sum, "tier %s added (id %d): %s", t->name, id,
 				   tier_describe(&next[id], a, sizeof(a)));
 			continue;
 		}
-		if (!memcmp(&cur[id], &next[id], sizeof(next[id])))
+		if (replies_tier_same(bpf_map__fd(ifc->skel->maps.sl_replies),
+				      !gen, &cur[id], rp, &next[id], t->name, sum))
 			continue;
 		apply_note(sum, "tier %s changed: %s -> %s", t->name,
 			   tier_describe(&cur[id], a, sizeof(a)),
@@ -512,6 +515,7 @@ int apply_config(struct sl_iface *ifc, const struct sl_config *cfg,
 {
 	char old[SL_MAX_TIERS][CFG_NAME_MAX];
 	bool purge[SL_MAX_TIERS] = {};
+	struct reply_plan rp = {};
 	struct sl_global g, ng;
 	int *ids, err;
 	bool fresh;
@@ -525,6 +529,8 @@ int apply_config(struct sl_iface *ifc, const struct sl_config *cfg,
 	/* Nothing was ever written: no earlier state to compare with. */
 	fresh = g.abi_version == 0;
 	err = apply_assign(ifc, cfg, ids, old);
+	if (!err)
+		err = replies_plan(cfg, &rp);
 	if (err)
 		goto out;
 
@@ -535,7 +541,13 @@ int apply_config(struct sl_iface *ifc, const struct sl_config *cfg,
 	ng.default_tier = ids[cfg->default_tier];
 	ng.config_hash = cfg->hash;
 	ng.tier_gen = fresh ? 0 : !(g.tier_gen & 1);
-	err = apply_tiers(ifc, cfg, ids, old, ng.tier_gen, fresh, purge, sum);
+	/* Templates before the tiers that name them (a fresh start writes
+	 * the live half). */
+	err = replies_write(bpf_map__fd(ifc->skel->maps.sl_replies),
+			    ng.tier_gen, &rp);
+	if (!err)
+		err = apply_tiers(ifc, cfg, ids, old, ng.tier_gen, fresh, purge,
+				  &rp, sum);
 	if (err)
 		goto out;
 	err = apply_global_set(ifc, &ng);
@@ -570,6 +582,7 @@ out:
 	if (err)
 		log_err("%s: applying the config to the maps failed: %s",
 			ifc->name, strerror(-err));
+	replies_plan_free(&rp);
 	free(ids);
 	return err;
 }
