@@ -57,6 +57,7 @@ SL_PID=
 HZ=$(getconf CLK_TCK)
 
 edge_cleanup() {
+	set +e	# a killed wrk's status must not end the cleanup halfway
 	sluice_stop
 	bench_cleanup
 }
@@ -255,7 +256,9 @@ row() {	# SETUP MODE: one JSON row on stdout
 	npids+=("$NGINX_PID")
 	s0=$(softirq_ticks) n0=$(proc_ticks "${npids[@]}") t0=$(now_ns)
 	[[ -n $SL_PID ]] && d0=$(proc_ticks "$SL_PID")
-	w=$(wrk_run "$mode")
+	# Not in a subshell either: the cleanup stops the wrk processes.
+	wrk_run "$mode" >"$BENCH_TMP/wrk.json"
+	w=$(<"$BENCH_TMP/wrk.json")
 	s1=$(softirq_ticks) n1=$(proc_ticks "${npids[@]}") t1=$(now_ns)
 	[[ -n $SL_PID ]] && { d1=$(proc_ticks "$SL_PID"); sl=$(sluice_counts); }
 	# Server sockets still open once the clients are done (the edge's

@@ -72,7 +72,8 @@ bench_require() {	# tool...
 bench_cleanup() {
 	local p
 	for p in "${BENCH_PIDS[@]}"; do
-		kill "$p" 2>/dev/null && wait "$p" 2>/dev/null
+		# A killed process's status is not an error (set -e in a trap).
+		kill "$p" 2>/dev/null && { wait "$p" 2>/dev/null || true; }
 	done
 	BENCH_PIDS=()
 	[[ -n $NS_TX ]] && ip netns del "$NS_TX" 2>/dev/null
