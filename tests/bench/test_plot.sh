@@ -17,7 +17,7 @@ cd "$(dirname "$0")/../.." || exit 2
 SUITE=bench/plot
 PLOT=tools/bench/plot.py
 FIX=tests/bench/fixtures
-NAMES=(flood loadtest legit testrun accuracy)
+NAMES=(flood loadtest legit testrun accuracy edge)
 pass=0 fail=0 skip=0
 
 if ! command -v "${GNUPLOT:-gnuplot}" >/dev/null; then
@@ -96,12 +96,12 @@ fixtures "$tmp/part" flood loadtest
 run part "$tmp/part" "$tmp/part-out"
 why=""
 [[ $(rc part) == 0 ]] || why+="exit $(rc part); "
-for n in legit testrun accuracy; do
+for n in legit testrun accuracy edge; do
 	(($(grep -c "$tmp/part/$n.json not found: $n.png skipped" "$tmp/part.out") == 1)) ||
 		why+="no one skip line for $n.json; "
 	[[ ! -e $tmp/part-out/$n.png ]] || why+="$n.png drawn; "
 done
-(($(grep -c 'skipped' "$tmp/part.out") == 3)) || why+="not 3 skip lines; "
+(($(grep -c 'skipped' "$tmp/part.out") == 4)) || why+="not 4 skip lines; "
 for n in flood loadtest; do
 	[[ -z $(png_check "$tmp/part-out/$n.png") ]] || why+="$n.png not drawn; "
 done

@@ -45,6 +45,15 @@ loadtest SECS       BENCH_LOAD_SECONDS   10
 loadtest QPS        BENCH_LOAD_QPS       100 200 300
 loadtest LIMIT      BENCH_LOAD_LIMIT     150
 loadtest BURST      BENCH_LOAD_BURST     15
+edge     SECS       BENCH_EDGE_SECONDS   10
+edge     IDLE       BENCH_EDGE_IDLE      3
+edge     CLIENTS    BENCH_EDGE_CLIENTS   200
+edge     CONNS      BENCH_EDGE_CONNS     200
+edge     PROCS      BENCH_EDGE_PROCS     2
+edge     MODES      BENCH_EDGE_MODES     close keepalive
+edge     SETUPS     BENCH_EDGE_SETUPS    sluice nginx
+edge     RATE       BENCH_EDGE_RATE      1
+edge     BURST      BENCH_EDGE_BURST     5
 '
 
 bench_log() { printf '%s\n' "$*" >&2; }
@@ -63,7 +72,8 @@ bench_require() {	# tool...
 bench_cleanup() {
 	local p
 	for p in "${BENCH_PIDS[@]}"; do
-		kill "$p" 2>/dev/null && wait "$p" 2>/dev/null
+		# A killed process's status is not an error (set -e in a trap).
+		kill "$p" 2>/dev/null && { wait "$p" 2>/dev/null || true; }
 	done
 	BENCH_PIDS=()
 	[[ -n $NS_TX ]] && ip netns del "$NS_TX" 2>/dev/null
@@ -234,8 +244,13 @@ nft_drops() {
 
 # ---- nginx and hey -------------------------------------------------------
 
-nginx_start() {
-	local d=$BENCH_TMP/nginx
+# nginx in the receiver's namespace; DIRECTIVES (optional) go inside
+# http {} (the edge bench's limit_req), LOCATION is what location / does
+# (default: return 200; limit_req needs a content handler such as
+# empty_gif, since return ends the request before limit_req's phase).
+# NGINX_PID: its master.
+nginx_start() {	# [DIRECTIVES [LOCATION]]
+	local d=$BENCH_TMP/nginx loc=${2:-'return 200 "ok\n";'}
 	mkdir -p "$d/logs"
 	cat >"$d/nginx.conf" <<-EOF
 	daemon off;
@@ -251,14 +266,16 @@ nginx_start() {
 		fastcgi_temp_path $d/fastcgi;
 		uwsgi_temp_path $d/uwsgi;
 		scgi_temp_path $d/scgi;
+		${1:-}
 		server {
 			listen $RX_ADDR:80 reuseport backlog=4096;
-			location / { return 200 "ok\n"; }
+			location / { $loc }
 		}
 	}
 	EOF
 	ip netns exec "$NS_RX" nginx -p "$d" -c "$d/nginx.conf" &
-	BENCH_PIDS+=("$!")
+	NGINX_PID=$!
+	BENCH_PIDS+=("$NGINX_PID")
 	for _ in $(seq 50); do
 		ip netns exec "$NS_TX" curl -s -m 1 -o /dev/null \
 			"http://$RX_ADDR/" && return 0

@@ -10,6 +10,9 @@
                                without and with the flood
   testrun.json   testrun.png   BPF_PROG_TEST_RUN ns per packet
   accuracy.json  accuracy.png  error of the passed rate, per clock
+  edge.json      edge.png      over-limit requests answered by sluice at the
+                               edge and by nginx limit_req: rejected/s, and
+                               CPU seconds per 10,000 rejections
 
 Python's standard library reads the JSON and writes a gnuplot script with
 the data inline; gnuplot (Debian's gnuplot-nox, pngcairo terminal) draws
@@ -344,6 +347,63 @@ plot {", ".join(plots)}
     return s
 
 
+# ---- edge.json: edge answers against nginx limit_req ----------------------
+
+EDGE = {"sluice": ("sluice at the edge (action http)", "#08519c"),
+        "nginx": ("nginx limit_req", "#e6550d")}
+EDGE_MODES = {"close": "new connection per request", "keepalive": "keep-alive"}
+
+
+def chart_edge(rows):
+    modes = list(dict.fromkeys(r["mode"] for r in rows))
+    seen = list(dict.fromkeys(r["setup"] for r in rows))
+    setups = [x for x in EDGE if x in seen] + [x for x in seen if x not in EDGE]
+    k = len(setups)
+    w = 0.8 / k
+    r0 = rows[0]
+    s = preamble(520, "Over-limit requests answered at the edge, against nginx limit_req",
+                 [f"{commas(r0['clients'])} clients, each far over {num(r0['rate'])} "
+                  f"requests/s (burst {num(r0['burst'])}); CPU: softirq (machine-wide, "
+                  "less an idle baseline) + nginx", CAVEAT])
+    # Two panels under one title.
+    s = s.replace("set title ", "set multiplot layout 1,2 title ", 1)
+    s += tics([(i, EDGE_MODES.get(m, m)) for i, m in enumerate(modes)])
+    s += f"""set boxwidth {w * 0.92:.4f} absolute
+set xrange [-0.5:{len(modes) - 0.5}]
+set key below center horizontal
+"""
+    panels = [("rejected_per_s", "rejected requests/s", lambda r: commas(r["rejected_per_s"])),
+              ("cpu_s_per_10k", "CPU seconds per 10,000 rejections",
+               lambda r: num(r["cpu_s_per_10k"], 3) + (
+                   f" ({num(r['cpu_ratio_to_nginx'])}× nginx)"
+                   if r.get("cpu_ratio_to_nginx") is not None else ""))]
+    for p, (field, ylabel, label) in enumerate(panels):
+        plots, labels = [], []
+        for j, st in enumerate(setups):
+            pts = []
+            for r in rows:
+                if r["setup"] != st or r.get(field) is None:
+                    continue
+                x = modes.index(r["mode"]) + (j - (k - 1) / 2) * w
+                pts.append((f"{x:.4f}", r[field]))
+                labels.append((f"{x:.4f}", r[field], label(r)))
+            if not pts:
+                continue
+            s += block(f"E{p}_{j}", pts)
+            name, colour = EDGE.get(st, (st, "#31a354"))
+            plots.append(f"$E{p}_{j} using 1:2 with boxes lc rgb {q(colour)} title {q(name)}")
+        if not plots:
+            raise BadInput(f"no row has a .{field}")
+        s += block(f"L{p}", labels)
+        plots.append(f"$L{p} using 1:2:3 with labels noenhanced offset 0,0.6 font \",8\" notitle")
+        top = max(r[field] for r in rows if r.get(field) is not None)
+        s += f"""set title {q(ylabel)} noenhanced
+set yrange [0:{top * 1.18 if top > 0 else 1:.4f}]
+plot {", ".join(plots)}
+"""
+    return s + "unset multiplot\n"
+
+
 NUM, NUMN = "number", "number|null|missing"  # NUMN: optional
 CHARTS = [
     ("flood", chart_flood, {"scenario": "string", "sources": NUM, "mpps": NUM,
@@ -356,6 +416,9 @@ CHARTS = [
     ("testrun", chart_testrun, {"scenario": "string", "ns_per_pkt": NUM,
                                 "ratio_baseline": NUMN}),
     ("accuracy", chart_accuracy, {"rate": NUM, "clock": "string", "error_pct": NUM}),
+    ("edge", chart_edge, {"setup": "string", "mode": "string", "rejected_per_s": NUM,
+                          "cpu_s_per_10k": NUMN, "cpu_ratio_to_nginx": NUMN,
+                          "clients": NUM, "rate": NUM, "burst": NUM}),
 ]
 
 

@@ -9,16 +9,18 @@
 #   accuracy  one client flooded from every CPU, passed rate      accuracy.json
 #   loadtest  hey against nginx through a 150 requests/s limit    loadtest.json
 #   legit     a legitimate client during a 1M-source flood        legit.json
+#   edge      over-limit requests answered by sluiced at the edge
+#             against nginx limit_req: rejected/s, CPU/10k        edge.json
 #
 # BENCH_ONLY="flood accuracy" runs a subset; BENCH_SECONDS (default 5) is
 # the flood window per scenario; each script lists its other knobs.  On
-# 2 vCPUs the whole run takes about 7 minutes.
+# 2 vCPUs the whole run takes about 8 minutes.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
 export BUILD
 
-PARTS=${BENCH_ONLY:-"testrun flood accuracy loadtest legit"}
+PARTS=${BENCH_ONLY:-"testrun flood accuracy loadtest legit edge"}
 
 # Checked first, so that a long run does not end without its charts.
 command -v "${GNUPLOT:-gnuplot}" >/dev/null ||
@@ -48,8 +50,12 @@ for part in $PARTS; do
 		echo "== legitimate client under a flood"
 		tools/bench/legit.sh
 		;;
+	edge)
+		echo "== edge answers: sluiced against nginx limit_req"
+		tools/bench/edge.sh
+		;;
 	*)
-		echo "bench: unknown part '$part' (testrun flood accuracy loadtest legit)" >&2
+		echo "bench: unknown part '$part' (testrun flood accuracy loadtest legit edge)" >&2
 		exit 2
 		;;
 	esac
