@@ -23,6 +23,7 @@
 #include "parse.bpf.h"
 #include "pkt_ctx.bpf.h"
 #include "proto.bpf.h"
+#include "edge.bpf.h"
 #include "reply.bpf.h"
 
 enum verdict_outcome {
@@ -49,7 +50,8 @@ struct verdict {
 	__u32 tier;		/* counter row: tier id or SL_TIER_NONE */
 	__u8  outcome;		/* enum verdict_outcome */
 	__u8  meter_action;	/* VERDICT_REFUSED: the meter's enum sl_action */
-	__u8  pad[2];
+	__u16 reply;		/* VERDICT_REFUSED: the meter's reply id */
+	__s64 wait_ns;		/* VERDICT_REFUSED: until the meter admits again */
 };
 
 struct verdict_plan {
@@ -88,12 +90,18 @@ verdict_plan(const struct verdict *v, const struct sl_global *g,
 		return (struct verdict_plan){ VERDICT_DROP, SL_R_FLOOD_DROP,
 					      SL_R_SHADOW_DROP };
 	case VERDICT_REFUSED:
-		/* reset and http both answer with a RST until the TC path
-		 * exists; what cannot take one is dropped. */
-		if (v->meter_action != SL_ACT_DROP && verdict_can_reset(p))
+		/* An http meter answers a request with its reply, the rest
+		 * like reset (lib/edge.bpf.h); what cannot take a RST is
+		 * dropped. */
+		if (v->meter_action != SL_ACT_DROP && verdict_can_reset(p)) {
+			if (edge_is_http(g, p, v->meter_action, v->reply))
+				return (struct verdict_plan){ VERDICT_RESET,
+							      SL_R_HTTP,
+							      SL_R_SHADOW_HTTP };
 			return (struct verdict_plan){ VERDICT_RESET,
 						      SL_R_RESET,
 						      SL_R_SHADOW_RESET };
+		}
 		return (struct verdict_plan){ VERDICT_DROP, SL_R_DROPPED,
 					      SL_R_SHADOW_DROP };
 	}
@@ -123,6 +131,13 @@ static __always_inline int verdict_xdp(const struct pkt_ctx *c,
 		return XDP_PASS;
 	}
 	if (plan.action == VERDICT_RESET) {
+		/* A data segment: TC answers it and resets the server. */
+		if (edge_handoff(c, g, p, v->tier, plan.reason == SL_R_HTTP,
+				 v->reply, v->wait_ns)) {
+			stats_count(v->tier, plan.reason, arrived);
+			return XDP_PASS;
+		}
+		plan.reason = SL_R_RESET;	/* what it gets instead */
 		if (reply_tcp_rst(c, p) == 0) {
 			stats_count(v->tier, plan.reason, arrived);
 			return XDP_TX;

@@ -1,0 +1,133 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * The XDP half of an edge answer (include/sluice_edge.h): which refused
+ * segments TC answers, and the hand-off.
+ *
+ * A data segment on an established connection (ACK, no SYN, no RST, a
+ * payload) refused by a meter whose action is reset or http is passed
+ * on with a metadata record: TC answers the client (a RST, or the
+ * meter's HTTP reply when the segment starts a request and the meter
+ * has a template) and resets the server socket.  Every other refused
+ * TCP segment (SYN, pure ACK, FIN without data) keeps the XDP_TX RST,
+ * and so does a segment this path cannot take (IPv4 options or IPv6
+ * extension headers, no TC program, a driver without metadata room):
+ * those are counted as events.
+ */
+#ifndef SLUICE_EDGE_BPF_H
+#define SLUICE_EDGE_BPF_H
+
+#include <linux/bpf.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/tcp.h>
+#include <bpf/bpf_helpers.h>
+
+#include "sluice_abi.h"
+#include "sluice_edge.h"
+#include "sluice_reply.h"
+#include "common.bpf.h"
+#include "counters.bpf.h"
+#include "maps.bpf.h"
+#include "parse.bpf.h"
+#include "pkt_ctx.bpf.h"
+#include "proto.bpf.h"
+
+/* Whole seconds in `wait_ns`, rounded up, at least 1. */
+static __always_inline __u32 edge_retry_s(__s64 wait_ns)
+{
+	__u64 s;
+
+	if (wait_ns <= 0)
+		return 1;
+	s = ((__u64)wait_ns + SL_NSEC_PER_SEC - 1) / SL_NSEC_PER_SEC;
+	return s > 0xffffffffULL ? 0xffffffffU : (__u32)s;
+}
+
+/* The live template of reply `id`, or NULL (id 0, an empty slot). */
+static __always_inline const struct sl_reply *
+edge_template(const struct sl_global *g, __u32 id, __u32 *slot)
+{
+	const struct sl_reply *r;
+
+	if (id == SL_REPLY_NONE || id >= SL_MAX_REPLIES)
+		return NULL;
+	*slot = sl_reply_slot(g->tier_gen, id);
+	r = bpf_map_lookup_elem(&sl_replies, slot);
+	if (!r || !r->len || r->len > SL_REPLY_MAX)
+		return NULL;
+	return r;
+}
+
+/* An http meter answers a request with its reply; anything else it
+ * refuses, and what has no template, is answered like reset. */
+static __always_inline int edge_is_http(const struct sl_global *g,
+					const struct sl_pkt *p, __u8 action,
+					__u16 reply)
+{
+	__u32 slot;
+
+	if (action != SL_ACT_HTTP || !p->is_request)
+		return 0;
+	if (edge_template(g, reply, &slot))
+		return 1;
+	event_count(SL_EV_EDGE_NO_REPLY);
+	return 0;
+}
+
+/* Does TC answer this refused segment (see the top)? */
+static __always_inline int edge_wanted(const struct sl_pkt *p)
+{
+	__u32 ip_len = p->family == SL_AF_INET ? sizeof(struct iphdr) :
+						 sizeof(struct ipv6hdr);
+
+	return p->l4proto == IPPROTO_TCP && p->payload_len &&
+	       (p->tcp_flags & (TCPF_ACK | TCPF_SYN | TCPF_RST)) == TCPF_ACK &&
+	       p->l4_off == p->l3_off + ip_len;
+}
+
+/* Hand the segment to TC: 1 when the record is written (the caller
+ * passes the frame), 0 when it falls back to the XDP RST. */
+static __always_inline int edge_handoff(const struct pkt_ctx *c,
+					const struct sl_global *g,
+					const struct sl_pkt *p, __u32 tier,
+					int http, __u16 reply, __s64 wait_ns)
+{
+	struct xdp_md *ctx = c->ctx;
+	struct sl_edge_meta *m;
+	struct tcphdr *th;
+	void *data, *end;
+	__u32 slot = 0, seq;
+
+	if (!edge_wanted(p))
+		return 0;
+	if (!g->tc_attached) {
+		event_count(SL_EV_EDGE_NO_TC);
+		return 0;
+	}
+	data = pkt_data(c);
+	end = pkt_end(c);
+	th = data + BOUNDED(p->l4_off, 255);
+	if ((void *)(th + 1) > end)
+		return 0;
+	seq = th->seq;
+	if (http && !edge_template(g, reply, &slot))
+		http = 0;	/* rewritten by a reload since the plan */
+	if (bpf_xdp_adjust_meta(ctx, -(int)sizeof(*m))) {
+		event_count(SL_EV_EDGE_NO_META);
+		return 0;
+	}
+	m = (void *)(long)ctx->data_meta;
+	if ((void *)(m + 1) > (void *)(long)ctx->data) {
+		event_count(SL_EV_EDGE_NO_META);
+		return 0;
+	}
+	m->magic = SL_EDGE_MAGIC;
+	m->kind = http ? SL_EDGE_HTTP : SL_EDGE_RESET;
+	m->tier = tier;
+	m->slot = slot;
+	m->retry_s = edge_retry_s(wait_ns);
+	m->seq = seq;
+	return 1;
+}
+
+#endif /* SLUICE_EDGE_BPF_H */
