@@ -59,16 +59,19 @@ edge_template(const struct sl_global *g, __u32 id, __u32 *slot)
 }
 
 /* An http meter answers a request with its reply; anything else it
- * refuses, and what has no template, is answered like reset. */
-static __always_inline int edge_is_http(const struct sl_global *g,
-					const struct sl_pkt *p, __u8 action,
-					__u16 reply)
+ * refuses, and what has no template, is answered like reset.  Global
+ * functions here and below: the verifier checks each once, not once
+ * per path through the limiter, which keeps the hot path's budget. */
+__noinline int edge_is_http(const struct sl_pkt *p, __u32 action,
+			    __u32 reply)
 {
-	__u32 slot;
+	const struct sl_global *g;
+	__u32 zero = 0, slot;
 
-	if (action != SL_ACT_HTTP || !p->is_request)
+	if (!p || action != SL_ACT_HTTP || !p->is_request)
 		return 0;
-	if (edge_template(g, reply, &slot))
+	g = bpf_map_lookup_elem(&sl_global, &zero);
+	if (g && edge_template(g, reply, &slot))
 		return 1;
 	event_count(SL_EV_EDGE_NO_REPLY);
 	return 0;
@@ -85,33 +88,38 @@ static __always_inline int edge_wanted(const struct sl_pkt *p)
 	       p->l4_off == p->l3_off + ip_len;
 }
 
-/* Hand the segment to TC: 1 when the record is written (the caller
- * passes the frame), 0 when it falls back to the XDP RST. */
-static __always_inline int edge_handoff(const struct pkt_ctx *c,
-					const struct sl_global *g,
-					const struct sl_pkt *p, __u32 tier,
-					int http, __u16 reply, __s64 wait_ns)
+/* Hand the segment to TC with reply `reply` (SL_REPLY_NONE: answer it
+ * like reset): 1 when the record is written (the caller passes the
+ * frame), 0 when it falls back to the XDP RST. */
+__noinline int edge_handoff(struct xdp_md *ctx, const struct sl_pkt *p,
+			    __u32 tier, __u32 reply, __s64 wait_ns)
 {
-	struct xdp_md *ctx = c->ctx;
+	const struct sl_global *g;
 	struct sl_edge_meta *m;
+	__u32 zero = 0, slot = 0;
 	struct tcphdr *th;
 	void *data, *end;
-	__u32 slot = 0, seq;
+	int http = 0;
+	__u32 seq;
 
-	if (!edge_wanted(p))
+	if (!ctx || !p || !edge_wanted(p))
+		return 0;
+	g = bpf_map_lookup_elem(&sl_global, &zero);
+	if (!g)
 		return 0;
 	if (!g->tc_attached) {
 		event_count(SL_EV_EDGE_NO_TC);
 		return 0;
 	}
-	data = pkt_data(c);
-	end = pkt_end(c);
+	data = (void *)(long)ctx->data;
+	end = (void *)(long)ctx->data_end;
 	th = data + BOUNDED(p->l4_off, 255);
 	if ((void *)(th + 1) > end)
 		return 0;
 	seq = th->seq;
-	if (http && !edge_template(g, reply, &slot))
-		http = 0;	/* rewritten by a reload since the plan */
+	/* Looked up again: a reload may have emptied it since the plan. */
+	if (reply != SL_REPLY_NONE && edge_template(g, reply, &slot))
+		http = 1;
 	if (bpf_xdp_adjust_meta(ctx, -(int)sizeof(*m))) {
 		event_count(SL_EV_EDGE_NO_META);
 		return 0;

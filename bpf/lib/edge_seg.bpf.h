@@ -46,43 +46,67 @@ struct edge_seg {
 	__u8  pad;
 };
 
+/* A walk over the request's options, one bpf_loop step per option. */
+struct edge_opts {
+	__u8  o[72];		/* any offset & 63, plus 4 bytes */
+	__u32 i, n;
+	int   found;
+	__be32 tsval, tsecr;
+};
+
+static long edge_opt_step(__u64 k, void *ctx)
+{
+	struct edge_opts *w = ctx;
+	__u32 i = w->i;
+	__u8 kind, olen;
+
+	if (i >= w->n)
+		return 1;
+	kind = w->o[i & 63];
+	if (kind == TCPOPT_EOL)
+		return 1;
+	if (kind == TCPOPT_NOP) {
+		w->i = i + 1;
+		return 0;
+	}
+	if (i + 2 > w->n)
+		return 1;
+	olen = w->o[(i + 1) & 63];
+	if (olen < 2 || i + olen > w->n)
+		return 1;	/* options that lie: no timestamps */
+	if (kind == TCPOPT_TS) {
+		if (olen == TCPOLEN_TS) {
+			__builtin_memcpy(&w->tsval, &w->o[(i + 2) & 63], 4);
+			__builtin_memcpy(&w->tsecr, &w->o[(i + 6) & 63], 4);
+			w->found = 1;
+		}
+		return 1;
+	}
+	w->i = i + olen;
+	return 0;
+}
+
 /* The timestamp option among the request's options (at `off`, `n`
  * bytes): 1 with it in s->tsval/tsecr, 0 when there is none or the
  * options lie about their lengths (then the reply carries none). */
 static __always_inline int edge_seg_ts(struct __sk_buff *skb, __u32 off,
 				       __u32 n, struct edge_seg *s)
 {
-	__u8 o[72] = {};	/* any offset & 63, plus 4 bytes */
-	__u32 i = 0;
+	struct edge_opts w = {};
 
 	if (n == 0 || n > EDGE_OPT_MAX)
 		return 0;
-	if (bpf_skb_load_bytes(skb, off, o, n & 63))
+	w.n = n;
+	/* 1..64 for the verifier (it loses n > 0 through a plain mask) */
+	if (bpf_skb_load_bytes(skb, off, w.o, BOUNDED(n - 1, 63) + 1))
 		return 0;
-	for (int k = 0; k < EDGE_OPT_MAX && i < n; k++) {
-		__u8 kind = o[i & 63], olen;
-
-		if (kind == TCPOPT_EOL)
-			return 0;
-		if (kind == TCPOPT_NOP) {
-			i++;
-			continue;
-		}
-		if (i + 2 > n)
-			return 0;
-		olen = o[(i + 1) & 63];
-		if (olen < 2 || i + olen > n)
-			return 0;
-		if (kind == TCPOPT_TS) {
-			if (olen != TCPOLEN_TS)
-				return 0;
-			__builtin_memcpy(&s->tsval, &o[(i + 2) & 63], 4);
-			__builtin_memcpy(&s->tsecr, &o[(i + 6) & 63], 4);
-			return 1;
-		}
-		i += olen;
-	}
-	return 0;
+	/* bpf_loop: the step is verified once, not once per option. */
+	bpf_loop(EDGE_OPT_MAX, edge_opt_step, &w, 0);
+	if (!w.found)
+		return 0;
+	s->tsval = w.tsval;
+	s->tsecr = w.tsecr;
+	return 1;
 }
 
 /* Read the segment: 0, or -1 when it is not one XDP hands off. */

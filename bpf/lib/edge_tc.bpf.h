@@ -19,6 +19,7 @@
 #define SLUICE_EDGE_TC_BPF_H
 
 #include <linux/bpf.h>
+#include <linux/if_ether.h>
 #include <linux/in.h>
 #include <linux/ip.h>
 #include <linux/ipv6.h>
@@ -136,62 +137,106 @@ static __always_inline int edge_body(struct __sk_buff *skb, __u32 pl,
 	return 0;
 }
 
-/* The client's answer: the frame rewritten and a copy sent back out of
- * the interface.  *swapped says the Ethernet addresses were swapped. */
-static __always_inline int edge_client(struct __sk_buff *skb,
-				       const struct edge_seg *s,
-				       const struct sl_edge_meta *m,
-				       const struct sl_reply *r, int *swapped)
-{
-	__u32 l3 = BOUNDED(s->l3_off, 63), l4, tcp_len, body = 0, ip_len;
-	__u64 pseudo, sum = 0;
-	struct tcphdr *th;
-	struct ethhdr *eth;
-	void *data, *end;
-	__u8 flags;
+/* Headers built on the stack and stored with one helper call: no packet
+ * pointer to keep valid across the resize, whatever the L2 length. */
+struct edge_hdr4 {
+	struct iphdr ip;
+	struct tcphdr th;
+	__u8 opt[EDGE_TCP_TS_LEN - sizeof(struct tcphdr)];
+};
 
-	ip_len = s->family == SL_AF_INET ? sizeof(struct iphdr) :
-					   sizeof(struct ipv6hdr);
-	l4 = l3 + ip_len;
+struct edge_hdr6 {
+	struct ipv6hdr ip6;
+	struct tcphdr th;
+	__u8 opt[EDGE_TCP_TS_LEN - sizeof(struct tcphdr)];
+};
+
+union edge_hdr {
+	struct edge_hdr4 v4;
+	struct edge_hdr6 v6;
+};
+
+/* Swap the frame's Ethernet addresses. */
+static __always_inline int edge_mac_swap(struct __sk_buff *skb)
+{
+	__u8 mac[2 * ETH_ALEN], sw[2 * ETH_ALEN];
+
+	if (bpf_skb_load_bytes(skb, 0, mac, sizeof(mac)))
+		return -1;
+	__builtin_memcpy(sw, mac + ETH_ALEN, ETH_ALEN);
+	__builtin_memcpy(sw + ETH_ALEN, mac, ETH_ALEN);
+	return bpf_skb_store_bytes(skb, 0, sw, sizeof(sw), 0) ? -1 : 0;
+}
+
+/* The IP header into `h` (reversed when `back`), for `l4_len` bytes of
+ * TCP; its TCP header in *th, the pseudo header's sum in *pseudo, the
+ * IP header's length returned. */
+static __always_inline __u32 edge_ip(union edge_hdr *h,
+				     const struct edge_seg *s, int back,
+				     __u16 l4_len, struct tcphdr **th,
+				     __u64 *pseudo)
+{
+	if (s->family == SL_AF_INET) {
+		*th = &h->v4.th;
+		*pseudo = rewrite_ip4(&h->v4.ip, back ? s->daddr[0] : s->saddr[0],
+				      back ? s->saddr[0] : s->daddr[0],
+				      IPPROTO_TCP, l4_len);
+		return sizeof(struct iphdr);
+	}
+	*th = &h->v6.th;
+	*pseudo = rewrite_ip6(&h->v6.ip6, back ? s->daddr : s->saddr,
+			      back ? s->saddr : s->daddr, IPPROTO_TCP, l4_len);
+	return sizeof(struct ipv6hdr);
+}
+
+/* tests/bpf only, 0 as sluiced loads it (the verifier then drops every
+ * branch on it).  BPF_PROG_TEST_RUN cannot give an skb metadata, so the
+ * record comes in skb->cb, and nothing is sent: the run returns the
+ * client's answer (EDGE_TEST_CLIENT) or the server's RST
+ * (EDGE_TEST_SERVER). */
+#define EDGE_TEST_CLIENT	1
+#define EDGE_TEST_SERVER	2
+const volatile __u32 edge_test = 0;
+
+/* The client's answer: the frame rewritten and a copy sent back out of
+ * the interface (none under edge_test).  *swapped: the Ethernet
+ * addresses were swapped. */
+__noinline int edge_client(struct __sk_buff *skb, const struct edge_seg *s,
+			   const struct sl_edge_meta *m,
+			   const struct sl_reply *r, int *swapped)
+{
+	__u32 l3, l4, tcp_len, body = 0, ip_len;
+	union edge_hdr h = {};
+	struct tcphdr *th;
+	__u64 pseudo, sum = 0;
+
+	/* A global function (verified once): every pointer may be NULL. */
+	if (!skb || !s || !m || !swapped)
+		return -1;
+	l3 = s->l3_off;
+
 	tcp_len = s->has_ts ? EDGE_TCP_TS_LEN : sizeof(struct tcphdr);
 	if (r) {
 		body = r->len;
 		if (!body || body > SL_REPLY_MAX)
 			return -1;
 	}
+	ip_len = edge_ip(&h, s, 1, tcp_len + body, &th, &pseudo);
+	l4 = l3 + ip_len;
 	if (bpf_skb_change_tail(skb, l4 + tcp_len + body, 0))
 		return -1;
 	if (r && edge_body(skb, l4 + tcp_len, r, body, m->retry_s, &sum))
 		return -1;
-	if (bpf_skb_pull_data(skb, l4 + tcp_len))
-		return -1;
 
-	data = (void *)(long)skb->data;
-	end = (void *)(long)skb->data_end;
-	eth = data;
-	th = data + l4;
-	if ((void *)(eth + 1) > end || (void *)th + EDGE_TCP_TS_LEN > end)
-		return -1;
-	rewrite_eth_swap(eth);
-	*swapped = 1;
-	if (s->family == SL_AF_INET)
-		pseudo = rewrite_ip4(data + l3, s->daddr[0], s->saddr[0],
-				     IPPROTO_TCP, tcp_len + body);
-	else
-		pseudo = rewrite_ip6(data + l3, s->daddr, s->saddr,
-				     IPPROTO_TCP, tcp_len + body);
-
-	flags = r ? TCPF_FIN | TCPF_PSH | TCPF_ACK : TCPF_RST | TCPF_ACK;
 	th->source = s->dport;
 	th->dest = s->sport;
 	th->seq = s->ack_seq;
 	th->ack_seq = bpf_htonl(bpf_ntohl(s->seq) + s->payload_len +
 				!!(s->flags & TCPF_FIN));
 	((__u8 *)th)[TCP_OFF_DOFF] = tcp_len / 4 << TCP_DOFF_SHIFT;
-	((__u8 *)th)[TCP_OFF_FLAGS] = flags;
+	((__u8 *)th)[TCP_OFF_FLAGS] = r ? TCPF_FIN | TCPF_PSH | TCPF_ACK :
+					  TCPF_RST | TCPF_ACK;
 	th->window = r ? s->window : 0;
-	th->check = 0;
-	th->urg_ptr = 0;
 	if (s->has_ts) {
 		__u8 *o = (void *)(th + 1);
 
@@ -205,8 +250,15 @@ static __always_inline int edge_client(struct __sk_buff *skb,
 	} else {
 		sum += csum_words(th, sizeof(*th) / 2);
 	}
+	th->check = 0xffff;	/* edge_csum_set starts from a sum of 0 */
+	if (bpf_skb_store_bytes(skb, l3, &h, (ip_len + tcp_len) & 127, 0) ||
+	    edge_mac_swap(skb))
+		return -1;
+	*swapped = 1;
 	if (edge_csum_set(skb, l4, pseudo, sum))
 		return -1;
+	if (edge_test)
+		return 0;
 	return bpf_clone_redirect(skb, skb->ifindex, 0) ? -1 : 0;
 }
 
@@ -214,39 +266,25 @@ static __always_inline int edge_client(struct __sk_buff *skb,
 static __always_inline int edge_server(struct __sk_buff *skb,
 				       const struct edge_seg *s, int swapped)
 {
-	__u32 l3 = BOUNDED(s->l3_off, 63), l4, ip_len;
 	struct rewrite_tcp seg = {};
-	struct ethhdr *eth;
-	void *data, *end;
+	union edge_hdr h = {};
+	struct tcphdr *th;
+	__u32 ip_len;
 	__u64 pseudo;
 
-	ip_len = s->family == SL_AF_INET ? sizeof(struct iphdr) :
-					   sizeof(struct ipv6hdr);
-	l4 = l3 + ip_len;
-	if (bpf_skb_change_tail(skb, l4 + sizeof(struct tcphdr), 0) ||
-	    bpf_skb_pull_data(skb, l4 + sizeof(struct tcphdr)))
+	ip_len = edge_ip(&h, s, 0, sizeof(*th), &th, &pseudo);
+	if (bpf_skb_change_tail(skb, s->l3_off + ip_len + sizeof(*th), 0))
 		return -1;
-	data = (void *)(long)skb->data;
-	end = (void *)(long)skb->data_end;
-	eth = data;
-	if ((void *)(eth + 1) > end ||
-	    data + l4 + sizeof(struct tcphdr) > end)
-		return -1;
-	if (swapped)
-		rewrite_eth_swap(eth);
-	if (s->family == SL_AF_INET)
-		pseudo = rewrite_ip4(data + l3, s->saddr[0], s->daddr[0],
-				     IPPROTO_TCP, sizeof(struct tcphdr));
-	else
-		pseudo = rewrite_ip6(data + l3, s->saddr, s->daddr,
-				     IPPROTO_TCP, sizeof(struct tcphdr));
 	seg.sport = s->sport;
 	seg.dport = s->dport;
 	seg.seq = s->seq;
 	seg.flags = TCPF_RST;
 	/* A full checksum: the stack checks it or trusts the frame. */
-	rewrite_tcp(data + l4, &seg, pseudo);
-	return 0;
+	rewrite_tcp(th, &seg, pseudo);
+	if (bpf_skb_store_bytes(skb, s->l3_off, &h,
+				(ip_len + sizeof(*th)) & 127, 0))
+		return -1;
+	return swapped ? edge_mac_swap(skb) : 0;
 }
 
 #endif /* SLUICE_EDGE_TC_BPF_H */

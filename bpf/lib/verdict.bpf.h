@@ -94,7 +94,7 @@ verdict_plan(const struct verdict *v, const struct sl_global *g,
 		 * like reset (lib/edge.bpf.h); what cannot take a RST is
 		 * dropped. */
 		if (v->meter_action != SL_ACT_DROP && verdict_can_reset(p)) {
-			if (edge_is_http(g, p, v->meter_action, v->reply))
+			if (edge_is_http(p, v->meter_action, v->reply))
 				return (struct verdict_plan){ VERDICT_RESET,
 							      SL_R_HTTP,
 							      SL_R_SHADOW_HTTP };
@@ -132,8 +132,10 @@ static __always_inline int verdict_xdp(const struct pkt_ctx *c,
 	}
 	if (plan.action == VERDICT_RESET) {
 		/* A data segment: TC answers it and resets the server. */
-		if (edge_handoff(c, g, p, v->tier, plan.reason == SL_R_HTTP,
-				 v->reply, v->wait_ns)) {
+		if (edge_handoff(c->ctx, p, v->tier,
+				 plan.reason == SL_R_HTTP ? v->reply :
+							    SL_REPLY_NONE,
+				 v->wait_ns)) {
 			stats_count(v->tier, plan.reason, arrived);
 			return XDP_PASS;
 		}
