@@ -4,7 +4,8 @@
  * reads it first):
  *
  *   to the client, a copy sent out of the interface it came in on:
- *     reset  RST|ACK, seq = the request's ack, ack = after the request
+ *     reset  RST|ACK, seq = the request's ack, ack = after the request,
+ *            no options
  *     http   the template's response with FIN|ACK|PSH, the same numbers,
  *            the request's window, and TCP timestamps when the request
  *            has them (TSval = its TSecr, TSecr = its TSval)
@@ -205,7 +206,7 @@ __noinline int edge_client(struct __sk_buff *skb, const struct edge_seg *s,
 			   const struct sl_edge_meta *m,
 			   const struct sl_reply *r, int *swapped)
 {
-	__u32 l3, l4, tcp_len, body = 0, ip_len;
+	__u32 l3, l4, tcp_len, body = 0, ip_len, ts;
 	union edge_hdr h = {};
 	struct tcphdr *th;
 	__u64 pseudo, sum = 0;
@@ -215,7 +216,9 @@ __noinline int edge_client(struct __sk_buff *skb, const struct edge_seg *s,
 		return -1;
 	l3 = s->l3_off;
 
-	tcp_len = s->has_ts ? EDGE_TCP_TS_LEN : sizeof(struct tcphdr);
+	/* A RST carries no timestamps (RFC 7323 section 5.2 recommends). */
+	ts = s->has_ts && r;
+	tcp_len = ts ? EDGE_TCP_TS_LEN : sizeof(struct tcphdr);
 	if (r) {
 		body = r->len;
 		if (!body || body > SL_REPLY_MAX)
@@ -237,7 +240,7 @@ __noinline int edge_client(struct __sk_buff *skb, const struct edge_seg *s,
 	((__u8 *)th)[TCP_OFF_FLAGS] = r ? TCPF_FIN | TCPF_PSH | TCPF_ACK :
 					  TCPF_RST | TCPF_ACK;
 	th->window = r ? s->window : 0;
-	if (s->has_ts) {
+	if (ts) {
 		__u8 *o = (void *)(th + 1);
 
 		o[0] = TCPOPT_NOP;
