@@ -19,11 +19,13 @@
 #define BPF_LINK_TYPE_TCX	11
 #endif
 
-/* bpf_link_info of a TCX link: the common words, then its own. */
+/* bpf_link_info of a TCX link: the common words, then its own (the
+ * union is 8-byte aligned). */
 struct tc_link_info {
 	__u32 type;
 	__u32 id;
 	__u32 prog_id;
+	__u32 pad;
 	__u32 ifindex;
 	__u32 attach_type;
 	__u8  rest[64];		/* the union's other members, unread */
