@@ -158,9 +158,6 @@ struct sl_global {
 				 * retires refusals noted under the old
 				 * classification (lib/flood.bpf.h) */
 	__u64 config_hash;	/* of the config that wrote the maps (for status) */
-	__u32 tc_attached;	/* 1 once sluiced attached the TC program:
-				 * refused requests go through it (edge.bpf.h) */
-	__u32 pad0;
 #ifdef SL_ABI_NEXT
 	__u64 abi_next;		/* the upgrade test's second build: a config map grows */
 #endif

@@ -19,6 +19,17 @@
 
 #define SL_EDGE_MAGIC		0x53454431U	/* "SED1" */
 
+/* sl_edge[0]: written by sluiced.  A map of its own rather than a field
+ * of sl_global, whose size the first release's sluiced insists on (it
+ * could no longer be started over these pins).  A config map. */
+#define SL_MAP_EDGE		"sl_edge"
+
+struct sl_edge_cfg {
+	__u32 tc_attached;	/* 1 once the TC program is attached: refused
+				 * data segments are handed to it */
+	__u32 pad;
+};
+
 enum sl_edge_kind {
 	SL_EDGE_RESET = 1,	/* RST|ACK to the client, RST to the server */
 	SL_EDGE_HTTP,		/* the template at `slot`, then FIN; RST to the server */

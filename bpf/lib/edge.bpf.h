@@ -94,6 +94,7 @@ static __always_inline int edge_wanted(const struct sl_pkt *p)
 __noinline int edge_handoff(struct xdp_md *ctx, const struct sl_pkt *p,
 			    __u32 tier, __u32 reply, __s64 wait_ns)
 {
+	const struct sl_edge_cfg *e;
 	const struct sl_global *g;
 	struct sl_edge_meta *m;
 	__u32 zero = 0, slot = 0;
@@ -105,9 +106,10 @@ __noinline int edge_handoff(struct xdp_md *ctx, const struct sl_pkt *p,
 	if (!ctx || !p || !edge_wanted(p))
 		return 0;
 	g = bpf_map_lookup_elem(&sl_global, &zero);
-	if (!g)
+	e = bpf_map_lookup_elem(&sl_edge, &zero);
+	if (!g || !e)
 		return 0;
-	if (!g->tc_attached) {
+	if (!e->tc_attached) {
 		event_count(SL_EV_EDGE_NO_TC);
 		return 0;
 	}

@@ -125,9 +125,8 @@ static bool setup(struct xdp_fixture *fx, struct edge_fixture *ef,
 			&t), "tier"))
 		return false;
 	t.meters[0].reply = reply;
-	fx->global.tc_attached = 1;
 	return ASSERT_OK(fixture_set_tier(fx, T0, &t), "reply id") &&
-	       ASSERT_OK(fixture_set_global(fx), "tc_attached") &&
+	       ASSERT_OK(edge_set_tc(fx, 1), "tc_attached") &&
 	       ASSERT_OK(edge_template(&tmpl, tmpl_429(), 429, WIDTH),
 			 "template") &&
 	       ASSERT_EQ(tmpl.nfields, 3, "fields") &&
@@ -498,7 +497,8 @@ static void test_xdp_fallbacks(void)
 		    !ASSERT_OK(build_req(&p, &f[i].pkt), "build") ||
 		    !seed_wait(&fx, &f[i].pkt, 3))
 			goto next;
-		fx.global.tc_attached = f[i].tc;
+		if (!ASSERT_OK(edge_set_tc(&fx, f[i].tc), "tc_attached"))
+			goto next;
 		fx.global.mode = f[i].shadow ? SL_MODE_SHADOW : SL_MODE_ENFORCE;
 		if (!ASSERT_OK(fixture_set_global(&fx), "global"))
 			goto next;

@@ -223,8 +223,8 @@ static bool configure(struct xdp_fixture *fx)
 	bool ok = true;
 
 	/* The http meter of tier 0 answers with a template, through TC. */
-	fx->global.tc_attached = 1;
-	ok &= ASSERT_OK(edge_template(&r, "HTTP/1.1 429 Too Many Requests\r\n"
+	ok &= ASSERT_OK(edge_set_tc(fx, 1), "tc_attached") &&
+	      ASSERT_OK(edge_template(&r, "HTTP/1.1 429 Too Many Requests\r\n"
 				      "Retry-After: ####\r\nContent-Length: 0"
 				      "\r\nConnection: close\r\n\r\n", 429, 4),
 			"template") &&

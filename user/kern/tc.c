@@ -6,9 +6,9 @@
 #include <bpf/libbpf.h>
 
 #include "kern/tc.h"
-#include "kern/apply.h"
 #include "kern/pins.h"
 #include "common/log.h"
+#include "sluice_edge.h"
 #include "sluice_tc.skel.h"
 #include "sluice_xdp.skel.h"
 
@@ -65,17 +65,16 @@ int tc_open(struct sl_iface *ifc)
 
 static int tc_flag(struct sl_iface *ifc, __u32 on)
 {
-	struct sl_global g;
-	int err;
+	struct sl_edge_cfg e = { .tc_attached = on };
+	__u32 zero = 0;
+	int err = 0;
 
-	err = apply_global_get(ifc, &g);
-	if (!err && g.tc_attached != on) {
-		g.tc_attached = on;
-		err = apply_global_set(ifc, &g);
-	}
-	if (err)
-		log_err("%s: cannot write %s: %s", ifc->name, SL_MAP_GLOBAL,
+	if (bpf_map_update_elem(bpf_map__fd(ifc->skel->maps.sl_edge), &zero,
+				&e, BPF_ANY)) {
+		err = -errno;
+		log_err("%s: cannot write %s: %s", ifc->name, SL_MAP_EDGE,
 			strerror(-err));
+	}
 	return err;
 }
 

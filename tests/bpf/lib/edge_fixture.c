@@ -105,6 +105,17 @@ int edge_set_reply(struct xdp_fixture *fx, __u32 gen, __u32 id,
 	return 0;
 }
 
+int edge_set_tc(struct xdp_fixture *fx, __u32 on)
+{
+	struct sl_edge_cfg e = { .tc_attached = on };
+	__u32 zero = 0;
+
+	if (bpf_map_update_elem(bpf_map__fd(fx->skel->maps.sl_edge), &zero, &e,
+				BPF_ANY))
+		return -errno;
+	return 0;
+}
+
 int edge_run_xdp(struct xdp_fixture *fx, const void *pkt, __u32 len,
 		 void *out, __u32 out_size, __u32 *out_len, __u32 *meta_len)
 {

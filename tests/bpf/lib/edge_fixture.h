@@ -34,6 +34,9 @@ int edge_template(struct sl_reply *r, const char *text, __u16 status,
 int edge_set_reply(struct xdp_fixture *fx, __u32 gen, __u32 id,
 		   const struct sl_reply *r);
 
+/* sl_edge's tc_attached, as sluiced writes it once TC is attached. */
+int edge_set_tc(struct xdp_fixture *fx, __u32 on);
+
 /* XDP run that may leave a record: the frame in out (room for
  * `out_size`), the metadata length in *meta_len (the record, if any,
  * is at out[0]).  Returns the verdict or -errno. */
