@@ -180,22 +180,30 @@ EOF
 	on gw python3 "$py" "$GW_PINS" "$(tier_id normal)"
 }
 
+keepalive_5() {	# SRC: five requests on one connection
+	local out
+	url_args "$1" 5
+	out=$(on normal curl -s -m 2 --interface "$1" \
+		-w '%{http_code} %{num_connects}\n' "${URL_ARGS[@]}" -D "$T_DIR/h5")
+	assert_eq "$1: status codes" "200 200 200 200 429" \
+		"$(awk '{ printf "%s%s", (NR > 1 ? " " : ""), $1 }' <<<"$out")"
+	assert_eq "$1: connections opened: one for all five" 1 \
+		"$(awk '{ n += $2 } END { print n }' <<<"$out")"
+	assert_has "$1: the 429 says when to retry" "Retry-After: " "$(cat "$T_DIR/h5")"
+	assert_has "$1: and carries RateLimit" 'RateLimit: "normal";r=0;t=' "$(cat "$T_DIR/h5")"
+}
+
 test_keepalive() {
-	local out err0
+	local err0
 	write_cfg http 4 >"$cfg"
 	sluiced_up "$cfg"
 	assert_ok "a 429 template written into the pins" reply_install
 	subtest "keep-alive: requests 1-4 served, the 5th answered 429 on the same connection"
 	err0=$(err_lines)
-	url_args "$SRC" 5
-	out=$(on normal curl -s -m 2 --interface "$SRC" \
-		-w '%{http_code} %{num_connects}\n' "${URL_ARGS[@]}" -D "$T_DIR/h5")
-	assert_eq "status codes" "200 200 200 200 429" "$(awk '{ printf "%s%s", (NR > 1 ? " " : ""), $1 }' <<<"$out")"
-	assert_eq "connections opened: one for all five" 1 \
-		"$(awk '{ n += $2 } END { print n }' <<<"$out")"
-	assert_has "the 429 says when to retry" "Retry-After: " "$(cat "$T_DIR/h5")"
-	assert_eq "counted as http" 1 "$(count_of "$(tiers_json)" normal http)"
-	assert_wait "the server socket is gone" 1 socks_at_most 0
+	keepalive_5 "$SRC"
+	keepalive_5 "2001:2:0:1::10"
+	assert_eq "counted as http" 2 "$(count_of "$(tiers_json)" normal http)"
+	assert_wait "the server sockets are gone" 1 socks_at_most 0
 	assert_eq "nginx's error log: no new lines" "$err0" "$(err_lines)"
 	kill_orphans normal
 }

@@ -88,12 +88,15 @@ total() { jq 'add' <<<"$1"; }	# ROWS
 packets() { jq '[.tiers[].counters[].packets] | add' <<<"$1"; }	# COUNTERS
 
 # A's counters plus B's, tier by tier and reason by reason (strict: a
-# tier or reason missing from B is an error, not a 0).
+# tier or reason missing from B is an error, not a 0; but the reasons
+# added after the first release count 0 in a B of the first release).
 counters_sum() {	# A B
 	jq -cnS --argjson a "$1" --argjson b "$2" '{tiers: [$a.tiers[] | . as $t |
 		([$b.tiers[] | select(.id == $t.id)][0] // error("no tier \($t.id)")) as $u |
 		.counters |= with_entries(.key as $r |
-			($u.counters[$r] // error("no reason \($r)")) as $v |
+			($u.counters[$r] // (if ($r == "http" or $r == "shadow_http")
+				then {packets: 0, bytes: 0}
+				else error("no reason \($r)") end)) as $v |
 			.value.packets += $v.packets | .value.bytes += $v.bytes)]}'
 }
 

@@ -162,9 +162,9 @@ int loader_detach_pinned(const char *ifname)
 	dir_fd = pins_trylock(ifname);
 	if (dir_fd < 0)
 		return dir_fd;
-	err = attach_detach_pinned(ifname);
+	err = attach_detach_pinned(ifname, SL_PIN_LINK);
 	if (!err)
-		err = tc_detach_pinned(ifname);
+		err = attach_detach_pinned(ifname, SL_PIN_TC_LINK);
 	if (!err)
 		err = pins_unpin(ifname);
 	close(dir_fd);

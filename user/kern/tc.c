@@ -6,6 +6,7 @@
 #include <bpf/libbpf.h>
 
 #include "kern/tc.h"
+#include "kern/attach.h"
 #include "kern/pins.h"
 #include "common/log.h"
 #include "sluice_edge.h"
@@ -169,17 +170,6 @@ int tc_attach(struct sl_iface *ifc)
 	return tc_flag(ifc, 1);
 }
 
-static int tc_link_detach(const char *ifname, int fd)
-{
-	int err;
-
-	if (!bpf_link_detach(fd) || errno == ENOLINK)
-		return 0;
-	err = -errno;
-	log_err("%s: cannot detach the TC link: %s", ifname, strerror(-err));
-	return err;
-}
-
 int tc_detach(struct sl_iface *ifc)
 {
 	int err = 0;
@@ -187,23 +177,7 @@ int tc_detach(struct sl_iface *ifc)
 	if (ifc->skel)
 		tc_flag(ifc, 0);
 	if (ifc->tc_link_fd >= 0)
-		err = tc_link_detach(ifc->name, ifc->tc_link_fd);
-	return err;
-}
-
-int tc_detach_pinned(const char *ifname)
-{
-	char path[PINS_PATH_MAX];
-	int fd, err;
-
-	err = pins_path(path, ifname, SL_PIN_TC_LINK);
-	if (err)
-		return err;
-	fd = bpf_obj_get(path);
-	if (fd < 0)
-		return errno == ENOENT ? 0 : -errno;
-	err = tc_link_detach(ifname, fd);
-	close(fd);
+		err = attach_link_detach(ifc->name, ifc->tc_link_fd);
 	return err;
 }
 

@@ -24,9 +24,6 @@ int tc_attach(struct sl_iface *ifc);
  * be gone). */
 int tc_detach(struct sl_iface *ifc);
 
-/* The same through the pin of an interface no sluiced holds. */
-int tc_detach_pinned(const char *ifname);
-
 void tc_close(struct sl_iface *ifc);
 
 #endif /* SLUICE_TC_H */
