@@ -33,9 +33,12 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 static __always_inline enum verdict_outcome
 refused(struct verdict *v, const struct sl_tier *t, __u32 tier, __u32 meter)
 {
+	const struct sl_meter *m = &t->meters[meter & (SL_METERS_PER_TIER - 1)];
+
 	v->tier = tier;
 	v->meter = meter & (SL_METERS_PER_TIER - 1);
-	v->meter_action = t->meters[v->meter].action;
+	v->meter_action = m->action;
+	v->reply = m->reply;
 	return VERDICT_REFUSED;
 }
 
@@ -56,7 +59,7 @@ xdp_decide(const struct pkt_ctx *c, const struct sl_global *g,
 		return VERDICT_MALFORMED;
 
 	/* Refused a moment ago: refused again, before any lookup. */
-	t = refused_hit(g, pkt, &tier, &meter);
+	t = refused_hit(g, pkt, &tier, &meter, &v->wait_ns);
 	if (t)
 		return refused(v, t, tier, meter);
 
@@ -71,7 +74,8 @@ xdp_decide(const struct pkt_ctx *c, const struct sl_global *g,
 		return VERDICT_DENYLISTED;
 
 	classify_key(&key, pkt, t, tier);
-	switch (client_meter(g, t, tier, &key, pkt, clock_now(t), &meter)) {
+	switch (client_meter(g, t, tier, &key, pkt, clock_now(t), &meter,
+			     &v->wait_ns)) {
 	case METER_ADMITTED:
 		return VERDICT_PASSED;
 	case METER_UNMETERED:

@@ -76,7 +76,7 @@ enum sl_unit {
 enum sl_action {
 	SL_ACT_DROP = 0,
 	SL_ACT_RESET,		/* TCP RST back to the client with XDP_TX */
-	SL_ACT_HTTP,		/* edge HTTP reply; acts as reset until the TC path exists */
+	SL_ACT_HTTP,		/* edge HTTP reply (sl_meter.reply), through TC */
 	SL_ACT__MAX,
 };
 
@@ -110,6 +110,9 @@ enum sl_reason {
 	SL_R_FLOOD_DROP,	/* unknown source refused by the tier's flood bucket */
 	SL_R_MALFORMED,		/* failed to parse; verdict from sl_global.malformed */
 	SL_R_NON_IP,		/* ARP, LLDP, ...: always passed */
+	SL_R_HTTP,		/* a meter refused a request, answered with an
+				 * HTTP reply at the edge (bpf/sluice_tc.bpf.c) */
+	SL_R_SHADOW_HTTP,	/* shadow mode: would have been answered so */
 #ifdef SL_ABI_NEXT
 	SL_R_ABI_NEXT,		/* the upgrade test's second build only */
 #endif
@@ -129,6 +132,13 @@ enum sl_event {
 	SL_EV_CLIENT_NEW,	/* a client entry was created */
 	SL_EV_CLIENT_FULL,	/* client insert failed */
 	SL_EV_RESET_FAIL,	/* could not build a RST: dropped instead */
+	/* Edge answers through TC (lib/edge.bpf.h), and what happened
+	 * instead when one could not be made: */
+	SL_EV_EDGE_NO_TC,	/* TC program not attached: XDP RST to the client only */
+	SL_EV_EDGE_NO_META,	/* no room for the metadata: XDP RST to the client only */
+	SL_EV_EDGE_NO_REPLY,	/* http meter without a template: answered as reset */
+	SL_EV_EDGE_CLIENT_FAIL,	/* TC could not answer the client: server reset only */
+	SL_EV_EDGE_SERVER_FAIL,	/* TC could not reset the server: request dropped */
 #ifdef SL_ABI_NEXT
 	SL_EV_ABI_NEXT,		/* the upgrade test's second build only */
 #endif

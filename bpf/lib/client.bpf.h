@@ -18,14 +18,27 @@
 #include "meter.bpf.h"
 #include "parse.bpf.h"
 
+/* How long meter `r` goes on refusing client `c`: until its TAT less
+ * the tolerance plus one unit (an edge reply's Retry-After). */
+static __always_inline __s64 client_wait(const struct sl_tier *t,
+					 struct sl_client *c, __u32 r,
+					 __u64 now)
+{
+	const struct sl_meter *m = &t->meters[r & (SL_METERS_PER_TIER - 1)];
+
+	return READ_ONCE_U64(c->tat[r & (SL_METERS_PER_TIER - 1)]) -
+	       m->tolerance_ns + gcra_cost_ns(m, 1) - now;
+}
+
 /* A source with no client entry: create one, unless the tier's flood
  * guard says new entries arrive too fast.  Then the packet is metered by
  * the tier's shared aggregate bucket, and only creates an entry if that
  * admits it (METER_FLOOD if not). */
 static __always_inline enum meter_result
 client_new(const struct sl_tier *t, __u32 tier, struct sl_client_key *key,
-	   const struct sl_pkt *p, __u64 now, __u32 *refuser)
+	   const struct sl_pkt *p, __u64 now, __u32 *refuser, __s64 *wait_ns)
 {
+	enum meter_result r;
 	struct sl_client fresh = {};
 	struct sl_client *c;
 	struct sl_flood *f;
@@ -59,15 +72,19 @@ client_new(const struct sl_tier *t, __u32 tier, struct sl_client_key *key,
 		event_count(SL_EV_CLIENT_FULL);
 		return METER_ADMITTED;
 	}
-	return meter_run(t, c, p, now, refuser);
+	r = meter_run(t, c, p, now, refuser);
+	if (r == METER_REFUSED)
+		*wait_ns = client_wait(t, c, *refuser, now);
+	return r;
 }
 
 /* Meter the packet as client `key` of tier `t` (id `tier`).  A known
- * client that a meter refuses goes into the refusal cache. */
+ * client that a meter refuses goes into the refusal cache; *wait_ns
+ * says for how long the refusing meter refuses. */
 static __always_inline enum meter_result
 client_meter(const struct sl_global *g, const struct sl_tier *t, __u32 tier,
 	     struct sl_client_key *key, const struct sl_pkt *p, __u64 now,
-	     __u32 *refuser)
+	     __u32 *refuser, __s64 *wait_ns)
 {
 	struct sl_client *c = NULL;
 	enum meter_result r;
@@ -77,10 +94,12 @@ client_meter(const struct sl_global *g, const struct sl_tier *t, __u32 tier,
 	if (!(t->flags & SL_TIER_F_FLOOD_GUARD) || known_test(key))
 		c = bpf_map_lookup_elem(&sl_clients, key);
 	if (!c)
-		return client_new(t, tier, key, p, now, refuser);
+		return client_new(t, tier, key, p, now, refuser, wait_ns);
 	r = meter_run(t, c, p, now, refuser);
-	if (r == METER_REFUSED)
+	if (r == METER_REFUSED) {
+		*wait_ns = client_wait(t, c, *refuser, now);
 		refused_note(g, p, t, tier, c, *refuser, now);
+	}
 	return r;
 }
 

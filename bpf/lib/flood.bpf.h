@@ -125,14 +125,15 @@ static __always_inline struct refused_slot *refused_find(__u32 addr)
 }
 
 /* Was the packet's source refused a moment ago, by a meter that goes on
- * refusing it?  Then the tier (its id in *tier) and the meter's index
- * in *meter; else NULL. */
+ * refusing it?  Then the tier (its id in *tier), the meter's index in
+ * *meter and how long it goes on refusing in *wait_ns; else NULL. */
 static __always_inline const struct sl_tier *
 refused_hit(const struct sl_global *g, const struct sl_pkt *p, __u32 *tier,
-	    __u32 *meter)
+	    __u32 *meter, __s64 *wait_ns)
 {
 	const struct sl_tier *t;
 	struct refused_slot *rs;
+	__s64 wait;
 
 	if (p->family != SL_AF_INET)
 		return NULL;
@@ -142,9 +143,12 @@ refused_hit(const struct sl_global *g, const struct sl_pkt *p, __u32 *tier,
 	*tier = rs->tier & (SL_MAX_TIERS - 1);
 	*meter = rs->meter & (SL_METERS_PER_TIER - 1);
 	t = tier_lookup(g, *tier);
-	if (!t || rs->stamp != refused_stamp(g, t, *meter) ||
-	    (__s64)(rs->until - clock_now(t)) <= 0)
+	if (!t || rs->stamp != refused_stamp(g, t, *meter))
 		return NULL;
+	wait = rs->until - clock_now(t);
+	if (wait <= 0)
+		return NULL;
+	*wait_ns = wait;
 	return t;
 }
 

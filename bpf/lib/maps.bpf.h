@@ -10,6 +10,7 @@
 #include <bpf/bpf_helpers.h>
 
 #include "sluice_abi.h"
+#include "sluice_edge.h"
 #include "sluice_reply.h"
 #include "counters.bpf.h"
 
@@ -66,6 +67,14 @@ struct {
 	__type(key, __u32);
 	__type(value, struct sl_reply);
 } sl_replies SEC(".maps");
+
+/* The edge answers' switch (include/sluice_edge.h), written by sluiced. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct sl_edge_cfg);
+} sl_edge SEC(".maps");
 
 #ifdef SL_ABI_NEXT
 /* The upgrade test's second build adds a map (tests/netns/test_upgrade.sh). */

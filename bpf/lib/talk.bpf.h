@@ -34,27 +34,25 @@ struct {
 	__type(value, struct sl_talk_head);
 } sl_talk_head SEC(".maps");
 
-/* The packet was the count-th of its tier and reason on this CPU: keep
- * it when the count falls on the sampling period.  Cold: at most one
- * packet in a ring's worth between two drains gets here. */
-static __always_inline void talk_sample(const struct sl_pkt *p, __u32 tier,
-					__u32 reason, __u32 meter, __u64 count)
+/* Write the sample: verified once, as a global function, since the
+ * verifier would otherwise walk it again on every path to the count. */
+__noinline int talk_write(const struct sl_pkt *p, __u32 tier, __u32 reason,
+			  __u32 meter, __u64 mask)
 {
-	__u64 mask = sl_talk_mask;
 	struct sl_talk_sample *s;
 	struct sl_talk_head *h;
 	__u32 zero = 0, idx;
 
-	if (count & mask || !count || tier >= SL_MAX_TIERS)
-		return;
+	if (!p)
+		return 0;
 	h = bpf_map_lookup_elem(&sl_talk_head, &zero);
 	if (!h)
-		return;
+		return 0;
 	idx = bpf_get_smp_processor_id() * SL_TALK_RING +
 	      (h->head & (SL_TALK_RING - 1));
 	s = bpf_map_lookup_elem(&sl_talk, &idx);
 	if (!s)
-		return;
+		return 0;
 	__builtin_memcpy(s->addr, p->src, sizeof(s->addr));
 	s->family = p->family;
 	s->tier = tier;
@@ -67,6 +65,21 @@ static __always_inline void talk_sample(const struct sl_pkt *p, __u32 tier,
 	 * and tested on, keeps stores in order; BPF has no store fence). */
 	asm volatile("" ::: "memory");
 	h->head++;
+	return 1;
+}
+
+/* The packet was the count-th of its tier and reason on this CPU: keep
+ * it when the count falls on the sampling period.  The test is inline
+ * (one AND and a branch); the write is cold: at most one packet in a
+ * ring's worth between two drains gets there. */
+static __always_inline void talk_sample(const struct sl_pkt *p, __u32 tier,
+					__u32 reason, __u32 meter, __u64 count)
+{
+	__u64 mask = sl_talk_mask;
+
+	if (count & mask || !count || tier >= SL_MAX_TIERS)
+		return;
+	talk_write(p, tier, reason, meter, mask);
 }
 
 #endif /* SLUICE_TALK_BPF_H */

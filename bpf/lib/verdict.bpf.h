@@ -23,6 +23,7 @@
 #include "parse.bpf.h"
 #include "pkt_ctx.bpf.h"
 #include "proto.bpf.h"
+#include "edge.bpf.h"
 #include "reply.bpf.h"
 #include "talk.bpf.h"
 
@@ -52,6 +53,9 @@ struct verdict {
 	__u8  meter_action;	/* VERDICT_REFUSED: the meter's enum sl_action */
 	__u8  meter;		/* VERDICT_REFUSED: its index, else SL_TALK_NO_METER */
 	__u8  pad;
+	__u16 reply;		/* VERDICT_REFUSED: the meter's reply id */
+	__u16 pad2;
+	__s64 wait_ns;		/* VERDICT_REFUSED: until the meter admits again */
 };
 
 struct verdict_plan {
@@ -90,12 +94,18 @@ verdict_plan(const struct verdict *v, const struct sl_global *g,
 		return (struct verdict_plan){ VERDICT_DROP, SL_R_FLOOD_DROP,
 					      SL_R_SHADOW_DROP };
 	case VERDICT_REFUSED:
-		/* reset and http both answer with a RST until the TC path
-		 * exists; what cannot take one is dropped. */
-		if (v->meter_action != SL_ACT_DROP && verdict_can_reset(p))
+		/* An http meter answers a request with its reply, the rest
+		 * like reset (lib/edge.bpf.h); what cannot take a RST is
+		 * dropped. */
+		if (v->meter_action != SL_ACT_DROP && verdict_can_reset(p)) {
+			if (edge_is_http(p, v->meter_action, v->reply))
+				return (struct verdict_plan){ VERDICT_RESET,
+							      SL_R_HTTP,
+							      SL_R_SHADOW_HTTP };
 			return (struct verdict_plan){ VERDICT_RESET,
 						      SL_R_RESET,
 						      SL_R_SHADOW_RESET };
+		}
 		return (struct verdict_plan){ VERDICT_DROP, SL_R_DROPPED,
 					      SL_R_SHADOW_DROP };
 	}
@@ -131,6 +141,12 @@ static __always_inline int verdict_act(const struct pkt_ctx *c,
 	}
 	if (plan.action != VERDICT_RESET)
 		return XDP_DROP;
+	/* A data segment: TC answers it and resets the server. */
+	if (edge_handoff(c->ctx, p, v->tier,
+			 plan.reason == SL_R_HTTP ? v->reply : SL_REPLY_NONE,
+			 v->wait_ns))
+		return XDP_PASS;
+	*reason = SL_R_RESET;	/* what it gets instead */
 	if (reply_tcp_rst(c, p) == 0)
 		return XDP_TX;
 	/* Could not build it (an IPv6 chain too long to follow, a frame

@@ -3,7 +3,9 @@
  * Randomized run: random frames and valid ones mutated (bytes flipped,
  * cut, extended) through every tier kind, mode and malformed policy.
  * The program must never return XDP_ABORTED (or anything but pass, drop
- * or tx), every tx must be a well-formed RST, every frame must be
+ * or tx), every tx must be a well-formed RST, every record left for the
+ * TC program (an edge answer) must be one for that very segment and
+ * reason, every frame must be
  * malformed / non-IP exactly when a reference parser (lib/refparse.h)
  * says so, and the per-CPU counters must add up to exactly the packets
  * and bytes sent.  Each packet moves exactly one counter, by one packet
@@ -24,6 +26,7 @@
 
 #include "common/gcra.h"
 #include "common/names.h"
+#include "lib/edge_fixture.h"
 #include "lib/expect.h"
 #include "lib/refparse.h"
 
@@ -211,10 +214,22 @@ static const struct { const char *cidr; __u32 tier; } pfx[] = {
 
 static struct ref_prefix ref_pfx[NPFX];
 
+#define FUZZ_REPLY	3
+
 static bool configure(struct xdp_fixture *fx)
 {
+	struct sl_reply r;
 	struct sl_tier t;
 	bool ok = true;
+
+	/* The http meter of tier 0 answers with a template, through TC. */
+	ok &= ASSERT_OK(edge_set_tc(fx, 1), "tc_attached") &&
+	      ASSERT_OK(edge_template(&r, "HTTP/1.1 429 Too Many Requests\r\n"
+				      "Retry-After: ####\r\nContent-Length: 0"
+				      "\r\nConnection: close\r\n\r\n", 429, 4),
+			"template") &&
+	      ASSERT_OK(edge_set_reply(fx, 0, FUZZ_REPLY, &r), "reply 0") &&
+	      ASSERT_OK(edge_set_reply(fx, 1, FUZZ_REPLY, &r), "reply 1");
 
 	for (__u32 gen = 0; gen < 2 && ok; gen++) {
 		fx->global.tier_gen = gen;
@@ -224,6 +239,7 @@ static bool configure(struct xdp_fixture *fx)
 			{ SL_UNIT_CONNECTIONS, SL_ACT_RESET, .burst = 3, .per_sec = 10 },
 			{ SL_UNIT_REQUESTS, SL_ACT_HTTP, .burst = 2, .per_sec = 5 }),
 			&t), "tier 0");
+		t.meters[3].reply = FUZZ_REPLY;
 		t.flags = SL_TIER_F_FLOOD_GUARD |
 			  (gen ? SL_TIER_F_COARSE_CLOCK : 0);
 		ok &= ASSERT_OK(gcra_meter_set(&t.new_clients, 100,
@@ -276,6 +292,31 @@ static const char *rst_problem(const __u8 *out, __u32 len)
 	return NULL;
 }
 
+/* A record left for TC: only with an edge answer (http, or reset
+ * handed on), for this segment, of the kind the reason says. */
+static const char *record_problem(const __u8 *out, __u32 meta_len,
+				  __u32 out_len, int v, __u32 tier, int reason)
+{
+	struct sl_edge_meta m;
+	struct pkt_view pv;
+	const char *why = NULL;
+
+	if (!meta_len)
+		return reason == SL_R_HTTP ? "http without a record" : NULL;
+	if (meta_len != sizeof(m) || v != XDP_PASS ||
+	    (reason != SL_R_HTTP && reason != SL_R_RESET))
+		return "a record where no edge answer is due";
+	memcpy(&m, out, sizeof(m));
+	if (m.magic != SL_EDGE_MAGIC || m.tier != tier || !m.retry_s ||
+	    m.kind != (reason == SL_R_HTTP ? SL_EDGE_HTTP : SL_EDGE_RESET))
+		return "a record with the wrong magic, tier, delay or kind";
+	if (pkt_parse(out + meta_len, out_len - meta_len, &pv, &why) ||
+	    pv.proto != IPPROTO_TCP || ntohl(m.seq) != pv.seq ||
+	    !(pv.tcp_flags & TH_ACK) || !pv.payload_len)
+		return "a record for a segment TC does not answer";
+	return NULL;
+}
+
 /* The verdict a reason implies, or -1 when the mode cannot give it. */
 static int implied_verdict(__u32 reason, bool shadow, __u32 policy)
 {
@@ -287,7 +328,10 @@ static int implied_verdict(__u32 reason, bool shadow, __u32 policy)
 		return XDP_PASS;
 	case SL_R_SHADOW_DROP:
 	case SL_R_SHADOW_RESET:
+	case SL_R_SHADOW_HTTP:
 		return shadow ? XDP_PASS : -1;
+	case SL_R_HTTP:		/* handed to TC with a record */
+		return shadow ? -1 : XDP_PASS;
 	case SL_R_DROPPED:
 	case SL_R_FLOOD_DROP:
 		return shadow ? -1 : XDP_DROP;
@@ -320,7 +364,9 @@ static bool reason_fits(int class, __u32 tier, __u32 reason)
 		return reason == SL_R_PASSED || reason == SL_R_UNMETERED ||
 		       reason == SL_R_DROPPED || reason == SL_R_RESET ||
 		       reason == SL_R_SHADOW_DROP || reason == SL_R_SHADOW_RESET ||
-		       (reason == SL_R_FLOOD_DROP && tier == T_DEFAULT);
+		       (tier == T_DEFAULT &&
+			(reason == SL_R_FLOOD_DROP || reason == SL_R_HTTP ||
+			 reason == SL_R_SHADOW_HTTP));
 	}
 	return false;
 }
@@ -400,7 +446,7 @@ static void test_fuzz(void)
 	struct sl_counter total;
 	struct xdp_fixture fx;
 	char src[64], payload[256];
-	__u8 out[PKT_MAX];
+	__u8 out[PKT_MAX + 64];
 	struct pkt p;
 
 	if (!env_seed)
@@ -421,7 +467,7 @@ static void test_fuzz(void)
 
 	for (__u64 i = 0; i < n; i++) {
 		const char *problem = NULL, *counted;
-		__u32 out_len = 0, tier;
+		__u32 out_len = 0, meta_len = 0, tier;
 		struct ref_src rs;
 		int v, class, reason = -1;
 		bool shadow;
@@ -442,13 +488,14 @@ static void test_fuzz(void)
 			if (below(10) < 7)
 				mutate(&p);
 		}
-		v = fixture_run(&fx, p.data, p.len, out, &out_len);
+		v = edge_run_xdp(&fx, p.data, p.len, out, sizeof(out), &out_len,
+				 &meta_len);
 		sent_bytes += p.len;
 		if (v < 0 || (v != XDP_PASS && v != XDP_DROP && v != XDP_TX))
 			problem = v == XDP_ABORTED ? "XDP_ABORTED" :
 				  v < 0 ? "test run failed" : "unexpected verdict";
 		else if (v == XDP_TX)
-			problem = rst_problem(out, out_len);
+			problem = rst_problem(out + meta_len, out_len - meta_len);
 		class = ref_parse(p.data, p.len, &rs);
 		ref[class]++;
 		tier = class != REF_IP ? SL_TIER_NONE :
@@ -478,8 +525,12 @@ static void test_fuzz(void)
 		counted = counter_moved(&fx, tier, p.len, &reason);
 		if (!counted && !reason_fits(class, tier, reason))
 			counted = "counted under a reason its tier and class cannot give";
-		else if (!counted && implied_verdict(reason, shadow, m[1]) != v)
+		else if (!counted && implied_verdict(reason, shadow, m[1]) != v &&
+			 !(reason == SL_R_RESET && meta_len && v == XDP_PASS))
 			counted = "the verdict is not the one its counter implies";
+		if (!counted)
+			counted = record_problem(out, meta_len, out_len, v, tier,
+						 reason);
 		if (counted && !problem)
 			problem = counted;
 		if (problem && !ASSERT_OK(model_sync(&fx), "counters"))

@@ -22,6 +22,7 @@
 
 #include "test.h"
 #include "lib/xdp_fixture.h"
+#include "sluice_tc.skel.h"
 #include "sluice_xdp.skel.h"
 
 struct budget {
@@ -35,6 +36,9 @@ static const struct budget budgets[] = {
 	/* 75,741 when set (78,280 before the one-exit refactor), x 1.5,
 	 * rounded up. */
 	{ "sluice_xdp.bpf.o", sluice_xdp__elf_bytes, "sluice_xdp", 114000 },
+	/* 12,395 when set (edge answers, as sluiced loads it: edge_test
+	 * 0), x 1.5, rounded up. */
+	{ "sluice_tc.bpf.o", sluice_tc__elf_bytes, "sluice_tc", 18600 },
 };
 
 /* Maps bigger than this are shrunk before the load: the budget does

@@ -34,7 +34,8 @@ static const char *const reason[] = {
 	[SL_R_SHADOW_RESET] = "shadow_reset", [SL_R_DENYLISTED] = "denylisted",
 	[SL_R_ALLOWLISTED] = "allowlisted", [SL_R_UNMETERED] = "unmetered",
 	[SL_R_FLOOD_DROP] = "flood_drop", [SL_R_MALFORMED] = "malformed",
-	[SL_R_NON_IP] = "non_ip",
+	[SL_R_NON_IP] = "non_ip", [SL_R_HTTP] = "http",
+	[SL_R_SHADOW_HTTP] = "shadow_http",
 #ifdef SL_ABI_NEXT
 	[SL_R_ABI_NEXT] = "abi_next",	/* the upgrade test's build */
 #endif
@@ -45,7 +46,11 @@ static const char *const event[] = {
 	[SL_EV_V6_EXTHDR] = "v6_exthdr", [SL_EV_V6_EXT_LIMIT] = "v6_ext_limit",
 	[SL_EV_L4_OTHER] = "l4_other", [SL_EV_CAS_RETRY] = "cas_retry",
 	[SL_EV_CLIENT_NEW] = "client_new", [SL_EV_CLIENT_FULL] = "client_full",
-	[SL_EV_RESET_FAIL] = "reset_fail",
+	[SL_EV_RESET_FAIL] = "reset_fail", [SL_EV_EDGE_NO_TC] = "edge_no_tc",
+	[SL_EV_EDGE_NO_META] = "edge_no_meta",
+	[SL_EV_EDGE_NO_REPLY] = "edge_no_reply",
+	[SL_EV_EDGE_CLIENT_FAIL] = "edge_client_fail",
+	[SL_EV_EDGE_SERVER_FAIL] = "edge_server_fail",
 #ifdef SL_ABI_NEXT
 	[SL_EV_ABI_NEXT] = "abi_next",	/* the upgrade test's build */
 #endif

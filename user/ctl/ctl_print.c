@@ -40,7 +40,8 @@ int ctl_print_status(FILE *f, json_object *d)
 	static const struct table_colspec if_cols[] = {
 		{ "INTERFACE", TABLE_LEFT }, { "IFINDEX", TABLE_RIGHT },
 		{ "ATTACH", TABLE_LEFT }, { "PROG ID", TABLE_RIGHT },
-		{ "LINK ID", TABLE_RIGHT },
+		{ "LINK ID", TABLE_RIGHT }, { "TC PROG ID", TABLE_RIGHT },
+		{ "TC LINK ID", TABLE_RIGHT },
 	};
 	json_object *cfg = jget(d, "config"), *ifs;
 	struct table *t[2] = { NULL, NULL };
@@ -91,6 +92,9 @@ int ctl_print_status(FILE *f, json_object *d)
 		table_cell(t[1], "%s", jstr(o, "attach", "-"));
 		table_cell(t[1], "%s", ju64_str(o, "prog_id", num, sizeof(num)));
 		table_cell(t[1], "%s", ju64_str(o, "link_id", num, sizeof(num)));
+		/* 0: no TC program, edge answers fall back to the XDP RST */
+		table_cell(t[1], "%s", ju64_str(o, "tc_prog_id", num, sizeof(num)));
+		table_cell(t[1], "%s", ju64_str(o, "tc_link_id", num, sizeof(num)));
 	}
 	return tables_print(f, t, 2);
 }

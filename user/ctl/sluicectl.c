@@ -392,8 +392,9 @@ static const struct ctl_cmd commands[] = {
 	{ "tiers", "", "per tier: limits, counters and rates by verdict",
 	  "One row per tier: id, name, verdict (limit, pass, drop), its limits as\n"
 	  "\"UNIT RATE bBURST ACTION\", and for each verdict reason that saw packets\n"
-	  "(passed, dropped, reset, shadow_drop, shadow_reset, denylisted,\n"
-	  "allowlisted, unmetered, flood_drop) the packet counter and the rate\n"
+	  "(passed, dropped, reset, http, shadow_drop, shadow_reset, shadow_http,\n"
+	  "denylisted, allowlisted, unmetered, flood_drop) the packet counter and\n"
+	  "the rate\n"
 	  "over the last second.  The \"(none)\" row counts packets that never\n"
 	  "reached a tier: malformed and non_ip.  Numbers are rounded (1.2k,\n"
 	  "3.4M); -j gives exact counters, bytes included.",
@@ -424,8 +425,9 @@ static const struct ctl_cmd commands[] = {
 	  1, 2, run_config, ctl_print_config },
 	{ "mode", "enforce|shadow", "enforce limits, or only count (shadow)",
 	  "Switch every interface between enforce (over-limit packets are\n"
-	  "dropped or reset) and shadow (nothing is dropped; what would have\n"
-	  "been is counted as shadow_drop / shadow_reset).  Takes effect on the\n"
+	  "dropped, reset or answered) and shadow (nothing is dropped; what\n"
+	  "would have been is counted as shadow_drop / shadow_reset /\n"
+	  "shadow_http).  Takes effect on the\n"
 	  "next packet.",
 	  "  sluicectl mode shadow\n",
 	  1, 1, run_mode, ctl_print_mode },

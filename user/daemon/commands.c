@@ -80,6 +80,8 @@ static int cmd_status(void *ctx, json_object *req, json_object **data,
 		jset(f, "attach", jstr(loader_mode_name(ifc->mode)));
 		jset(f, "prog_id", jint(ifc->prog_id));
 		jset(f, "link_id", jint(ifc->link_id));
+		jset(f, "tc_prog_id", jint(ifc->tc_prog_id));
+		jset(f, "tc_link_id", jint(ifc->tc_link_id));
 		json_object_array_add(ifs, f);
 	}
 	jset(o, "interfaces", ifs);

@@ -155,16 +155,16 @@ int attach_link_detach(const char *ifname, int fd)
 	if (!bpf_link_detach(fd) || errno == ENOLINK)
 		return 0;
 	err = -errno;
-	log_err("%s: cannot detach the XDP link: %s", ifname, strerror(-err));
+	log_err("%s: cannot detach a pinned link: %s", ifname, strerror(-err));
 	return err;
 }
 
-int attach_detach_pinned(const char *ifname)
+int attach_detach_pinned(const char *ifname, const char *pin)
 {
 	char path[PINS_PATH_MAX];
 	int fd, err;
 
-	err = pins_path(path, ifname, SL_PIN_LINK);
+	err = pins_path(path, ifname, pin);
 	if (err)
 		return err;
 	fd = bpf_obj_get(path);

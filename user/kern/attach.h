@@ -15,10 +15,12 @@
  * prog_id and mode. */
 int attach_xdp(struct sl_iface *ifc);
 
-/* Take the link's program off the interface (the link may be gone). */
+/* Take a link's program off the interface (the link may be gone): the
+ * XDP link, or the TC one (kern/tc.c). */
 int attach_link_detach(const char *ifname, int fd);
 
-/* The same through the pinned link of an interface no sluiced holds. */
-int attach_detach_pinned(const char *ifname);
+/* The same through pin `pin` (SL_PIN_LINK, SL_PIN_TC_LINK) of an
+ * interface no sluiced holds. */
+int attach_detach_pinned(const char *ifname, const char *pin);
 
 #endif /* SLUICE_ATTACH_H */

@@ -9,6 +9,7 @@
 #include "kern/loader.h"
 #include "common/log.h"
 #include "sluice_abi.h"
+#include "sluice_edge.h"
 #include "sluice_reply.h"
 #include "sluice_talk.h"
 
@@ -26,6 +27,7 @@ static const struct map_class map_classes[] = {
 	{ SL_MAP_PFX_V4,	MAP_CONFIG,	"IPv4 prefixes" },
 	{ SL_MAP_PFX_V6,	MAP_CONFIG,	"IPv6 prefixes" },
 	{ SL_MAP_REPLIES,	MAP_CONFIG,	"edge reply templates" },
+	{ SL_MAP_EDGE,		MAP_CONFIG,	"the edge answers' switch" },
 	{ SL_MAP_REFUSED,	MAP_CACHE,	"the refusal cache" },
 	{ SL_MAP_REFMARK,	MAP_CACHE,	"the refusal cache's sources" },
 	{ SL_MAP_REFSTAT,	MAP_CACHE,	"the refusal cache's use" },

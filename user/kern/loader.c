@@ -13,6 +13,7 @@
 #include "kern/loader.h"
 #include "kern/attach.h"
 #include "kern/pins.h"
+#include "kern/tc.h"
 #include "common/log.h"
 #include "common/proto.h"
 #include "sluice_xdp.skel.h"
@@ -48,7 +49,7 @@ int loader_open(struct sl_iface *ifc, const struct cfg_iface *ci,
 	int err;
 
 	memset(ifc, 0, sizeof(*ifc));
-	ifc->dir_fd = ifc->link_fd = ifc->names_fd = -1;
+	ifc->dir_fd = ifc->link_fd = ifc->tc_link_fd = ifc->names_fd = -1;
 	snprintf(ifc->name, sizeof(ifc->name), "%s", ci->name);
 	ifc->attach = ci->attach;
 	ifc->ifindex = if_nametoindex(ci->name);
@@ -88,6 +89,9 @@ int loader_open(struct sl_iface *ifc, const struct cfg_iface *ci,
 		goto fail;
 	}
 	ifc->clients = bpf_map__max_entries(ifc->skel->maps.sl_clients);
+	err = tc_open(ifc);
+	if (err)
+		goto fail;
 	err = pins_pin(ifc);
 	if (err)
 		goto fail;
@@ -116,6 +120,8 @@ int loader_attach(struct sl_iface *ifc)
 {
 	int err = attach_xdp(ifc);
 
+	if (!err)
+		err = tc_attach(ifc);
 	return err ? err : pins_commit(ifc);
 }
 
@@ -124,6 +130,7 @@ void loader_close(struct sl_iface *ifc)
 	/* The skeleton holds no links (we attach by hand), so destroying
 	 * it only closes fds: pins keep maps and link alive. */
 	talk_close(&ifc->talk);
+	tc_close(ifc);
 	sluice_xdp__destroy(ifc->skel);
 	ifc->skel = NULL;
 	ifc->nrenew = 0;
@@ -141,14 +148,18 @@ int loader_detach(struct sl_iface *ifc)
 {
 	int err = 0, e;
 
+	/* XDP first: no request is handed to a TC program going away. */
 	if (ifc->link_fd >= 0)
 		err = attach_link_detach(ifc->name, ifc->link_fd);
+	e = tc_detach(ifc);
+	if (!err)
+		err = e;
 	e = pins_unpin(ifc->name);
 	if (!err)
 		err = e;
 	if (!err)
 		log_info("%s: %s", ifc->name, ifc->link_fd >= 0 ?
-			 "XDP program detached, pins removed" :
+			 "XDP and TC programs detached, pins removed" :
 			 "pins removed (nothing was attached)");
 	loader_close(ifc);
 	return err;
@@ -161,7 +172,9 @@ int loader_detach_pinned(const char *ifname)
 	dir_fd = pins_trylock(ifname);
 	if (dir_fd < 0)
 		return dir_fd;
-	err = attach_detach_pinned(ifname);
+	err = attach_detach_pinned(ifname, SL_PIN_LINK);
+	if (!err)
+		err = attach_detach_pinned(ifname, SL_PIN_TC_LINK);
 	if (!err)
 		err = pins_unpin(ifname);
 	close(dir_fd);

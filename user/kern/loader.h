@@ -4,14 +4,16 @@
  * time.  Each interface gets its own copy of the program and its own
  * maps (one skeleton per interface), pinned with the bpf_link under
  *
- *   /sys/fs/bpf/sluice/<ifname>/{sl_global,sl_tiers,...,sl_tier_names,link}
+ *   /sys/fs/bpf/sluice/<ifname>/{sl_global,sl_tiers,...,sl_tier_names,link,tc_link}
  *
  * so interfaces come and go independently, a restarted or upgraded
  * daemon adopts the state it finds, and a dead daemon leaves
  * enforcement on.  The steps live in kern/pins.c (the lock, which pins
  * are reused, recreated or refused; the kinds of maps in kern/layout.c,
  * the migration of the first release's counters in kern/migrate.c) and
- * kern/attach.c (the XDP hook and the link); loader.c is their order.
+ * kern/attach.c (the XDP hook and the link) and kern/tc.c (the TC
+ * ingress program that makes edge answers, and its link); loader.c is
+ * their order.
  */
 #ifndef SLUICE_LOADER_H
 #define SLUICE_LOADER_H
@@ -29,6 +31,7 @@
  * counters are indexed by it). */
 #define SL_MAP_TIER_NAMES	"sl_tier_names"
 #define SL_PIN_LINK		"link"
+#define SL_PIN_TC_LINK		"tc_link"	/* TC ingress (kern/tc.h) */
 
 /* Config and cache maps at most recreated in one start (pins.c). */
 #define SL_IFACE_RENEW_MAX	16
@@ -43,6 +46,7 @@ enum loader_mode {
 };
 
 struct sluice_xdp;
+struct sluice_tc;
 struct bpf_map;
 
 struct sl_iface {
@@ -51,11 +55,15 @@ struct sl_iface {
 	int attach;		/* enum cfg_attach, as configured */
 	int mode;		/* enum loader_mode, as attached */
 	struct sluice_xdp *skel;
+	struct sluice_tc *tc;	/* on skel's maps (kern/tc.c) */
 	int dir_fd;		/* the pin directory, flock()ed while we run */
 	int link_fd;
+	int tc_link_fd;		/* -1: no TC program (answers fall back) */
 	int names_fd;		/* sl_tier_names */
 	uint32_t prog_id;
 	uint32_t link_id;
+	uint32_t tc_prog_id;	/* 0: none attached */
+	uint32_t tc_link_id;
 	uint32_t clients;	/* sl_clients max_entries in use */
 	bool adopted;		/* maps came from pins left by an earlier run */
 	bool created;		/* this run made the pins (a failed start removes them) */

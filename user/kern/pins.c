@@ -120,7 +120,7 @@ int pins_lock(struct sl_iface *ifc)
 static bool pins_known(struct sl_iface *ifc, const char *name)
 {
 	static const char *const own[] = {
-		SL_MAP_TIER_NAMES, SL_PIN_LINK, SL_MAP_OLD_STATS,
+		SL_MAP_TIER_NAMES, SL_PIN_LINK, SL_PIN_TC_LINK, SL_MAP_OLD_STATS,
 		SL_MAP_OLD_EVENTS,
 	};
 

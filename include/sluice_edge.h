@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * The record the XDP limiter leaves in front of a refused request for
+ * the TC program (bpf/sluice_tc.bpf.c) to answer it: XDP can send only
+ * one packet back, but an edge answer is two, one to the client (a RST
+ * or an HTTP reply) and a RST to the local server socket, so the server
+ * side of the connection goes at once.
+ *
+ * XDP writes it with bpf_xdp_adjust_meta() and passes the segment; TC
+ * finds it at skb->data_meta.  It lives for one packet, so its layout
+ * may change between releases (both programs are always loaded
+ * together); the magic and the sequence number tie it to this very
+ * segment, and keep GRO from merging two handed-off segments.
+ */
+#ifndef SLUICE_EDGE_H
+#define SLUICE_EDGE_H
+
+#include <linux/types.h>
+
+#define SL_EDGE_MAGIC		0x53454431U	/* "SED1" */
+
+/* sl_edge[0]: written by sluiced.  A map of its own rather than a field
+ * of sl_global, whose size the first release's sluiced insists on (it
+ * could no longer be started over these pins).  A config map. */
+#define SL_MAP_EDGE		"sl_edge"
+
+struct sl_edge_cfg {
+	__u32 tc_attached;	/* 1 once the TC program is attached: refused
+				 * data segments are handed to it */
+	__u32 pad;
+};
+
+enum sl_edge_kind {
+	SL_EDGE_RESET = 1,	/* RST|ACK to the client, RST to the server */
+	SL_EDGE_HTTP,		/* the template at `slot`, then FIN; RST to the server */
+};
+
+struct sl_edge_meta {
+	__u32 magic;		/* SL_EDGE_MAGIC */
+	__u8  kind;		/* enum sl_edge_kind */
+	__u8  tier;		/* counter row of the refusal */
+	__u16 slot;		/* SL_EDGE_HTTP: sl_replies index, sl_reply_slot() */
+	__u32 retry_s;		/* whole seconds until the meter admits again, >= 1 */
+	__u32 seq;		/* the request's TCP sequence number, as on the wire */
+};
+
+_Static_assert(sizeof(struct sl_edge_meta) == 16,
+	       "sl_edge_meta: a multiple of 4 bytes, at most 32 (XDP metadata)");
+
+#endif /* SLUICE_EDGE_H */

@@ -1,0 +1,243 @@
+#!/bin/bash
+# Edge answers through the TC program, with real nginx and real clients:
+# a request refused on an established connection tears down both sides.
+#   defect      hey -n 1000 -c 20 -disable-keepalive over a requests
+#               limit with action reset: every refused connection is
+#               answered (a reset, no timeout), the gateway's ESTABLISHED
+#               sockets on :80 are back to the baseline within a second,
+#               nginx's error log gets nothing
+#   many        the same with 10,000 refusals
+#   silent      a client sends its request and stays silent: its server
+#               socket goes at once, the client's stays open
+#   keepalive   the fifth request of a keep-alive connection gets the
+#               edge's HTTP reply on that connection (template written
+#               into sl_replies by the test until the config side lands)
+#   lifecycle   status shows the TC program; SIGTERM leaves it enforcing;
+#               a restarted sluiced adopts it; detach removes it
+. "$(dirname "$0")/lib.sh"
+netns_init hey bpftool
+lab_up
+
+cfg=$T_DIR/sluice.yaml
+SRC=198.18.1.10		# the normal host's first address (hey's and bash's too)
+NGINX_ERR=$LAB_RUN/nginx/error.log
+
+write_cfg() {	# ACTION [BURST]
+	cfg_header enforce
+	cfg_tier normal "$ANY" "{unit: requests, rate: 1/s, burst: ${2:-5}, action: $1}"
+}
+
+# Server-side sockets of nginx on :80 in the gateway, ESTABLISHED or on
+# their way there (the accept queue's too).
+server_socks() {
+	on gw ss -Htn state established "( sport = :80 )" | wc -l
+}
+socks_at_most() { (($(server_socks) <= $1)); }	# N
+
+err_lines() { wc -l <"$NGINX_ERR" 2>/dev/null || echo 0; }
+
+# The TC program on an interface (its TCX link), as the kernel says:
+# every TCX link's fdinfo, by id (bpftool 7.1 does not know TCX links).
+tcx_py=$T_DIR/tcx.py
+cat >"$tcx_py" <<'EOF'
+import ctypes, os, struct, sys
+libc = ctypes.CDLL(None, use_errno=True)
+NR_BPF, LINK_GET_NEXT_ID, LINK_GET_FD_BY_ID = 321, 31, 30
+def bpf(cmd, attr):
+    buf = ctypes.create_string_buffer(attr, 64)
+    return libc.syscall(NR_BPF, cmd, buf, 64), buf.raw
+lid = 0
+while True:
+    r, raw = bpf(LINK_GET_NEXT_ID, struct.pack('<II', lid, 0))
+    if r: break
+    lid = struct.unpack_from('<I', raw, 4)[0]
+    fd, _ = bpf(LINK_GET_FD_BY_ID, struct.pack('<III', lid, 0, 0))
+    if fd < 0: continue
+    info = dict(l.split(':', 1) for l in open('/proc/self/fdinfo/%d' % fd)
+                if ':' in l)
+    os.close(fd)
+    info = {k.strip(): v.strip() for k, v in info.items()}
+    if info.get('link_type') == 'tcx' and info.get('ifindex') == sys.argv[1]:
+        print(info.get('prog_id'))
+EOF
+tc_prog_of() {	# IF: program id, or nothing
+	local ifindex
+	ifindex=$(on gw ip -j link show "$1" 2>/dev/null | jq -r ".[0].ifindex // empty")
+	[[ -n $ifindex ]] || return 0
+	on gw python3 "$tcx_py" "$ifindex" 2>>"$T_DIR/tcx.err" | head -1
+}
+
+# hey over fresh connections: "TOTAL 200S RESETS OTHER" from its report.
+hey_run() {	# N C
+	on normal hey -n "$1" -c "$2" -disable-keepalive -t 5 \
+		"http://$LAB_GW4/" >"$T_DIR/hey.out" 2>&1
+	awk '/responses$/ && /\[[0-9][0-9][0-9]\]/ {
+		if ($1 == "[200]") ok += $2; else other += $2; next }
+	     /^ *\[[0-9]+\]\t/ { n = $1; gsub(/[][]/, "", n)
+		if (/connection reset by peer/) rs += n; else other += n }
+	     END { print ok + 0, rs + 0, other + 0 }' "$T_DIR/hey.out"
+}
+
+# The refused connections all answered, the server side gone in time.
+refusals() {	# N C
+	local base err0 before after t0 el ok rs other max
+	base=$(server_socks) err0=$(err_lines)
+	before=$(tiers_json)
+	t0=$(now_ms)
+	read -r ok rs other < <(hey_run "$1" "$2")
+	el=$(elapsed_since "$t0")
+	after=$(tiers_json)
+	note "hey: $ok x 200, $rs reset, $other other, in ${el} ms (baseline $base server sockets)"
+	max=$(gcra_max 5 1 "$el")
+	assert_range "answered 200 (burst 5, 1/s, ${el} ms)" 5 "$max" "$ok"
+	assert_eq "every other request reset (no timeout, no other error)" \
+		$(($1 - ok)) "$rs"
+	assert_eq "refused requests counted as reset" "$rs" \
+		"$(count_delta "$before" "$after" normal reset)"
+	assert_wait "the gateway's server sockets on :80 back to $base" 1 \
+		socks_at_most "$base"
+	assert_eq "events: no TC fallback" 0 "$(pinned_event "$LAB_GW_IF" edge_no_tc)"
+	assert_eq "events: no answer failed" 0 \
+		$(($(pinned_event "$LAB_GW_IF" edge_client_fail) +
+		   $(pinned_event "$LAB_GW_IF" edge_server_fail)))
+	assert_eq "nginx's error log: no new lines" "$err0" "$(err_lines)"
+}
+
+test_defect() {
+	write_cfg reset >"$cfg"
+	sluiced_up "$cfg"
+	subtest "1000 requests, 20 at a time, fresh connections, action reset"
+	refusals 1000 20
+}
+
+test_many() {
+	write_cfg reset >"$cfg"
+	sluiced_up "$cfg"
+	subtest "10,000 refusals"
+	refusals 10000 50
+}
+
+refused_once() { [[ $(count_of "$(tiers_json)" normal reset) == 1 ]]; }
+
+test_silent() {
+	local base pid
+	write_cfg reset 1 >"$cfg"
+	sluiced_up "$cfg"
+	subtest "a client that sends its request and goes silent"
+	http_one "$SRC" 2 >/dev/null	# takes the burst
+	base=$(server_socks)
+	# Connects, sends one request, then neither reads nor closes.
+	on normal python3 -c "import socket, time
+s = socket.create_connection(('$LAB_GW4', 80), source_address=('$SRC', 0))
+s.sendall(b'GET / HTTP/1.1\\r\\nHost: gw\\r\\n\\r\\n')
+time.sleep(30)" 2>"$T_DIR/silent.err" &
+	pid=$!
+	T_UNDO+=("kill $pid 2>/dev/null")
+	assert_wait "its request refused" 2 refused_once
+	assert_wait "its server socket is gone (back to $base) while it stays silent" 1 \
+		socks_at_most "$base"
+	assert_ok "the client has not closed (still running)" kill -0 "$pid"
+	kill "$pid" 2>/dev/null
+}
+
+# Until the config side writes templates: reply 1 of both generations,
+# and the normal tier's meter 0 pointed at it, written into the pins.
+reply_install() {
+	local py=$T_DIR/reply.py
+	cat >"$py" <<'EOF'
+import json, struct, subprocess, sys
+pins, tier = sys.argv[1], int(sys.argv[2])
+body = b'{"error":"too_many_requests","tier":"normal","retry_after_s":####}'
+text = (b'HTTP/1.1 429 Too Many Requests\r\nRetry-After: ####\r\n'
+        b'RateLimit-Policy: "normal";q=5;w=5\r\nRateLimit: "normal";r=0;t=####\r\n'
+        b'Content-Type: application/json\r\nContent-Length: %d\r\n'
+        b'Connection: close\r\n\r\n' % len(body)) + body
+offs, i = [], 0
+while True:
+    i = text.find(b'####', i)
+    if i < 0: break
+    offs.append(i); i += 4
+text = text.replace(b'####', b'    ')
+s = 0
+for k in range(0, len(text), 2):
+    s += struct.unpack('<H', (text[k:k + 2] + b'\0')[:2])[0]
+while s >> 16: s = (s & 0xffff) + (s >> 16)
+val = struct.pack('<HHBBH4HI', len(text), 429, len(offs), 4, 0,
+                  *(offs + [0] * (4 - len(offs))), s) + text.ljust(1200, b'\0')
+def upd(m, key, v):
+    subprocess.check_call(['bpftool', 'map', 'update', 'pinned', pins + '/' + m,
+        'key'] + [str(b) for b in struct.pack('<I', key)] + ['value'] + [str(b) for b in v])
+def get(m, key):
+    out = subprocess.check_output(['bpftool', '-j', 'map', 'lookup', 'pinned',
+        pins + '/' + m, 'key'] + [str(b) for b in struct.pack('<I', key)])
+    return bytes(int(x, 16) for x in json.loads(out)['value'])
+for gen in (0, 1):
+    upd('sl_replies', gen * 512 + 1, val)
+    t = bytearray(get('sl_tiers', gen * 64 + tier))
+    struct.pack_into('<H', t, 32 + 18, 1)	# meters[0].reply
+    upd('sl_tiers', gen * 64 + tier, t)
+EOF
+	on gw python3 "$py" "$GW_PINS" "$(tier_id normal)"
+}
+
+keepalive_5() {	# SRC: five requests on one connection
+	local out
+	url_args "$1" 5
+	out=$(on normal curl -s -m 2 --interface "$1" \
+		-w '%{http_code} %{num_connects}\n' "${URL_ARGS[@]}" -D "$T_DIR/h5")
+	assert_eq "$1: status codes" "200 200 200 200 429" \
+		"$(awk '{ printf "%s%s", (NR > 1 ? " " : ""), $1 }' <<<"$out")"
+	assert_eq "$1: connections opened: one for all five" 1 \
+		"$(awk '{ n += $2 } END { print n }' <<<"$out")"
+	assert_has "$1: the 429 says when to retry" "Retry-After: " "$(cat "$T_DIR/h5")"
+	assert_has "$1: and carries RateLimit" 'RateLimit: "normal";r=0;t=' "$(cat "$T_DIR/h5")"
+}
+
+test_keepalive() {
+	local err0
+	write_cfg http 4 >"$cfg"
+	sluiced_up "$cfg"
+	assert_ok "a 429 template written into the pins" reply_install
+	subtest "keep-alive: requests 1-4 served, the 5th answered 429 on the same connection"
+	err0=$(err_lines)
+	keepalive_5 "$SRC"
+	keepalive_5 "2001:2:0:1::10"
+	assert_eq "counted as http" 2 "$(count_of "$(tiers_json)" normal http)"
+	assert_wait "the server sockets are gone" 1 socks_at_most 0
+	assert_eq "nginx's error log: no new lines" "$err0" "$(err_lines)"
+	kill_orphans normal
+}
+
+test_lifecycle() {
+	local id link before
+	write_cfg reset >"$cfg"
+	sluiced_up "$cfg"
+	subtest "status shows the TC program; SIGTERM leaves it; restart adopts it; detach removes it"
+	id=$(status_json | jq -r '.interfaces[0].tc_prog_id')
+	link=$(status_json | jq -r '.interfaces[0].tc_link_id')
+	assert_eq "sluicectl status -j: tc_prog_id is the one on $LAB_GW_IF" \
+		"$(tc_prog_of "$LAB_GW_IF")" "$id"
+	assert_has "sluicectl status: a TC PROG ID column" "TC PROG ID" "$(ctl status)"
+	assert_line "pinned: tc_link" <(pins_of "$LAB_GW_IF" | tr ' ' '\n') tc_link
+	daemon_term
+	leaves_enforcement
+	assert_eq "after SIGTERM: the TC program still attached" "$id" "$(tc_prog_of "$LAB_GW_IF")"
+	subtest "enforcement after SIGTERM: refused requests still tear down the server side"
+	before=$(pinned_count "$LAB_GW_IF" "$(pinned_tier_names "$LAB_GW_IF" | awk '$2 == "normal" { print $1 }')" reset)
+	read -r _ rs _ < <(hey_run 100 10)
+	assert_ge "resets while no sluiced runs" 90 "$rs"
+	assert_wait "server sockets back to 0" 1 socks_at_most 0
+	sluiced_up "$cfg" "a restarted sluiced adopts the pins"
+	assert_eq "the pinned TC link adopted (same link id)" "$link" \
+		"$(status_json | jq -r '.interfaces[0].tc_link_id')"
+	assert_eq "its program is the new daemon's" "$(tc_prog_of "$LAB_GW_IF")" \
+		"$(status_json | jq -r '.interfaces[0].tc_prog_id')"
+	assert_ge "counters kept across the restart" $((before + 90)) \
+		"$(count_of "$(tiers_json)" normal reset)"
+	assert_exit "sluicectl detach" 0 ctl detach
+	assert_wait "sluiced exits" 5 daemon_gone
+	assert_eq "after detach: no TC program on $LAB_GW_IF" "" "$(tc_prog_of "$LAB_GW_IF")"
+}
+
+run_tests defect many silent keepalive lifecycle
+finish
