@@ -41,12 +41,12 @@ attached_as() {	# IFNAME MODE
 limited() {	# SRC IFNAME: a fresh client gets exactly its burst, counted on IFNAME
 	local p0 r0 got id
 	id=$(tier_id normal)
-	p0=$(pinned_count "$2" "$id" passed) r0=$(pinned_count "$2" "$id" reset)
+	p0=$(pinned_count "$2" "$id" passed) r0=$(pinned_count "$2" "$id" http)
 	read -r got _ < <(http_burst "$1" 20 1)
 	assert_eq "$1 through $2: answered 200 of 20 (burst 5)" 5 "$got"
 	assert_eq "$2 counted: passed" $((p0 + 5)) "$(pinned_count "$2" "$id" passed)"
-	assert_eq "$2 counted: reset (a RST for each refused request)" $((r0 + 15)) \
-		"$(pinned_count "$2" "$id" reset)"
+	assert_eq "$2 counted: http (a 429 from the edge for each refused request)" $((r0 + 15)) \
+		"$(pinned_count "$2" "$id" http)"
 }
 
 test_generic() {
@@ -62,8 +62,8 @@ test_generic() {
 	after=$(tiers_json)
 	assert_eq "198.18.1.11: answered 200 of 20 (burst 5)" 5 "$got"
 	assert_eq "tiers: passed" 5 "$(count_delta "$before" "$after" normal passed)"
-	assert_eq "tiers: reset (a RST for each refused request)" 15 \
-		"$(count_delta "$before" "$after" normal reset)"
+	assert_eq "tiers: http (a 429 from the edge for each refused request)" 15 \
+		"$(count_delta "$before" "$after" normal http)"
 	assert_eq "tiers: dropped" 0 "$(count_delta "$before" "$after" normal dropped)"
 	assert_eq "client 198.18.1.11: tokens" 0 "$(client_json 198.18.1.11 | jq -r '.meters[0].tokens')"
 }

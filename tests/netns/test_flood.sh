@@ -100,8 +100,8 @@ test_flood() {
 	flood_checks "$sent" "$el" flood_drop
 	burst_is 198.18.1.12 5		# and after it
 	after=$(tiers_json)
-	assert_eq "guarded: reset (the known clients' refused requests)" 30 \
-		"$(count_delta "$before" "$after" guarded reset)"
+	assert_eq "guarded: http (the known clients' refused requests, answered at the edge)" 30 \
+		"$(count_delta "$before" "$after" guarded http)"
 	assert_eq "client 198.18.1.11: request tokens" 0 \
 		"$(client_json 198.18.1.11 | jq -r '.meters[] | select(.unit == "requests") | .tokens')"
 

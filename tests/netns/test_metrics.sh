@@ -63,13 +63,13 @@ test_scrape() {
 	assert_eq "vip 198.18.10.11: answered 200 of 10" 10 "$got"
 
 	subtest "counters agree with sluicectl -j tiers"
-	for t in "normal passed" "normal reset" "vip passed" "vip reset"; do
+	for t in "normal passed" "normal http" "vip passed" "vip http"; do
 		# shellcheck disable=SC2086 # two words: tier and reason
 		assert_wait "sluice_packets_total $t equals sluicectl tiers" 5 agrees $t
 	done
 	m=$(scrape)
 	assert_ge "normal: passed packets" 5 "$(packets_of "$m" normal passed)"
-	assert_ge "normal: reset packets" 15 "$(packets_of "$m" normal reset)"
+	assert_ge "normal: http packets (edge answers)" 15 "$(packets_of "$m" normal http)"
 	assert_ok "(none) tier: non_ip packets listed" packets_of "$m" "(none)" non_ip
 	assert_fails "(none) tier: no passed row" packets_of "$m" "(none)" passed
 	assert_ok "bytes listed" on_if "$m" sluice_bytes_total 'tier="normal",reason="passed"'

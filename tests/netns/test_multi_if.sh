@@ -80,12 +80,12 @@ test_per_interface_buckets() {
 
 	id=$(tier_id shared)
 	assert_eq "$LAB_GW_IF: shared passed" 5 "$(pinned_count "$LAB_GW_IF" "$id" passed)"
-	assert_eq "$LAB_GW_IF: shared reset" 35 "$(pinned_count "$LAB_GW_IF" "$id" reset)"
+	assert_eq "$LAB_GW_IF: shared http (429s)" 35 "$(pinned_count "$LAB_GW_IF" "$id" http)"
 	assert_eq "$FAR_IF: shared passed" 5 "$(pinned_count "$FAR_IF" "$id" passed)"
-	assert_eq "$FAR_IF: shared reset" 35 "$(pinned_count "$FAR_IF" "$id" reset)"
+	assert_eq "$FAR_IF: shared http (429s)" 35 "$(pinned_count "$FAR_IF" "$id" http)"
 	t=$(tiers_json)
 	assert_eq "tiers: shared passed, both interfaces" 10 "$(count_of "$t" shared passed)"
-	assert_eq "tiers: shared reset, both interfaces" 70 "$(count_of "$t" shared reset)"
+	assert_eq "tiers: shared http, both interfaces" 70 "$(count_of "$t" shared http)"
 	assert_eq "tiers: normal passed (no traffic)" 0 "$(count_of "$t" normal passed)"
 	# The connections' other packets (unmetered) trickle in as they
 	# close: compare once they have settled.

@@ -196,11 +196,13 @@ test_prometheus() {
 		assert_eq "$t: every reason as sluicectl -j tiers has it" \
 			"$(ctl_reasons "$j" "$t" | tr '\n' ' ')" "$(tr '\n' ' ' <<<"$lines")"
 		p=$(reason_of "$lines" passed)
-		c=$(($(reason_of "$lines" dropped) + $(reason_of "$lines" reset)))
+		c=$(($(reason_of "$lines" dropped) + $(reason_of "$lines" reset) +
+		     $(reason_of "$lines" http)))
 		assert_eq "$t: passed in Prometheus = sluicectl" \
 			"$(count_of "$j" "$t" passed)" "$p"
-		assert_eq "$t: refused (dropped + reset) in Prometheus = sluicectl" \
-			$(($(count_of "$j" "$t" dropped) + $(count_of "$j" "$t" reset))) "$c"
+		assert_eq "$t: refused (dropped + reset + http) in Prometheus = sluicectl" \
+			$(($(count_of "$j" "$t" dropped) + $(count_of "$j" "$t" reset) +
+			   $(count_of "$j" "$t" http))) "$c"
 		if [[ -n ${CLIENT_PASSED[$t]:-} ]]; then
 			assert_eq "$t: passed = what the clients got through (200s; udp: the burst)" \
 				"${CLIENT_PASSED[$t]}" "$p"

@@ -1,6 +1,6 @@
 #!/bin/bash
 # Shadow mode: nothing is dropped or reset, and what would have been is
-# counted (shadow_reset for the example's action http, shadow_drop for
+# counted (shadow_http for the example's action http, shadow_drop for
 # action drop; denylisted for a drop tier).
 # sluicectl mode switches to enforce and back at runtime.
 . "$(dirname "$0")/lib.sh"
@@ -47,7 +47,7 @@ test_shadow_counts() {
 	local before after got el passed conns rc code
 	start_shadow
 	subtest "shadow: every request answered, would-be refusals counted"
-	shadow_batch 198.18.1.11 normal 5 1 "action http" shadow_reset
+	shadow_batch 198.18.1.11 normal 5 1 "action http" shadow_http
 
 	read -r got el conns < <(http_keepalive 198.18.1.12 20 1)
 	assert_eq "normal 198.18.1.12, keep-alive: answered 200 of 20" 20 "$got"

@@ -49,7 +49,7 @@ a_still_works() {	# SRC
 	after=$(tiers_json)
 	assert_eq "it still enforces: $1 answered 200 of 20 (burst 5)" 5 "$got"
 	assert_eq "it counted them: passed" 5 "$(count_delta "$before" "$after" normal passed)"
-	assert_eq "it counted them: reset" 15 "$(count_delta "$before" "$after" normal reset)"
+	assert_eq "it counted them: http (429s from the edge)" 15 "$(count_delta "$before" "$after" normal http)"
 }
 
 refusal_is() {	# WHAT LINE: exit status 1 and exactly LINE among what it printed

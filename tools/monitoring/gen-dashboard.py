@@ -14,7 +14,7 @@ DS = {"type": "prometheus", "uid": "${datasource}"}
 SEL = 'job="sluice",instance=~"$instance"'
 IF = SEL + ',interface=~"$interface"'
 TIER = IF + ',tier=~"$tier"'
-REFUSED = 'dropped|reset|flood_drop|shadow_drop|shadow_reset'
+REFUSED = 'dropped|reset|http|flood_drop|shadow_drop|shadow_reset|shadow_http'
 RI = '$__rate_interval'
 pid = [0]        # the last panel id
 y = [0]          # the grid line being filled, its next column, its height
@@ -139,7 +139,7 @@ stat("Mode", "sluice_mode: enforce or shadow (shadow counts refusals without ref
      [('max by (mode) (sluice_mode{%s}) == 1' % SEL, "{{mode}}", "A", True)], text="name")
 stat("Passed", "Packets passed per second, every tier and interface.",
      [('sum(rate(sluice_packets_total{%s,reason="passed"}[%s]))' % (TIER, RI), "passed")], unit="pps")
-stat("Refused", "Packets refused per second (dropped, reset, flood_drop; shadow_* would-be refusals).",
+stat("Refused", "Packets refused per second (dropped, reset, http edge answers, flood_drop; shadow_* would-be refusals).",
      [('sum(rate(sluice_packets_total{%s,reason=~"%s"}[%s]))' % (TIER, REFUSED, RI), "refused")], unit="pps",
      thresholds=[{"color": "green", "value": None}, {"color": "orange", "value": 1}])
 stat("Since last good reload", "time() - sluice_config_last_reload_success_timestamp_seconds.",
@@ -173,8 +173,8 @@ ts("Refused share per tier",
    unit="percentunit", minv=0, maxv=1,
    thresholds=[{"color": "green", "value": None}, {"color": "red", "value": 0.5}])
 ts("Refusals by reason",
-   "Refused packets/s by reason: dropped, reset (RST sent), flood_drop (flood guard), denylisted, "
-   "and shadow_drop/shadow_reset (shadow mode: counted, not refused).",
+   "Refused packets/s by reason: dropped, reset (RST sent), http (answered at the edge), "
+   "flood_drop (flood guard), denylisted, and shadow_drop/shadow_reset/shadow_http (shadow mode: counted, not refused).",
    [('sum by (reason) (rate(sluice_packets_total{%s,reason=~"%s|denylisted"}[%s]))' % (TIER, REFUSED, RI), "{{reason}}")],
    unit="pps", stack=True)
 ts("Packets per tier and interface, by reason",
