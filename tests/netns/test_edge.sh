@@ -10,12 +10,11 @@
 #   silent      a client sends its request and stays silent: its server
 #               socket goes at once, the client's stays open
 #   keepalive   the fifth request of a keep-alive connection gets the
-#               edge's HTTP reply on that connection (template written
-#               into sl_replies by the test until the config side lands)
+#               edge's HTTP reply (the default 429) on that connection
 #   lifecycle   status shows the TC program; SIGTERM leaves it enforcing;
 #               a restarted sluiced adopts it; detach removes it
 . "$(dirname "$0")/lib.sh"
-netns_init hey bpftool
+netns_init hey
 lab_up
 
 cfg=$T_DIR/sluice.yaml
@@ -140,46 +139,6 @@ time.sleep(30)" 2>"$T_DIR/silent.err" &
 	kill "$pid" 2>/dev/null
 }
 
-# Until the config side writes templates: reply 1 of both generations,
-# and the normal tier's meter 0 pointed at it, written into the pins.
-reply_install() {
-	local py=$T_DIR/reply.py
-	cat >"$py" <<'EOF'
-import json, struct, subprocess, sys
-pins, tier = sys.argv[1], int(sys.argv[2])
-body = b'{"error":"too_many_requests","tier":"normal","retry_after_s":####}'
-text = (b'HTTP/1.1 429 Too Many Requests\r\nRetry-After: ####\r\n'
-        b'RateLimit-Policy: "normal";q=5;w=5\r\nRateLimit: "normal";r=0;t=####\r\n'
-        b'Content-Type: application/json\r\nContent-Length: %d\r\n'
-        b'Connection: close\r\n\r\n' % len(body)) + body
-offs, i = [], 0
-while True:
-    i = text.find(b'####', i)
-    if i < 0: break
-    offs.append(i); i += 4
-text = text.replace(b'####', b'    ')
-s = 0
-for k in range(0, len(text), 2):
-    s += struct.unpack('<H', (text[k:k + 2] + b'\0')[:2])[0]
-while s >> 16: s = (s & 0xffff) + (s >> 16)
-val = struct.pack('<HHBBH4HI', len(text), 429, len(offs), 4, 0,
-                  *(offs + [0] * (4 - len(offs))), s) + text.ljust(1200, b'\0')
-def upd(m, key, v):
-    subprocess.check_call(['bpftool', 'map', 'update', 'pinned', pins + '/' + m,
-        'key'] + [str(b) for b in struct.pack('<I', key)] + ['value'] + [str(b) for b in v])
-def get(m, key):
-    out = subprocess.check_output(['bpftool', '-j', 'map', 'lookup', 'pinned',
-        pins + '/' + m, 'key'] + [str(b) for b in struct.pack('<I', key)])
-    return bytes(int(x, 16) for x in json.loads(out)['value'])
-for gen in (0, 1):
-    upd('sl_replies', gen * 512 + 1, val)
-    t = bytearray(get('sl_tiers', gen * 64 + tier))
-    struct.pack_into('<H', t, 32 + 18, 1)	# meters[0].reply
-    upd('sl_tiers', gen * 64 + tier, t)
-EOF
-	on gw python3 "$py" "$GW_PINS" "$(tier_id normal)"
-}
-
 keepalive_5() {	# SRC: five requests on one connection
 	local out
 	url_args "$1" 5
@@ -197,7 +156,6 @@ test_keepalive() {
 	local err0
 	write_cfg http 4 >"$cfg"
 	sluiced_up "$cfg"
-	assert_ok "a 429 template written into the pins" reply_install
 	subtest "keep-alive: requests 1-4 served, the 5th answered 429 on the same connection"
 	err0=$(err_lines)
 	keepalive_5 "$SRC"
