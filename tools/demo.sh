@@ -70,7 +70,7 @@ traffic=(
 	"abuser  198.18.2.10  200 the abuser from a normal address"
 	"monitor 198.18.99.10 20  a monitoring probe"
 )
-reasons=(passed dropped reset denylisted allowlisted)
+reasons=(passed http dropped reset denylisted allowlisted)
 
 step "traffic: back-to-back requests at once, a new connection each (curl --parallel, 1 s timeout)"
 rows=()
@@ -79,34 +79,40 @@ for t in "${traffic[@]}"; do
 	printf '   %-36s %3d requests from %s\n' "$what" "$n" "$src"
 	tier=$(client_json "$src" | jq -r .tier)
 	before=$(tiers_json)
-	read -r got _ < <(http_burst "$src" "$n" 1)
+	read -r got lim _ _ < <(http_burst_codes "$src" "$n" 1)
 	after=$(tiers_json)
 	counted=
 	for r in "${reasons[@]}"; do
 		d=$(count_delta "$before" "$after" "$tier" "$r")
 		if ((d)); then counted+="${counted:+, }$r $d"; fi
 	done
-	rows+=("$host|$src|$tier|$n|$got|${counted:-nothing}")
+	rows+=("$host|$src|$tier|$n|$got|$lim|${counted:-nothing}")
 done
 
 step "what each client saw, and what sluiced counted for it"
 {
-	echo "CLIENT|ADDRESS|TIER|SENT|HTTP 200|SLUICED COUNTED (packets)"
+	echo "CLIENT|ADDRESS|TIER|SENT|HTTP 200|HTTP 429|SLUICED COUNTED (packets)"
 	printf '%s\n' "${rows[@]}"
 } | column -t -s '|' | sed 's/^/   /'
 cat <<'EOF'
 
-   passed: requests a meter admitted.  reset: requests a meter refused;
-   the example's action http answers each with a TCP RST from XDP (until
-   edge 429 replies land), so the client fails at once and never
-   retransmits into a refilled token: each gets exactly its burst.
-   denylisted and allowlisted count every packet of the client.
+   passed: requests a meter admitted.  http: requests a meter refused,
+   answered by sluice itself with a 429 (Retry-After, RateLimit) before
+   nginx saw them, nginx's side of the connection reset at once; each
+   client gets exactly its burst.  denylisted and allowlisted count
+   every packet of the client (a denylisted one gets no answer at all).
 EOF
+
+step "a refused request as the client sees it: 198.18.1.11 spends its burst of 5, then curl -i"
+on normal bash -c 'for i in 1 2 3 4 5; do curl -s -o /dev/null --max-time 2 --interface 198.18.1.11 "$1"; done
+	curl -si --max-time 2 --interface 198.18.1.11 "$1"' _ "http://$LAB_GW4/" |
+	tr -d '\r' | sed 's/^/   /'
+echo
 
 step "sluicectl tiers"
 ctl tiers | sed 's/^/   /'
 
 step "the metrics endpoint (curl http://127.0.0.1:9469/metrics on the gateway)"
 on gw curl -s --max-time 3 http://127.0.0.1:9469/metrics |
-	grep -E '^sluice_packets_total\{.*reason="(passed|reset|denylisted|allowlisted)"\} [1-9]' |
+	grep -E '^sluice_packets_total\{.*reason="(passed|http|reset|denylisted|allowlisted)"\} [1-9]' |
 	sed 's/^/   /' || echo "   (nothing counted yet: it renders once a second)"

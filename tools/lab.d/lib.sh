@@ -161,10 +161,18 @@ url_args() {	# SRC N: URL_ARGS=(-o /dev/null URL ...) for N requests
 
 # N requests at once from SRC, a new connection each (curl --parallel).
 # Prints "GOT ELAPSED_MS": how many were answered 200 and how long the
-# batch took.  A request refused with action reset or http fails at once
-# (a RST); one refused with action drop goes unanswered, so curl waits
-# for it until MAXTIME (seconds).
+# batch took.  A request refused with action http is answered at once
+# (a 429 from the edge), one refused with action reset fails at once (a
+# RST); one refused with action drop goes unanswered, so curl waits for
+# it until MAXTIME (seconds).  http_burst_codes prints "OK 429S OTHER
+# ELAPSED_MS" instead (other: any other status, or no answer).
 http_burst() {	# SRC N [MAXTIME]
+	local ok el
+	read -r ok _ _ el < <(http_burst_codes "$@")
+	echo "$ok $el"
+}
+
+http_burst_codes() {	# SRC N [MAXTIME]
 	local src=$1 n=$2 m=${3:-1} host t0 got
 	host=$(host_of "$src") || return 1
 	url_args "$src" "$n"
@@ -172,7 +180,9 @@ http_burst() {	# SRC N [MAXTIME]
 	# curl fails when a request timed out: expected, hence || true.
 	got=$(on "$host" curl -s --no-progress-meter -Z --parallel-immediate --parallel-max "$n" \
 		-m "$m" --interface "$src" -H 'Connection: close' \
-		-w '%{http_code}\n' "${URL_ARGS[@]}" | awk '$1 == 200 { n++ } END { print n + 0 }') || true
+		-w '%{http_code}\n' "${URL_ARGS[@]}" |
+		awk '$1 == 200 { ok++; next } $1 == 429 { lim++; next } { other++ }
+		     END { print ok + 0, lim + 0, other + 0 }') || true
 	echo "$got $(($(now_ms) - t0))"
 	kill_orphans "$host"
 }
