@@ -189,6 +189,12 @@ sluice_counts() {	# the edge tier's counters: {passed, reset, http}
 # Both setups answer with empty_gif (a content handler: limit_req runs in
 # an earlier phase, which return would skip).
 NGINX_LOC="empty_gif;"
+# Both setups' nginx listens with `deferred` (TCP_DEFER_ACCEPT) unless
+# BENCH_EDGE_LISTEN says otherwise: nginx takes a connection when its
+# first data arrives, so one whose request the edge refused (and reset)
+# never reaches it at all.
+NGINX_LISTEN=${LISTEN:-}
+[[ $NGINX_LISTEN != none ]] || NGINX_LISTEN=
 nginx_limited() {
 	nginx_start "limit_req_zone \$binary_remote_addr zone=edge:10m rate=${RATE}r/s;
 		limit_req zone=edge burst=$((BURST - 1)) nodelay;

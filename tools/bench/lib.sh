@@ -54,6 +54,7 @@ edge     MODES      BENCH_EDGE_MODES     close keepalive
 edge     SETUPS     BENCH_EDGE_SETUPS    sluice nginx
 edge     RATE       BENCH_EDGE_RATE      1
 edge     BURST      BENCH_EDGE_BURST     5
+edge     LISTEN     BENCH_EDGE_LISTEN    deferred
 '
 
 bench_log() { printf '%s\n' "$*" >&2; }
@@ -248,6 +249,7 @@ nft_drops() {
 # http {} (the edge bench's limit_req), LOCATION is what location / does
 # (default: return 200; limit_req needs a content handler such as
 # empty_gif, since return ends the request before limit_req's phase).
+# NGINX_LISTEN: more listen parameters (the edge bench's "deferred").
 # NGINX_PID: its master.
 nginx_start() {	# [DIRECTIVES [LOCATION]]
 	local d=$BENCH_TMP/nginx loc=${2:-'return 200 "ok\n";'}
@@ -268,7 +270,7 @@ nginx_start() {	# [DIRECTIVES [LOCATION]]
 		scgi_temp_path $d/scgi;
 		${1:-}
 		server {
-			listen $RX_ADDR:80 reuseport backlog=4096;
+			listen $RX_ADDR:80 reuseport backlog=4096 ${NGINX_LISTEN:-};
 			location / { $loc }
 		}
 	}
