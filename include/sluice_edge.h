@@ -44,6 +44,21 @@ struct sl_edge_meta {
 	__u32 seq;		/* the request's TCP sequence number, as on the wire */
 };
 
+/* sl_edge_status: requests answered with an HTTP reply at the edge, per
+ * tier and status (per-CPU counts).  Counted by the TC program once the
+ * answer went out; keys are bounded by the config (tiers x the statuses
+ * of their replies).  A state map: its layout never changes. */
+#define SL_MAP_EDGE_STATUS	"sl_edge_status"
+#define SL_EDGE_STATUS_MAX	4096
+
+struct sl_edge_status_key {
+	__u16 tier;
+	__u16 status;
+};
+
+_Static_assert(sizeof(struct sl_edge_status_key) == 4,
+	       "sl_edge_status_key: pinned state, frozen");
+
 _Static_assert(sizeof(struct sl_edge_meta) == 16,
 	       "sl_edge_meta: a multiple of 4 bytes, at most 32 (XDP metadata)");
 

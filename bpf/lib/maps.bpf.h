@@ -76,6 +76,14 @@ struct {
 	__type(value, struct sl_edge_cfg);
 } sl_edge SEC(".maps");
 
+/* Edge HTTP answers by tier and status, counted by the TC program. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, SL_EDGE_STATUS_MAX);
+	__type(key, struct sl_edge_status_key);
+	__type(value, __u64);
+} sl_edge_status SEC(".maps");
+
 #ifdef SL_ABI_NEXT
 /* The upgrade test's second build adds a map (tests/netns/test_upgrade.sh). */
 struct {

@@ -166,10 +166,18 @@ time.sleep(30)" 2>"$T_DIR/silent.err" &
 	kill "$pid" 2>/dev/null
 }
 
+# sluice_edge_replies_total of TIER and STATUS on the lab interface.
+edge_replies() {	# TIER STATUS
+	on gw curl -s --max-time 3 http://127.0.0.1:9469/metrics |
+		awk -v s="sluice_edge_replies_total{interface=\"$LAB_GW_IF\",tier=\"$1\",status=\"$2\"}" \
+			'$1 == s { print $2; f = 1 } END { if (!f) print "none" }'
+}
+edge_replies_is() { [[ $(edge_replies "$1" "$2") == "$3" ]]; }	# TIER STATUS N
+
 test_replies() {
 	local i
 	{
-		cfg_header enforce
+		cfg_header enforce | sed 's/^metrics: {listen: off}/metrics: {listen: 127.0.0.1:9469}/'
 		cfg_tier normal "$ANY" '{unit: requests, rate: 1/h, burst: 2, action: http}' \
 			'reply: {status: 503, content_type: text/plain, body: "busy, back in {retry_after} s"}'
 		cfg_tier partner 198.18.20.0/24 \
@@ -191,6 +199,10 @@ test_replies() {
 	assert_eq "the fallback's status" 200 "$HTTP_OUTCOME"
 	assert_eq "the fallback's body" '{"status":"degraded","data":[]}' "$(cat "$HTTP_BODY")"
 	assert_eq "counted as http" 1 "$(count_of "$(tiers_json)" partner http)"
+	subtest "sluice_edge_replies_total by tier and status"
+	assert_wait "normal: one 503" 5 edge_replies_is normal 503 1
+	assert_wait "partner: one 200" 5 edge_replies_is partner 200 1
+	assert_eq "normal: no 429 series" none "$(edge_replies normal 429)"
 }
 
 test_shadow() {

@@ -20,6 +20,7 @@
 #include "common/names.h"
 #include "common/proto.h"
 #include "kern/apply.h"
+#include "sluice_edge.h"
 #include "sluice_xdp.skel.h"
 
 #define LBL(n, v)	((struct expo_label){ (n), (v) })
@@ -197,6 +198,39 @@ static void render_events(struct render *r, struct iface_read *rd, int n)
 
 			render_u64(r, l, NL(l), rd[i].ev[k]);
 		}
+}
+
+/* sl_edge_status: the edge's HTTP answers by tier and status, for the
+ * tiers of the running config. */
+static void render_edge_status(struct render *r, struct iface_read *rd, int n)
+{
+	render_family(r, "sluice_edge_replies", EXPO_COUNTER,
+		      "Requests answered at the edge with an HTTP reply (action http), by interface, tier and status.");
+	for (int i = 0; i < n; i++) {
+		int fd = bpf_map__fd(rd[i].ifc->skel->maps.sl_edge_status);
+		struct sl_edge_status_key k, next, *prev = NULL;
+
+		while (!bpf_map_get_next_key(fd, prev, &next)) {
+			const char *tier = next.tier < SL_MAX_TIERS ?
+					   rd[i].ifc->tier_names[next.tier] : "";
+			uint64_t sum = 0;
+			char status[8];
+
+			k = next;
+			prev = &k;
+			if (!*tier || bpf_map_lookup_elem(fd, &k, r->percpu))
+				continue;
+			for (int c = 0; c < r->ncpus; c++)
+				sum += r->percpu[c];
+			snprintf(status, sizeof(status), "%u", k.status);
+			struct expo_label l[] = {
+				LBL("interface", rd[i].ifc->name),
+				LBL("tier", tier),
+				LBL("status", status),
+			};
+			render_u64(r, l, NL(l), sum);
+		}
+	}
 }
 
 static void render_clients(struct render *r, struct iface_read *rd, int n)
@@ -403,6 +437,7 @@ int render_all(struct render *r, struct sl_daemon *d, bool sampled)
 	render_sweep(r);
 	render_counters(r, d, rd, n);
 	render_events(r, rd, n);
+	render_edge_status(r, rd, n);
 	render_clients(r, rd, n);
 	render_flood(r, d, rd, n);
 	render_limits(r, d->cfg);

@@ -491,6 +491,9 @@ static int apply_cleanup(struct sl_iface *ifc, const struct sl_config *cfg,
 			continue;
 		err = stats_clear_tier(&ifc->stats,
 				       bpf_map__fd(ifc->skel->maps.sl_counters), id);
+		if (!err)
+			err = stats_clear_edge_tier(
+				bpf_map__fd(ifc->skel->maps.sl_edge_status), id);
 		if (err)
 			return err;
 		apply_note(sum, "tier %s removed (id %u freed)", old[id], id);

@@ -22,6 +22,7 @@ static const struct map_class map_classes[] = {
 	{ SL_MAP_COUNTERS,	MAP_STATE,	"counters" },
 	{ SL_MAP_EVCOUNT,	MAP_STATE,	"event counters" },
 	{ SL_MAP_TIER_NAMES,	MAP_STATE,	"tier ids" },
+	{ SL_MAP_EDGE_STATUS,	MAP_STATE,	"edge answers by status" },
 	{ SL_MAP_GLOBAL,	MAP_CONFIG,	"switches" },
 	{ SL_MAP_TIERS,		MAP_CONFIG,	"tiers" },
 	{ SL_MAP_PFX_V4,	MAP_CONFIG,	"IPv4 prefixes" },

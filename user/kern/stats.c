@@ -8,6 +8,7 @@
 
 #include "common/clock.h"
 #include "kern/stats.h"
+#include "sluice_edge.h"
 
 int stats_init(struct stats *s)
 {
@@ -73,6 +74,23 @@ int stats_sample(struct stats *s, int fd)
 	}
 	memcpy(s->last, now, sizeof(now));
 	s->last_ns = at;
+	return 0;
+}
+
+int stats_clear_edge_tier(int fd, uint32_t tier)
+{
+	struct sl_edge_status_key k, next, *prev = NULL;
+
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		k = next;
+		if (k.tier != tier) {
+			prev = &k;
+			continue;
+		}
+		/* Deleted: the walk goes on from the key before it. */
+		if (bpf_map_delete_elem(fd, &k) && errno != ENOENT)
+			return -errno;
+	}
 	return 0;
 }
 

@@ -38,4 +38,7 @@ int stats_sample(struct stats *s, int fd);
 /* Zero the row of one tier, every slot (its id was freed). */
 int stats_clear_tier(struct stats *s, int fd, uint32_t tier);
 
+/* Delete one tier's keys from sl_edge_status (`fd`). */
+int stats_clear_edge_tier(int fd, uint32_t tier);
+
 #endif /* SLUICE_STATS_H */
