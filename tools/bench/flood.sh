@@ -101,12 +101,22 @@ done
 # Medians per (scenario, sources), then the ratios within each source
 # count: to the ceiling and to each peer (null where it is the row itself
 # or the reference was not run).
+# sluice against sluice_notop: the two run back to back in each round,
+# so their ratio round by round, then its median, is steadier than the
+# ratio of two medians when the machine's speed drifts between rounds.
 jq -s '
 	def median: sort | if length == 0 then null
 		elif length % 2 == 1 then .[length / 2 | floor]
 		else (.[length / 2 - 1] + .[length / 2]) / 2 end;
 	def ratio($a; $b): if $a == null or $b == null or $b == 0 then null
 		else ($a / $b * 1000 | round / 1000) end;
+	(group_by(.sources) | map({key: (.[0].sources | tostring), value:
+		([map(select(.scenario == "sluice") | .mpps),
+		  map(select(.scenario == "sluice_notop") | .mpps)] | transpose
+		 | map(select(.[0] != null and .[1] != null and .[1] > 0)
+		       | .[0] / .[1]) | median
+		 | if . == null then null else . * 1000 | round / 1000 end)})
+	 | from_entries) as $pair |
 	group_by(.sources) | map(
 		(group_by(.scenario) | map({scenario: .[0].scenario,
 			sources: .[0].sources,
@@ -120,7 +130,8 @@ jq -s '
 			ratio_nft: (if .scenario == "nft" then null
 				else ratio(.mpps; $m.nft) end)}
 		| if .scenario == "sluice" then
-			. + {ratio_notop: ratio(.mpps; $m.sluice_notop)} else . end)
+			. + {ratio_notop: ($pair[.sources | tostring] // null)}
+		  else . end)
 	| sort_by(.sources)' "$RAW" >"$OUT/flood.json"
 
 # The tables, one per source count, scenarios in the order run.

@@ -35,6 +35,7 @@
 #include "../../tests/bpf/lib/pkt.h"
 #include "../../tests/bpf/lib/xdp_fixture.h"
 #include "baseline.skel.h"
+#include "sluice_talk.h"
 
 #define MAX_ROUNDS	101
 
@@ -48,7 +49,12 @@ struct scenario {
 	double median;
 };
 
-enum { S_BASE, S_PASS, S_DROP, S_XDP_DROP, S_PASS_COARSE, S_PASS_V6, S__N };
+enum { S_BASE, S_PASS, S_DROP, S_XDP_DROP, S_PASS_COARSE, S_PASS_V6,
+       S_PASS_NOTOP, S_DROP_NOTOP, S__N };
+
+/* The top-talker sampling period less one: what sluiced settles on at
+ * these rates (a quarter ring per 250 ms drain), or off. */
+#define TOP_MASK_LOADED	4095ULL
 
 static int json;
 
@@ -117,7 +123,7 @@ static int sluice_prefixes(struct xdp_fixture *fx)
 
 /* One fixture per sluice scenario: each has its own client state. */
 static int setup_sluice(struct xdp_fixture *fx, struct scenario *s,
-			int kind, __u32 tier_flags, int over)
+			int kind, __u32 tier_flags, int over, __u64 top_mask)
 {
 	int err = fixture_open(fx, 65536);
 
@@ -125,6 +131,7 @@ static int setup_sluice(struct xdp_fixture *fx, struct scenario *s,
 		return -EPERM;
 	if (err)
 		return err;
+	fx->skel->data->sl_talk_mask = top_mask;
 	/* Under its limit: a rate no benchmark reaches.  Over it: one
 	 * packet a second, spent by a first packet. */
 	err = over ? sluice_tier(fx, tier_flags, 1, 1) :
@@ -256,6 +263,10 @@ int main(int argc, char **argv)
 		[S_PASS_COARSE] = { "sluice_pass_coarse",
 				    "under its limit, coarse clock tier" },
 		[S_PASS_V6] = { "sluice_pass_v6", "under its limit, IPv6" },
+		[S_PASS_NOTOP] = { "sluice_pass_notop",
+				   "under its limit, no top-talker samples" },
+		[S_DROP_NOTOP] = { "sluice_drop_notop",
+				   "over its limit, no top-talker samples" },
 	};
 	struct xdp_fixture fx[S__N] = {};
 	const char *build = getenv("BUILD"), *out = NULL;
@@ -293,11 +304,18 @@ int main(int argc, char **argv)
 		fail("loading the baseline: %s", strerror(-err));
 		goto out;
 	}
-	err = setup_sluice(&fx[S_PASS], &sc[S_PASS], PKT_IPV4, 0, 0) ?:
-	      setup_sluice(&fx[S_DROP], &sc[S_DROP], PKT_IPV4, 0, 1) ?:
+	err = setup_sluice(&fx[S_PASS], &sc[S_PASS], PKT_IPV4, 0, 0,
+			   TOP_MASK_LOADED) ?:
+	      setup_sluice(&fx[S_DROP], &sc[S_DROP], PKT_IPV4, 0, 1,
+			   TOP_MASK_LOADED) ?:
 	      setup_sluice(&fx[S_PASS_COARSE], &sc[S_PASS_COARSE], PKT_IPV4,
-			   SL_TIER_F_COARSE_CLOCK, 0) ?:
-	      setup_sluice(&fx[S_PASS_V6], &sc[S_PASS_V6], PKT_IPV6, 0, 0);
+			   SL_TIER_F_COARSE_CLOCK, 0, TOP_MASK_LOADED) ?:
+	      setup_sluice(&fx[S_PASS_V6], &sc[S_PASS_V6], PKT_IPV6, 0, 0,
+			   TOP_MASK_LOADED) ?:
+	      setup_sluice(&fx[S_PASS_NOTOP], &sc[S_PASS_NOTOP], PKT_IPV4, 0, 0,
+			   SL_TALK_OFF) ?:
+	      setup_sluice(&fx[S_DROP_NOTOP], &sc[S_DROP_NOTOP], PKT_IPV4, 0, 1,
+			   SL_TALK_OFF);
 	if (err) {
 		fail("loading sluice_xdp: %s", strerror(-err));
 		goto out;
