@@ -238,7 +238,8 @@ def chart_legit(rows):
     vals = [r[p] for r in rows for p, _, _ in pcts if r[p] > 0]
     if not vals:
         raise BadInput("no latency above 0 in any row")
-    lo = 10 ** math.floor(math.log10(min(vals)))
+    # A decade under the smallest bar, so a value on a decade still shows.
+    lo = 10 ** math.floor(math.log10(min(vals)) - 0.3)
     hi = 10 ** math.ceil(math.log10(max(vals) * 1.5))
     missing = any(r[p] <= 0 for r in rows for p, _, _ in pcts)
     sub = [f"hey at {num(rows[0]['offered_qps'])} requests/s, a new connection per request; "
