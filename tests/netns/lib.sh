@@ -73,7 +73,9 @@
 # http_outcome SRC [PATH] [MAXTIME] prints HTTP_OUTCOME.  With
 # LAB_BACKENDS=1 the gateway proxies /backend/ok (200), /backend/503,
 # /backend/500 and /backend/slow?ms=N to real backends (tools/lab.d).
-# http_one, http_burst, http_keepalive (tools/lab.d/lib.sh) count 200s.
+# http_one, http_burst, http_keepalive (tools/lab.d/lib.sh) count 200s,
+# http_burst_codes 200s and 429s.  silent_start SRC: a client that sends
+# one request and then neither reads nor closes (SILENT_PID).
 #
 # Counts are asserted with the bounds GCRA allows, not with timing: a
 # fresh bucket admits exactly `burst` requests back to back, and at most

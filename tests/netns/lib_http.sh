@@ -73,3 +73,14 @@ http_header() {	# NAME: its value in the last reply (the final one)
 			v = substr($0, index($0, ":") + 1); sub(/^[ \t]+/, "", v) }
 		END { print v }' "$HTTP_HEADERS"
 }
+
+# A client that connects from SRC, sends one request, then neither reads
+# nor closes, for 30 s (stopped by the test's undo list): SILENT_PID.
+silent_start() {	# SRC
+	on "$(host_of "$1")" python3 -c "import socket, time
+s = socket.create_connection(('$LAB_GW4', 80), source_address=('$1', 0))
+s.sendall(b'GET / HTTP/1.1\\r\\nHost: gw\\r\\n\\r\\n')
+time.sleep(30)" 2>"$T_DIR/silent.err" &
+	SILENT_PID=$!
+	T_UNDO+=("kill $SILENT_PID 2>/dev/null")
+}

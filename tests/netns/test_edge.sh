@@ -125,13 +125,8 @@ test_silent() {
 	subtest "a client that sends its request and goes silent"
 	http_one "$SRC" 2 >/dev/null	# takes the burst
 	base=$(server_socks)
-	# Connects, sends one request, then neither reads nor closes.
-	on normal python3 -c "import socket, time
-s = socket.create_connection(('$LAB_GW4', 80), source_address=('$SRC', 0))
-s.sendall(b'GET / HTTP/1.1\\r\\nHost: gw\\r\\n\\r\\n')
-time.sleep(30)" 2>"$T_DIR/silent.err" &
-	pid=$!
-	T_UNDO+=("kill $pid 2>/dev/null")
+	silent_start "$SRC"
+	pid=$SILENT_PID
 	assert_wait "its request refused" 2 refused_once
 	assert_wait "its server socket is gone (back to $base) while it stays silent" 1 \
 		socks_at_most "$base"

@@ -153,12 +153,8 @@ test_sockets() {
 	subtest "a client that sends its request and goes silent"
 	# hey's address: its burst is spent, the request is refused.
 	base=$(server_socks) n=$(count_of "$(tiers_json)" normal http)
-	on normal python3 -c "import socket, time
-s = socket.create_connection(('$LAB_GW4', 80), source_address=('$HEY_SRC', 0))
-s.sendall(b'GET / HTTP/1.1\\r\\nHost: gw\\r\\n\\r\\n')
-time.sleep(30)" 2>"$T_DIR/silent.err" &
-	pid=$!
-	T_UNDO+=("kill $pid 2>/dev/null")
+	silent_start "$HEY_SRC"
+	pid=$SILENT_PID
 	assert_wait "its request answered at the edge" 3 refused_is $((n + 1))
 	assert_wait "its server socket is gone (back to $base) while it stays silent" 1 \
 		socks_at_most "$base"
