@@ -153,7 +153,11 @@ static void main_help(FILE *f)
 
 		snprintf(head, sizeof(head), "%s%s%s", c->name,
 			 *c->args ? " " : "", c->args);
-		fprintf(f, "  %-21s%s\n", head, c->summary);
+		/* A long usage gets a line of its own, the summary under it. */
+		if (strlen(head) > 20)
+			fprintf(f, "  %s\n  %-21s%s\n", head, "", c->summary);
+		else
+			fprintf(f, "  %-21s%s\n", head, c->summary);
 	}
 	fprintf(f, "\n%s\n%s", options_help, exit_help);
 }
