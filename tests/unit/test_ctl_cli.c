@@ -213,6 +213,9 @@ static void test_cli_usage(void)
 		{ "client", "nonsense" }, { "mode", "fast" }, { "status", "extra" },
 		{ "config", "verify", "x" }, { "config", "check" },
 		{ "help", "bogus" }, { "-t", "0", "status" },
+		{ "-n", "5", "status" }, { "tiers", "--by", "passed" },
+		{ "top", "-n", "0" }, { "top", "--by", "size" }, { "top", "7" },
+		{ "top", "--watch=0" },
 	};
 	struct cli_out r;
 
@@ -227,6 +230,9 @@ static void test_cli_usage(void)
 		ASSERT_TRUE(strstr(r.err, "Usage: sluicectl"), what);
 		ASSERT_STREQ(r.out, "", what);
 	}
+	/* top's options name themselves, not their argument. */
+	CLI_OR_SKIP(&r, NULL, "-s", "/nonexistent/s.sock", "-n", "5", "status");
+	ASSERT_TRUE(strstr(r.err, "option '-n' applies to top only"), r.err);
 	CLI_OR_SKIP(&r, NULL, "-j", "bogus");
 	ASSERT_EQ(r.rc, CTL_EXIT_USAGE, "-j bogus");
 	ASSERT_STREQ(r.out, "{\n  \"error\": \"unknown command 'bogus'\"\n}\n",

@@ -532,7 +532,8 @@ int main(int argc, char **argv)
 	while ((opt = getopt_long(argc, argv, ":js:t:hn:", longopts, NULL)) != -1) {
 		if (!o.top.given && (opt == 'n' || opt == OPT_BY ||
 				     opt == OPT_TIER || opt == OPT_WATCH))
-			o.top.given = argv[optind - 1];
+			o.top.given = opt == 'n' ? "-n" : opt == OPT_BY ? "--by" :
+				      opt == OPT_TIER ? "--tier" : "--watch";
 		switch (opt) {
 		case 'n':
 			if (parse_count(optarg, &o.top.n))
