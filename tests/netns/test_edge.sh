@@ -13,6 +13,9 @@
 #               edge's HTTP reply (the default 429) on that connection
 #   lifecycle   status shows the TC program; SIGTERM leaves it enforcing;
 #               a restarted sluiced adopts it; detach removes it
+#   tc_removed  the TC link detached by another tool: sluiced attaches a
+#               new one within seconds and answers go on tearing down
+#               both sides
 . "$(dirname "$0")/lib.sh"
 netns_init hey
 lab_up
@@ -192,5 +195,37 @@ test_lifecycle() {
 	assert_eq "after detach: no TC program on $LAB_GW_IF" "" "$(tc_prog_of "$LAB_GW_IF")"
 }
 
-run_tests defect many silent keepalive lifecycle
+# Detach a TCX link by id, as another tool would (bpftool 7.1 cannot).
+link_detach() {	# LINK_ID
+	on gw python3 -c "import ctypes, struct, sys
+libc = ctypes.CDLL(None, use_errno=True)
+def bpf(cmd, attr):
+    buf = ctypes.create_string_buffer(attr, 64)
+    return libc.syscall(321, cmd, buf, 64)
+fd = bpf(30, struct.pack('<III', int(sys.argv[1]), 0, 0))	# LINK_GET_FD_BY_ID
+sys.exit(1 if fd < 0 or bpf(34, struct.pack('<I', fd)) else 0)	# LINK_DETACH" "$1"
+}
+
+tc_link_is_new() {	# OLD_LINK_ID
+	local id
+	id=$(status_json | jq -r '.interfaces[0].tc_link_id')
+	[[ $id != 0 && $id != "$1" && -n $(tc_prog_of "$LAB_GW_IF") ]]
+}
+
+test_tc_removed() {
+	local link mark ok rs
+	write_cfg reset >"$cfg"
+	sluiced_up "$cfg"
+	subtest "the TC program detached by someone else: sluiced attaches it again"
+	link=$(status_json | jq -r '.interfaces[0].tc_link_id')
+	mark=$(log_mark)
+	assert_ok "TC link $link detached from outside" link_detach "$link"
+	assert_wait "sluiced attached a new TC link" 5 tc_link_is_new "$link"
+	assert_ok "the log says why" log_has "$mark" "the TC ingress program was detached by someone else: attaching it again"
+	read -r ok rs _ < <(hey_run 100 10)
+	assert_eq "afterwards: refused requests reset (100 requests, burst 5)" $((100 - ok)) "$rs"
+	assert_wait "afterwards: the server sockets go too" 1 socks_at_most 0
+}
+
+run_tests defect many silent keepalive lifecycle tc_removed
 finish

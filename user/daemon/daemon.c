@@ -7,6 +7,7 @@
 
 #include "daemon/daemon.h"
 #include "daemon/top.h"
+#include "kern/tc.h"
 #include "export/metrics.h"
 #include "common/log.h"
 #include "common/names.h"
@@ -300,6 +301,7 @@ void daemon_sample(struct sl_daemon *d)
 		if (err)
 			log_warn("%s: reading counters failed: %s", ifc->name,
 				 strerror(-err));
+		tc_check(ifc);
 	}
 }
 

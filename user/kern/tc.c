@@ -170,6 +170,30 @@ int tc_attach(struct sl_iface *ifc)
 	return tc_flag(ifc, 1);
 }
 
+int tc_check(struct sl_iface *ifc)
+{
+	int err;
+
+	if (ifc->tc_link_fd < 0 || tc_link_ours(ifc, ifc->tc_link_fd) != -ESTALE)
+		return 0;
+	/* Detached behind our back (or the device went): until it is back,
+	 * XDP must answer refused segments itself, not pass them on. */
+	log_warn("%s: the TC ingress program was detached by someone else: attaching it again",
+		 ifc->name);
+	close(ifc->tc_link_fd);
+	ifc->tc_link_fd = -1;
+	ifc->tc_prog_id = ifc->tc_link_id = 0;
+	err = tc_flag(ifc, 0);
+	if (!err)
+		err = tc_attach(ifc);
+	if (err) {
+		log_err("%s: attaching the TC ingress program again failed: %s (refused requests get a RST from XDP)",
+			ifc->name, strerror(-err));
+		tc_flag(ifc, 0);
+	}
+	return err;
+}
+
 int tc_detach(struct sl_iface *ifc)
 {
 	int err = 0;

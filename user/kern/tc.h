@@ -24,6 +24,10 @@ int tc_attach(struct sl_iface *ifc);
  * be gone). */
 int tc_detach(struct sl_iface *ifc);
 
+/* Once a second: if the TC link was detached behind sluiced's back,
+ * stop handing segments to it at once and attach it again. */
+int tc_check(struct sl_iface *ifc);
+
 void tc_close(struct sl_iface *ifc);
 
 #endif /* SLUICE_TC_H */
