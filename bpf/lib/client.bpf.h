@@ -97,8 +97,9 @@ client_meter(const struct sl_global *g, const struct sl_tier *t, __u32 tier,
 		return client_new(t, tier, key, p, now, refuser, wait_ns);
 	r = meter_run(t, c, p, now, refuser);
 	if (r == METER_REFUSED) {
+		/* One wait for the edge reply and the refusal cache. */
 		*wait_ns = client_wait(t, c, *refuser, now);
-		refused_note(g, p, t, tier, c, *refuser, now);
+		refused_note(g, p, t, tier, *refuser, *wait_ns, now);
 	}
 	return r;
 }

@@ -152,28 +152,26 @@ refused_hit(const struct sl_global *g, const struct sl_pkt *p, __u32 *tier,
 	return t;
 }
 
-/* Meter `r` of tier `t` has just refused client `c`: remember until
- * when it will. */
+/* Meter `r` of tier `t` has just refused the packet's client, and goes
+ * on refusing it for `wait` ns (client_wait): remember until when. */
 static __always_inline void refused_note(const struct sl_global *g,
 					 const struct sl_pkt *p,
 					 const struct sl_tier *t, __u32 tier,
-					 struct sl_client *c, __u32 r, __u64 now)
+					 __u32 r, __s64 wait, __u64 now)
 {
 	const struct sl_meter *m = &t->meters[r & (SL_METERS_PER_TIER - 1)];
 	struct refused_cpu *rc = refused_cpu();
 	struct refused_slot *w = NULL;
 	__u32 addr = p->src[0];
 	struct refused_set *s;
-	__u64 until, bit, *mark;
+	__u64 until = now + wait, bit, *mark;
 
 	/* Other units refuse or not depending on the next packet. */
 	if (m->unit != SL_UNIT_PACKETS || p->family != SL_AF_INET || !addr ||
 	    !rc || rc->rest)
 		return;
 	refused_probe(rc);
-	until = READ_ONCE_U64(c->tat[r & (SL_METERS_PER_TIER - 1)]) -
-		m->tolerance_ns + gcra_cost_ns(m, 1);
-	if ((__s64)(until - now) <= 0)
+	if (wait <= 0)
 		return;
 	s = refused_set(addr);
 	if (!s)
