@@ -89,4 +89,23 @@ static inline bool expect_total(struct xdp_fixture *fx, __u64 packets)
 	       ASSERT_EQ(total.packets, packets, "packets counted");
 }
 
+/* A RST the program made of `in`: both frames parsed into *i and *o, its
+ * length checked (L2 + a bare IP header + TCP).  The address length, or
+ * 0 when a frame does not parse (said why). */
+static inline int expect_rst_views(const struct pkt *in, const __u8 *out,
+				   __u32 out_len, struct pkt_view *i,
+				   struct pkt_view *o)
+{
+	const char *why = NULL;
+
+	if (!ASSERT_OK(pkt_parse(in->data, in->len, i, &why), "input") ||
+	    !ASSERT_OK(pkt_parse(out, out_len, o, &why), "parse the RST")) {
+		fprintf(stderr, "    %s\n", why);
+		return 0;
+	}
+	ASSERT_EQ(out_len, in->l3_off + (i->family == 4 ? 20 : 40) + 20,
+		  "length: L2 + bare IP + TCP");
+	return i->family == 4 ? 4 : 16;
+}
+
 #endif /* SLUICE_TEST_EXPECT_H */
