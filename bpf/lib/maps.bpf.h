@@ -12,6 +12,7 @@
 #include "sluice_abi.h"
 #include "sluice_edge.h"
 #include "sluice_reply.h"
+#include "sluice_service.h"
 #include "counters.bpf.h"
 
 struct {
@@ -83,6 +84,41 @@ struct {
 	__type(key, struct sl_edge_status_key);
 	__type(value, __u64);
 } sl_edge_status SEC(".maps");
+
+/* Services (include/sluice_service.h): what each is, by
+ * sl_svc_slot(gen, id), written by sluiced. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, SL_SVC_SLOTS);
+	__type(key, __u32);
+	__type(value, struct sl_service);
+} sl_services SEC(".maps");
+
+/* Per-service HTTP statistics by service id: requests counted by XDP,
+ * responses by the TC egress program. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, SL_MAX_SERVICES);
+	__type(key, __u32);
+	__type(value, struct sl_svc_stats);
+} sl_svc_stats SEC(".maps");
+
+/* Per-service run of consecutive failures, shared by the CPUs. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, SL_MAX_SERVICES);
+	__type(key, __u32);
+	__type(value, struct sl_svc_run);
+} sl_svc_run SEC(".maps");
+
+/* Each connection's pending request, from the request (XDP) to its
+ * response (TC egress). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, SL_CONNS_ENTRIES);
+	__type(key, struct sl_conn_key);
+	__type(value, struct sl_conn);
+} sl_conns SEC(".maps");
 
 #ifdef SL_ABI_NEXT
 /* The upgrade test's second build adds a map (tests/netns/test_upgrade.sh). */
