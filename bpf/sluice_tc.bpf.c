@@ -55,26 +55,6 @@ static __always_inline int edge_meta(struct __sk_buff *skb,
 	return 1;
 }
 
-/* One more request of tier `tier` answered with `status`. */
-static __always_inline void edge_status_count(__u32 tier, __u32 status)
-{
-	struct sl_edge_status_key k = { .tier = tier, .status = status };
-	__u64 one = 1, *v;
-
-	v = bpf_map_lookup_elem(&sl_edge_status, &k);
-	if (v) {
-		*v += 1;
-		return;
-	}
-	/* Another CPU may have made the key meanwhile: count into it.  A
-	 * full map (more statuses than any config makes) counts nothing. */
-	if (bpf_map_update_elem(&sl_edge_status, &k, &one, BPF_NOEXIST)) {
-		v = bpf_map_lookup_elem(&sl_edge_status, &k);
-		if (v)
-			*v += 1;
-	}
-}
-
 static __always_inline const struct sl_reply *edge_reply(__u32 slot)
 {
 	const struct sl_reply *r;

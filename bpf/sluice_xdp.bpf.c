@@ -5,7 +5,9 @@
  *   parse -> tier (LPM on source) -> tier verdict -> client meters
  *         -> one outcome -> verdict (count, shadow mode, action)
  *
- * with two shortcuts for floods (lib/flood.bpf.h): a source that a packets
+ * A client over an http limit may have its new connections answered by
+ * the edge itself (lib/edge_conn.bpf.h).  And
+ * two shortcuts for floods (lib/flood.bpf.h): a source that a packets
  * meter refused a moment ago is refused again straight after parsing, and
  * a tier with a flood guard skips the client table for sources it has
  * never held.
@@ -74,8 +76,12 @@ xdp_decide(const struct pkt_ctx *c, const struct sl_global *g,
 		return VERDICT_DENYLISTED;
 
 	classify_key(&key, pkt, t, tier);
-	switch (client_meter(g, t, tier, &key, pkt, clock_now(t), &meter,
-			     &v->wait_ns)) {
+	switch (client_meter(c->ctx, g, t, tier, &key, pkt, clock_now(t),
+			     &meter, &v->wait_ns, &v->ec)) {
+	case METER_EDGE:
+		v->meter = v->ec.meter & (SL_METERS_PER_TIER - 1);
+		v->ec.tier = tier;
+		return VERDICT_EDGE_CONN;
 	case METER_ADMITTED:
 		return VERDICT_PASSED;
 	case METER_UNMETERED:

@@ -113,6 +113,9 @@ enum sl_reason {
 	SL_R_HTTP,		/* a meter refused a request, answered with an
 				 * HTTP reply at the edge (bpf/sluice_tc.bpf.c) */
 	SL_R_SHADOW_HTTP,	/* shadow mode: would have been answered so */
+	SL_R_EDGE_CONN,		/* a segment of a connection the edge answers
+				 * itself (edge_connections): its SYN, ACKs,
+				 * FIN; its request counts as http */
 #ifdef SL_ABI_NEXT
 	SL_R_ABI_NEXT,		/* the upgrade test's second build only */
 #endif
@@ -139,6 +142,8 @@ enum sl_event {
 	SL_EV_EDGE_NO_REPLY,	/* http meter without a template: answered as reset */
 	SL_EV_EDGE_CLIENT_FAIL,	/* TC could not answer the client: server reset only */
 	SL_EV_EDGE_SERVER_FAIL,	/* TC could not reset the server: request dropped */
+	SL_EV_EDGE_CONN_FAIL,	/* XDP could not build an edge connection's
+				 * answer: a RST instead, or dropped */
 #ifdef SL_ABI_NEXT
 	SL_EV_ABI_NEXT,		/* the upgrade test's second build only */
 #endif
@@ -178,6 +183,8 @@ struct sl_meter {
 
 #define SL_TIER_F_COARSE_CLOCK	(1U << 0)	/* every meter tolerates a 4 ms clock */
 #define SL_TIER_F_FLOOD_GUARD	(1U << 1)	/* rate-limit new client entries */
+#define SL_TIER_F_EDGE_CONN	(1U << 2)	/* an http requests meter, and
+						 * edge_connections is on */
 
 struct sl_tier {
 	__u8  verdict;		/* enum sl_tier_verdict */

@@ -24,10 +24,21 @@
  * could no longer be started over these pins).  A config map. */
 #define SL_MAP_EDGE		"sl_edge"
 
+#define SL_EDGE_PORTS		8
+
 struct sl_edge_cfg {
 	__u32 tc_attached;	/* 1 once the TC program is attached: refused
 				 * data segments are handed to it */
-	__u32 pad;
+	/* Connections the edge answers itself (config edge_connections,
+	 * bpf/lib/edge_conn.bpf.h): while a client must wait at least
+	 * min_wait_ns for its next request, its SYN to one of these ports
+	 * gets a SYN-ACK from XDP, its request a reply, and the server
+	 * never sees the connection.  The initial sequence number is a
+	 * keyed hash of the connection under `secret`. */
+	__u32 nports;		/* ports[] in use; 0 = off */
+	__be16 ports[SL_EDGE_PORTS];	/* network order */
+	__u64 min_wait_ns;
+	__u64 secret[2];	/* random, made by sluiced once */
 };
 
 enum sl_edge_kind {

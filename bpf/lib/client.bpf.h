@@ -13,6 +13,7 @@
 #include "sluice_abi.h"
 #include "sluice_gcra.h"
 #include "common.bpf.h"
+#include "edge_conn.bpf.h"
 #include "flood.bpf.h"
 #include "maps.bpf.h"
 #include "meter.bpf.h"
@@ -82,12 +83,14 @@ client_new(const struct sl_tier *t, __u32 tier, struct sl_client_key *key,
  * client that a meter refuses goes into the refusal cache; *wait_ns
  * says for how long the refusing meter refuses. */
 static __always_inline enum meter_result
-client_meter(const struct sl_global *g, const struct sl_tier *t, __u32 tier,
-	     struct sl_client_key *key, const struct sl_pkt *p, __u64 now,
-	     __u32 *refuser, __s64 *wait_ns)
+client_meter(struct xdp_md *ctx, const struct sl_global *g,
+	     const struct sl_tier *t, __u32 tier, struct sl_client_key *key,
+	     const struct sl_pkt *p, __u64 now, __u32 *refuser,
+	     __s64 *wait_ns, struct edge_conn *ec)
 {
 	struct sl_client *c = NULL;
 	enum meter_result r;
+	int edge;
 
 	/* With a flood guard, a source the known filter never saw has no
 	 * entry: skip the lookup, the guard decides. */
@@ -95,7 +98,17 @@ client_meter(const struct sl_global *g, const struct sl_tier *t, __u32 tier,
 		c = bpf_map_lookup_elem(&sl_clients, key);
 	if (!c)
 		return client_new(t, tier, key, p, now, refuser, wait_ns);
+	/* A segment of a connection the edge answers takes no token; a SYN
+	 * is metered first (lib/edge_conn.bpf.h). */
+	edge = edge_conn_tier(g, t, p);
+	ec->now = now;
+	if (edge && !(p->tcp_flags & TCPF_SYN) &&
+	    edge_conn_seg(ctx, t, c, p, ec))
+		return METER_EDGE;
 	r = meter_run(t, c, p, now, refuser);
+	if (edge && r != METER_REFUSED && (p->tcp_flags & TCPF_SYN) &&
+	    edge_conn_syn(ctx, t, c, p, ec))
+		return METER_EDGE;
 	if (r == METER_REFUSED) {
 		/* One wait for the edge reply and the refusal cache. */
 		*wait_ns = client_wait(t, c, *refuser, now);

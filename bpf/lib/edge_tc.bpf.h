@@ -32,61 +32,12 @@
 #include "sluice_reply.h"
 #include "csum.bpf.h"
 #include "edge_seg.bpf.h"
+#include "edge_text.bpf.h"
 #include "proto.bpf.h"
 #include "rewrite.bpf.h"
 
 #define EDGE_TCP_TS_LEN		32	/* 20 + NOP NOP TS */
 #define EDGE_CHECK_OFF		16	/* of the checksum in a TCP header */
-
-/* The retry delay as text, and what it adds to the template's sum at
- * an even or an odd offset. */
-struct edge_digits {
-	__u8  d[SL_REPLY_DIGITS];
-	__u32 n;
-	__u64 even, odd;
-};
-
-static __always_inline __u32 edge_fold(__u64 sum)
-{
-	return ~csum_fold(sum) & 0xffff;
-}
-
-/* `v` clamped to `width` digits, written left-aligned. */
-static __always_inline void edge_digits(struct edge_digits *g, __u32 v,
-					__u32 width)
-{
-	__u64 max = 9, t;
-	__u32 n = 1;
-
-#pragma unroll
-	for (int i = 1; i < SL_REPLY_DIGITS; i++)
-		if (i < width)
-			max = max * 10 + 9;
-	if (v > max)
-		v = max;
-	t = v;
-#pragma unroll
-	for (int i = 1; i < SL_REPLY_DIGITS; i++)
-		if (t >= 10) {
-			t /= 10;
-			n++;
-		}
-	g->n = n;
-	g->even = g->odd = 0;
-#pragma unroll
-	for (int i = SL_REPLY_DIGITS - 1; i >= 0; i--) {
-		__u8 c;
-
-		if (i >= n)
-			continue;
-		c = '0' + v % 10;
-		v /= 10;
-		g->d[i] = c;
-		/* Bytes at even offsets are the low half of their word. */
-		g->even += (__u64)(c - ' ') << ((i & 1) * 8);
-		g->odd += (__u64)(c - ' ') << (((i + 1) & 1) * 8);
-	}
-}
 
 /* The checksum field of the TCP header at `l4`: `pseudo` is the pseudo
  * header's sum, `rest` that of the segment with the field as zero.  Two

@@ -29,6 +29,7 @@ enum meter_result {
 	METER_UNMETERED,	/* no meter of the tier applies to the packet */
 	METER_REFUSED,		/* a meter refused: see *refuser */
 	METER_FLOOD,		/* a new source the flood guard refused */
+	METER_EDGE,		/* a connection the edge answers itself */
 };
 
 /* Cost of this packet for a meter unit, 0 when the unit does not apply. */

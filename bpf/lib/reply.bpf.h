@@ -108,6 +108,9 @@ static __always_inline int reply_tcp_rst(const struct pkt_ctx *c,
 	if (p->family == SL_AF_INET) {
 		struct iphdr *ip = data + l3;
 
+		/* One register for the header: clang may derive it anew
+		 * from data, without the bound checked below. */
+		asm volatile("" : "+r"(ip));
 		th = (void *)(ip + 1);
 		if ((void *)(th + 1) > end)
 			return -1;
@@ -116,6 +119,7 @@ static __always_inline int reply_tcp_rst(const struct pkt_ctx *c,
 	} else {
 		struct ipv6hdr *ip6 = data + l3;
 
+		asm volatile("" : "+r"(ip6));
 		th = (void *)(ip6 + 1);
 		if ((void *)(th + 1) > end)
 			return -1;

@@ -24,6 +24,7 @@
 #include "pkt_ctx.bpf.h"
 #include "proto.bpf.h"
 #include "edge.bpf.h"
+#include "edge_conn.bpf.h"
 #include "reply.bpf.h"
 #include "talk.bpf.h"
 
@@ -38,6 +39,7 @@ enum verdict_outcome {
 	VERDICT_UNMETERED,	/* no meter of the tier applies */
 	VERDICT_FLOOD,		/* a new source the flood guard refused */
 	VERDICT_REFUSED,	/* a meter refused: its action decides */
+	VERDICT_EDGE_CONN,	/* a connection the edge answers itself */
 };
 
 /* What is done to the packet, before shadow mode. */
@@ -45,6 +47,7 @@ enum verdict_action {
 	VERDICT_PASS = 0,
 	VERDICT_DROP,
 	VERDICT_RESET,		/* TCP RST back to the sender */
+	VERDICT_EDGE,		/* the edge connection's answer (v->edge) */
 };
 
 struct verdict {
@@ -56,6 +59,7 @@ struct verdict {
 	__u16 reply;		/* VERDICT_REFUSED: the meter's reply id */
 	__u16 pad2;
 	__s64 wait_ns;		/* VERDICT_REFUSED: until the meter admits again */
+	struct edge_conn ec;	/* VERDICT_EDGE_CONN: what to answer */
 };
 
 struct verdict_plan {
@@ -108,6 +112,13 @@ verdict_plan(const struct verdict *v, const struct sl_global *g,
 		}
 		return (struct verdict_plan){ VERDICT_DROP, SL_R_DROPPED,
 					      SL_R_SHADOW_DROP };
+	case VERDICT_EDGE_CONN:
+		/* Only in enforce mode (edge_conn_tier). */
+		if (v->ec.kind == EDGE_CONN_REPLY)
+			return (struct verdict_plan){ VERDICT_EDGE, SL_R_HTTP,
+						      SL_R_HTTP };
+		return (struct verdict_plan){ VERDICT_EDGE, SL_R_EDGE_CONN,
+					      SL_R_EDGE_CONN };
 	}
 	/* VERDICT_NO_TIER, VERDICT_UNMETERED */
 	return (struct verdict_plan){ VERDICT_PASS, SL_R_UNMETERED };
@@ -139,13 +150,23 @@ static __always_inline int verdict_act(const struct pkt_ctx *c,
 		*reason = plan.shadow_reason;
 		return XDP_PASS;
 	}
-	if (plan.action != VERDICT_RESET)
-		return XDP_DROP;
-	/* A data segment: TC answers it and resets the server. */
-	if (edge_handoff(c->ctx, p, v->tier,
-			 plan.reason == SL_R_HTTP ? v->reply : SL_REPLY_NONE,
-			 v->wait_ns))
-		return XDP_PASS;
+	if (plan.action == VERDICT_EDGE) {
+		int act = edge_conn_answer(c->ctx, p, &v->ec);
+
+		if (act >= 0)
+			return act;
+		/* Could not make it (no room to grow the frame): reset. */
+		event_count(SL_EV_EDGE_CONN_FAIL);
+	} else {
+		if (plan.action != VERDICT_RESET)
+			return XDP_DROP;
+		/* A data segment: TC answers it and resets the server. */
+		if (edge_handoff(c->ctx, p, v->tier,
+				 plan.reason == SL_R_HTTP ? v->reply :
+							    SL_REPLY_NONE,
+				 v->wait_ns))
+			return XDP_PASS;
+	}
 	*reason = SL_R_RESET;	/* what it gets instead */
 	if (reply_tcp_rst(c, p) == 0)
 		return XDP_TX;

@@ -222,8 +222,11 @@ static bool configure(struct xdp_fixture *fx)
 	struct sl_tier t;
 	bool ok = true;
 
-	/* The http meter of tier 0 answers with a template, through TC. */
-	ok &= ASSERT_OK(edge_set_tc(fx, 1), "tc_attached") &&
+	/* The http meter of tier 0 answers with a template, through TC,
+	 * and its clients' new connections to port 80 at the edge. */
+	static const __u16 edge_ports[] = { 80 };
+
+	ok &= ASSERT_OK(edge_set_conn(fx, edge_ports, 1, 0), "edge") &&
 	      ASSERT_OK(edge_template(&r, "HTTP/1.1 429 Too Many Requests\r\n"
 				      "Retry-After: ####\r\nContent-Length: 0"
 				      "\r\nConnection: close\r\n\r\n", 429, 4),
@@ -240,7 +243,7 @@ static bool configure(struct xdp_fixture *fx)
 			{ SL_UNIT_REQUESTS, SL_ACT_HTTP, .burst = 2, .per_sec = 5 }),
 			&t), "tier 0");
 		t.meters[3].reply = FUZZ_REPLY;
-		t.flags = SL_TIER_F_FLOOD_GUARD |
+		t.flags = SL_TIER_F_FLOOD_GUARD | SL_TIER_F_EDGE_CONN |
 			  (gen ? SL_TIER_F_COARSE_CLOCK : 0);
 		ok &= ASSERT_OK(gcra_meter_set(&t.new_clients, 100,
 					       SL_NSEC_PER_SEC, 50,
@@ -277,7 +280,8 @@ static void dump(const char *what, __u64 iter, const struct pkt *p, int v,
 	fprintf(stderr, "\n");
 }
 
-/* A tx frame must be a RST with both checksums right. */
+/* A tx frame must be a RST, or an edge connection's SYN-ACK, ACK or
+ * reply, with both checksums right. */
 static const char *rst_problem(const __u8 *out, __u32 len)
 {
 	struct pkt_view v;
@@ -285,8 +289,10 @@ static const char *rst_problem(const __u8 *out, __u32 len)
 
 	if (pkt_parse(out, len, &v, &why))
 		return why;
-	if (v.proto != IPPROTO_TCP || !(v.tcp_flags & TH_RST))
-		return "tx frame is not a RST";
+	if (v.proto != IPPROTO_TCP ||
+	    (!(v.tcp_flags & TH_RST) && v.tcp_flags != (TH_SYN | TH_ACK) &&
+	     v.tcp_flags != TH_ACK && v.tcp_flags != (TH_FIN | TH_PSH | TH_ACK)))
+		return "tx frame is not a RST or an edge connection's answer";
 	if (!v.ip_csum_ok || !v.l4_csum_ok)
 		return "bad RST checksum";
 	return NULL;
@@ -302,7 +308,9 @@ static const char *record_problem(const __u8 *out, __u32 meta_len,
 	const char *why = NULL;
 
 	if (!meta_len)
-		return reason == SL_R_HTTP ? "http without a record" : NULL;
+		/* Without one only as an edge connection's reply (XDP_TX). */
+		return reason == SL_R_HTTP && v != XDP_TX ?
+		       "http without a record" : NULL;
 	if (meta_len != sizeof(m) || v != XDP_PASS ||
 	    (reason != SL_R_HTTP && reason != SL_R_RESET))
 		return "a record where no edge answer is due";
@@ -336,6 +344,7 @@ static int implied_verdict(__u32 reason, bool shadow, __u32 policy)
 	case SL_R_FLOOD_DROP:
 		return shadow ? -1 : XDP_DROP;
 	case SL_R_RESET:
+	case SL_R_EDGE_CONN:	/* or XDP_DROP: an ACK it swallows */
 		return shadow ? -1 : XDP_TX;
 	case SL_R_DENYLISTED:
 		return shadow ? XDP_PASS : XDP_DROP;
@@ -366,7 +375,7 @@ static bool reason_fits(int class, __u32 tier, __u32 reason)
 		       reason == SL_R_SHADOW_DROP || reason == SL_R_SHADOW_RESET ||
 		       (tier == T_DEFAULT &&
 			(reason == SL_R_FLOOD_DROP || reason == SL_R_HTTP ||
-			 reason == SL_R_SHADOW_HTTP));
+			 reason == SL_R_SHADOW_HTTP || reason == SL_R_EDGE_CONN));
 	}
 	return false;
 }
@@ -526,7 +535,9 @@ static void test_fuzz(void)
 		if (!counted && !reason_fits(class, tier, reason))
 			counted = "counted under a reason its tier and class cannot give";
 		else if (!counted && implied_verdict(reason, shadow, m[1]) != v &&
-			 !(reason == SL_R_RESET && meta_len && v == XDP_PASS))
+			 !(reason == SL_R_RESET && meta_len && v == XDP_PASS) &&
+			 !(reason == SL_R_EDGE_CONN && v == XDP_DROP) &&
+			 !(reason == SL_R_HTTP && !meta_len && v == XDP_TX))
 			counted = "the verdict is not the one its counter implies";
 		if (!counted)
 			counted = record_problem(out, meta_len, out_len, v, tier,

@@ -36,6 +36,7 @@ static const char *const reason[] = {
 	[SL_R_FLOOD_DROP] = "flood_drop", [SL_R_MALFORMED] = "malformed",
 	[SL_R_NON_IP] = "non_ip", [SL_R_HTTP] = "http",
 	[SL_R_SHADOW_HTTP] = "shadow_http",
+	[SL_R_EDGE_CONN] = "edge_conn",
 #ifdef SL_ABI_NEXT
 	[SL_R_ABI_NEXT] = "abi_next",	/* the upgrade test's build */
 #endif
@@ -51,6 +52,7 @@ static const char *const event[] = {
 	[SL_EV_EDGE_NO_REPLY] = "edge_no_reply",
 	[SL_EV_EDGE_CLIENT_FAIL] = "edge_client_fail",
 	[SL_EV_EDGE_SERVER_FAIL] = "edge_server_fail",
+	[SL_EV_EDGE_CONN_FAIL] = "edge_conn_fail",
 #ifdef SL_ABI_NEXT
 	[SL_EV_ABI_NEXT] = "abi_next",	/* the upgrade test's build */
 #endif

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#include <arpa/inet.h>
 #include <errno.h>
 #include <string.h>
 #include <bpf/bpf.h>
@@ -110,6 +111,22 @@ int edge_set_tc(struct xdp_fixture *fx, __u32 on)
 	struct sl_edge_cfg e = { .tc_attached = on };
 	__u32 zero = 0;
 
+	if (bpf_map_update_elem(bpf_map__fd(fx->skel->maps.sl_edge), &zero, &e,
+				BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+int edge_set_conn(struct xdp_fixture *fx, const __u16 *ports, __u32 n,
+		  __u64 min_wait_ns)
+{
+	struct sl_edge_cfg e = { .tc_attached = 1, .nports = n,
+				 .min_wait_ns = min_wait_ns,
+				 .secret = { 0x0123456789abcdefULL, 42 } };
+	__u32 zero = 0;
+
+	for (__u32 i = 0; i < n && i < SL_EDGE_PORTS; i++)
+		e.ports[i] = htons(ports[i]);
 	if (bpf_map_update_elem(bpf_map__fd(fx->skel->maps.sl_edge), &zero, &e,
 				BPF_ANY))
 		return -errno;

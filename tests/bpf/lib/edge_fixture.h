@@ -40,6 +40,10 @@ int edge_set_tc(struct xdp_fixture *fx, __u32 on);
 /* XDP run that may leave a record: the frame in out (room for
  * `out_size`), the metadata length in *meta_len (the record, if any,
  * is at out[0]).  Returns the verdict or -errno. */
+/* sl_edge with edge_connections on `ports` (TC attached too). */
+int edge_set_conn(struct xdp_fixture *fx, const __u16 *ports, __u32 n,
+		  __u64 min_wait_ns);
+
 int edge_run_xdp(struct xdp_fixture *fx, const void *pkt, __u32 len,
 		 void *out, __u32 out_size, __u32 *out_len, __u32 *meta_len);
 
