@@ -155,7 +155,12 @@ static __always_inline int verdict_act(const struct pkt_ctx *c,
 
 		if (act >= 0)
 			return act;
-		/* Could not make it (no room to grow the frame): reset. */
+		/* No room to grow the frame for the reply (a veth or
+		 * generic XDP frame without tailroom): TC sends it, as it
+		 * does for a kernel connection's request. */
+		if (v->ec.kind == EDGE_CONN_REPLY &&
+		    edge_handoff(c->ctx, p, v->tier, v->ec.reply, v->ec.wait_ns))
+			return XDP_PASS;
 		event_count(SL_EV_EDGE_CONN_FAIL);
 	} else {
 		if (plan.action != VERDICT_RESET)

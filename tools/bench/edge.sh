@@ -32,7 +32,9 @@
 # Environment (defaults):
 #   BENCH_EDGE_SECONDS=10 per row      BENCH_EDGE_IDLE=3  idle baseline, s
 #   BENCH_EDGE_CLIENTS=200 (1-240)     BENCH_EDGE_CONNS=200 BENCH_EDGE_PROCS=2
-#   BENCH_EDGE_MODES="close keepalive" BENCH_EDGE_SETUPS="sluice nginx"
+#   BENCH_EDGE_MODES="close keepalive"
+#   BENCH_EDGE_SETUPS="sluice sluice_kernel nginx" (sluice_kernel: without
+#   edge_connections, so the kernel makes every refused connection)
 #   BENCH_EDGE_RATE=1 BENCH_EDGE_BURST=5   per client, requests/s
 # Writes $BUILD/bench/edge.json.
 set -euo pipefail
@@ -117,7 +119,9 @@ EOF
 
 ctl() { timeout 10 "$SLUICECTL" -s "$SOCK" "$@"; }
 
-sluice_cfg() {
+sluice_cfg() {	# on|off: edge_connections
+	local ec=
+	[[ $1 == on ]] && ec="edge_connections: {ports: [80]}"
 	cat <<-EOF
 	interfaces: [$IF]
 	control_socket: $SOCK
@@ -125,6 +129,7 @@ sluice_cfg() {
 	client_table_size: 4096
 	log_level: info
 	mode: enforce
+	$ec
 	tiers:
 	  - name: rest
 	    match: [0.0.0.0/0, "::/0"]
@@ -138,9 +143,9 @@ sluice_cfg() {
 
 # In the receiver's network namespace but the host's mount namespace
 # (nsenter, not ip netns exec), so the pins are in the real /sys/fs/bpf.
-sluice_start() {
+sluice_start() {	# on|off
 	local i
-	sluice_cfg >"$CFG"
+	sluice_cfg "$1" >"$CFG"
 	nsenter --net="/run/netns/$NS_RX" -- "$SLUICED" -c "$CFG" >>"$SL_LOG" 2>&1 &
 	SL_PID=$!
 	for ((i = 0; i < 150; i++)); do
@@ -256,8 +261,11 @@ idle_rate() {	# softirq ticks per second with nothing of ours running
 # Not in a subshell: sluiced and nginx are this shell's, for the cleanup.
 row() {	# SETUP MODE: one JSON row on stdout
 	local setup=$1 mode=$2 npids s0 s1 n0 n1 d0=0 d1=0 t0 t1 w est sl=null
-	if [[ $setup == sluice ]]; then nginx_start "" "$NGINX_LOC"; sluice_start
-	else nginx_limited; fi
+	case $setup in
+	sluice) nginx_start "" "$NGINX_LOC"; sluice_start on ;;
+	sluice_kernel) nginx_start "" "$NGINX_LOC"; sluice_start off ;;
+	*) nginx_limited ;;
+	esac
 	mapfile -t npids < <(ps -o pid= --ppid "$NGINX_PID" | tr -d ' ')
 	npids+=("$NGINX_PID")
 	s0=$(softirq_ticks) n0=$(proc_ticks "${npids[@]}") t0=$(now_ns)
@@ -302,8 +310,8 @@ bench_log "edge: idle softirq $IDLE_RATE ticks/s (machine-wide)"
 : >"$BENCH_TMP/rows"
 for mode in $MODES; do
 	for setup in $SETUPS; do
-		case $setup in sluice|nginx) ;;
-		*) bench_die "BENCH_EDGE_SETUPS: unknown setup '$setup' (sluice nginx)" ;;
+		case $setup in sluice|sluice_kernel|nginx) ;;
+		*) bench_die "BENCH_EDGE_SETUPS: unknown setup '$setup' (sluice sluice_kernel nginx)" ;;
 		esac
 		case $mode in close|keepalive) ;;
 		*) bench_die "BENCH_EDGE_MODES: unknown mode '$mode' (close keepalive)" ;;
@@ -317,7 +325,7 @@ bench_log "edge: idle softirq at the end $idle2 ticks/s"
 # Each sluice row against the nginx row of its mode.
 jq -s '
 	(map(select(.setup == "nginx")) | map({(.mode): .cpu_s_per_10k}) | add // {}) as $n |
-	map(. + (if .setup == "sluice" and ($n[.mode] // 0) > 0 and .cpu_s_per_10k != null
+	map(. + (if (.setup | startswith("sluice")) and ($n[.mode] // 0) > 0 and .cpu_s_per_10k != null
 		 then {cpu_ratio_to_nginx: (.cpu_s_per_10k / $n[.mode] * 1000 | round / 1000)}
 		 else {} end))' "$BENCH_TMP/rows" >"$OUT/edge.json"
 

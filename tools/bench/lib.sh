@@ -51,7 +51,7 @@ edge     CLIENTS    BENCH_EDGE_CLIENTS   200
 edge     CONNS      BENCH_EDGE_CONNS     200
 edge     PROCS      BENCH_EDGE_PROCS     2
 edge     MODES      BENCH_EDGE_MODES     close keepalive
-edge     SETUPS     BENCH_EDGE_SETUPS    sluice nginx
+edge     SETUPS     BENCH_EDGE_SETUPS    sluice sluice_kernel nginx
 edge     RATE       BENCH_EDGE_RATE      1
 edge     BURST      BENCH_EDGE_BURST     5
 edge     LISTEN     BENCH_EDGE_LISTEN    deferred

@@ -350,7 +350,8 @@ plot {", ".join(plots)}
 
 # ---- edge.json: edge answers against nginx limit_req ----------------------
 
-EDGE = {"sluice": ("sluice at the edge (action http)", "#08519c"),
+EDGE = {"sluice": ("sluice, edge connections (action http)", "#08519c"),
+        "sluice_kernel": ("sluice, kernel connections", "#6baed6"),
         "nginx": ("nginx limit_req", "#e6550d")}
 EDGE_MODES = {"close": "new connection per request", "keepalive": "keep-alive"}
 

@@ -166,6 +166,7 @@ static const struct cfg_key top_keys[] = {
 	{ "services", NULL },
 	{ "degrade", NULL },
 	{ "metrics", cfg_parse_metrics },
+	{ "edge_connections", cfg_parse_edge_conn },
 	{ "redis", NULL },
 };
 
@@ -183,6 +184,7 @@ static int cfg_walk_top(struct cfg_walk *w, yaml_node_t *root)
 	snprintf(cfg->control_socket, sizeof(cfg->control_socket), "%s",
 		 SL_CONTROL_SOCKET);
 	cfg_listen_parse(CFG_METRICS_DEFAULT, &cfg->metrics);
+	cfg->edge_conn.min_wait_ns = CFG_EDGE_MIN_WAIT_NS;
 
 	if (!root)
 		return walk_err(w, NULL, "expected a mapping with interfaces and tiers, got an empty file");

@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include "sluice_abi.h"
 #include "common/addr.h"	/* struct cfg_prefix */
+#include "config/edge.h"	/* struct cfg_edge_conn */
 #include "config/metrics.h"	/* struct cfg_listen */
 #include "config/replies.h"	/* struct cfg_reply */
 
@@ -75,6 +76,7 @@ struct sl_config {
 	uint32_t client_table_size;
 	char     control_socket[108];
 	struct cfg_listen metrics;	/* metrics.listen */
+	struct cfg_edge_conn edge_conn;	/* edge_connections */
 	int      log_level;	/* enum cfg_log_level */
 	int      default_tier;	/* index into tiers[]: the catch-all tier */
 	int      ntiers;

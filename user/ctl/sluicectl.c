@@ -397,8 +397,8 @@ static const struct ctl_cmd commands[] = {
 	  "One row per tier: id, name, verdict (limit, pass, drop), its limits as\n"
 	  "\"UNIT RATE bBURST ACTION\", and for each verdict reason that saw packets\n"
 	  "(passed, dropped, reset, http, shadow_drop, shadow_reset, shadow_http,\n"
-	  "denylisted, allowlisted, unmetered, flood_drop) the packet counter and\n"
-	  "the rate\n"
+	  "denylisted, allowlisted, unmetered, flood_drop, edge_conn) the packet\n"
+	  "counter and the rate\n"
 	  "over the last second.  The \"(none)\" row counts packets that never\n"
 	  "reached a tier: malformed and non_ip.  Numbers are rounded (1.2k,\n"
 	  "3.4M); -j gives exact counters, bytes included.",

@@ -7,6 +7,7 @@
 #include <bpf/bpf.h>
 
 #include "kern/apply.h"
+#include "kern/edge_conn.h"
 #include "kern/tier_abi.h"
 #include "kern/replies.h"
 #include "common/log.h"
@@ -234,6 +235,7 @@ static int apply_tiers(struct sl_iface *ifc, const struct sl_config *cfg,
 			return err;
 		}
 		replies_tier_set(rp, i, &next[id]);
+		edge_conn_tier_flag(cfg, &next[id]);
 		if (strcmp(old[id], t->name) || fresh) {
 			apply_note(sum, "tier %s added (id %d): %s", t->name, id,
 				   tier_describe(&next[id], a, sizeof(a)));
@@ -548,6 +550,9 @@ int apply_config(struct sl_iface *ifc, const struct sl_config *cfg,
 	 * the live half). */
 	err = replies_write(bpf_map__fd(ifc->skel->maps.sl_replies),
 			    ng.tier_gen, &rp);
+	/* The ports before the tiers that turn them on. */
+	if (!err)
+		err = edge_conn_apply(ifc, cfg, sum);
 	if (!err)
 		err = apply_tiers(ifc, cfg, ids, old, ng.tier_gen, fresh, purge,
 				  &rp, sum);

@@ -66,12 +66,15 @@ int tc_open(struct sl_iface *ifc)
 
 static int tc_flag(struct sl_iface *ifc, __u32 on)
 {
-	struct sl_edge_cfg e = { .tc_attached = on };
+	int fd = bpf_map__fd(ifc->skel->maps.sl_edge);
+	struct sl_edge_cfg e = {};
 	__u32 zero = 0;
 	int err = 0;
 
-	if (bpf_map_update_elem(bpf_map__fd(ifc->skel->maps.sl_edge), &zero,
-				&e, BPF_ANY)) {
+	/* The rest is edge_connections' (kern/edge_conn.c): kept. */
+	bpf_map_lookup_elem(fd, &zero, &e);
+	e.tc_attached = on;
+	if (bpf_map_update_elem(fd, &zero, &e, BPF_ANY)) {
 		err = -errno;
 		log_err("%s: cannot write %s: %s", ifc->name, SL_MAP_EDGE,
 			strerror(-err));
