@@ -344,6 +344,6 @@ while IFS=$'\t' read -r s m r h x f o q n c k; do
 		"$h" "$x" "$f" "$o" "$q" "$n" "$c" "$k"
 done
 jq -r '.[] | select(.cpu_ratio_to_nginx) |
-	"  \(.mode): sluice CPU per rejection = \(.cpu_ratio_to_nginx) x nginx limit_req'"'"'s (target <= 0.333)"' \
+	"  \(.mode): \(.setup) CPU per rejection = \(.cpu_ratio_to_nginx) x nginx limit_req'"'"'s (target <= 0.333)"' \
 	"$OUT/edge.json"
 printf '\nwrote %s\n' "$OUT/edge.json"
