@@ -10,7 +10,7 @@
 static int parse_ports(struct cfg_walk *w, yaml_node_t *v, void *obj)
 {
 	struct cfg_edge_conn *e = obj;
-	int n = walk_seq_len(v);
+	int n = v->type == YAML_SEQUENCE_NODE ? walk_seq_len(v) : -1;
 
 	if (n < 0)
 		return walk_expect(w, v, "a list of TCP ports like [80, 8080]");
