@@ -262,18 +262,20 @@ struct names_map {
 	const char *name;
 	struct map_layout layout;
 	const char *lost;	/* what a missing pin means, for the log */
+	bool warn;		/* a warning, not news: every sluiced made it */
 };
 
 static const struct names_map tier_names_map = {
 	SL_MAP_TIER_NAMES,
 	{ BPF_MAP_TYPE_ARRAY, 4, sizeof(struct sl_tier_name), 0, SL_MAX_TIERS },
-	"tier ids are assigned anew",
+	"tier ids are assigned anew", true,
 };
 
 static const struct names_map svc_names_map = {
 	SL_MAP_SVC_NAMES,
 	{ BPF_MAP_TYPE_ARRAY, 4, sizeof(struct sl_svc_name), 0, SL_MAX_SERVICES },
-	"service ids are assigned anew",
+	"service ids are assigned anew (pins of a sluiced without services?)",
+	false,
 };
 
 static int pins_names_check(struct sl_iface *ifc, int fd,
@@ -510,8 +512,10 @@ static int pins_names_make(struct sl_iface *ifc, const struct names_map *nm)
 	}
 	if (fd != -ENOENT)
 		return fd;
-	if (ifc->adopted)
+	if (ifc->adopted && nm->warn)
 		log_warn("%s: %s is missing: %s", ifc->name, nm->name, nm->lost);
+	else if (ifc->adopted)
+		log_info("%s: %s is missing: %s", ifc->name, nm->name, nm->lost);
 	fd = bpf_map_create(nm->layout.type, nm->name, nm->layout.key,
 			    nm->layout.value, nm->layout.entries, NULL);
 	if (fd < 0) {
