@@ -13,6 +13,7 @@
 #include "sluice_edge.h"
 #include "sluice_reply.h"
 #include "sluice_service.h"
+#include "sluice_svc_match.h"
 #include "counters.bpf.h"
 
 struct {
@@ -93,6 +94,23 @@ struct {
 	__type(key, __u32);
 	__type(value, struct sl_service);
 } sl_services SEC(".maps");
+
+/* Which ports have services, and how to match them
+ * (include/sluice_svc_match.h), by generation, written by sluiced. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 2 * SL_SVC_PORT_WORDS);
+	__type(key, __u32);
+	__type(value, __u64);
+} sl_svc_ports SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, 2 * SL_SVC_MATCH_MAX);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct sl_svc_key);
+	__type(value, struct sl_svc_hit);
+} sl_svc_match SEC(".maps");
 
 /* Per-service HTTP statistics by service id: requests counted by XDP,
  * responses by the TC egress program. */

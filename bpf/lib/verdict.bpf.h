@@ -26,6 +26,7 @@
 #include "edge.bpf.h"
 #include "edge_conn.bpf.h"
 #include "reply.bpf.h"
+#include "service.bpf.h"
 #include "talk.bpf.h"
 
 enum verdict_outcome {
@@ -124,6 +125,17 @@ verdict_plan(const struct verdict *v, const struct sl_global *g,
 	return (struct verdict_plan){ VERDICT_PASS, SL_R_UNMETERED };
 }
 
+/* What becomes of a request start, for its service (lib/service.bpf.h).
+ * A RST the edge cannot build becomes a drop (SL_EV_RESET_FAIL) and is
+ * still counted as answered. */
+static __always_inline __u32 verdict_service_fate(struct verdict_plan plan,
+						  const struct sl_global *g)
+{
+	if (plan.action == VERDICT_PASS || g->mode == SL_MODE_SHADOW)
+		return SERVICE_PASSED;
+	return plan.action == VERDICT_RESET ? SERVICE_EDGE : SERVICE_NONE;
+}
+
 /* Count the packet under `reason`, and sample it for the top talkers. */
 static __always_inline void verdict_count(const struct sl_global *g,
 					  const struct sl_pkt *p,
@@ -139,10 +151,9 @@ static __always_inline void verdict_count(const struct sl_global *g,
 static __always_inline int verdict_act(const struct pkt_ctx *c,
 				       const struct sl_global *g,
 				       const struct sl_pkt *p,
-				       const struct verdict *v, __u32 *reason)
+				       const struct verdict *v,
+				       struct verdict_plan plan, __u32 *reason)
 {
-	struct verdict_plan plan = verdict_plan(v, g, p);
-
 	*reason = plan.reason;
 	if (plan.action == VERDICT_PASS)
 		return XDP_PASS;
@@ -190,12 +201,18 @@ static __always_inline int verdict_xdp(const struct pkt_ctx *c,
 				       const struct sl_pkt *p,
 				       const struct verdict *v)
 {
+	struct verdict_plan plan;
 	__u32 reason;
 	int act;
 
 	if (!g || v->outcome == VERDICT_NO_CONFIG)
 		return XDP_PASS;
-	act = verdict_act(c, g, p, v, &reason);
+	plan = verdict_plan(v, g, p);
+	/* Before the act: a refused request may become its reply. */
+	if (p->is_request)
+		service_note(c->ctx, p, g->tier_gen,
+			     verdict_service_fate(plan, g));
+	act = verdict_act(c, g, p, v, plan, &reason);
 	verdict_count(g, p, v, reason, p->len);
 	return act;
 }

@@ -16,6 +16,7 @@
 
 #include "config/config.h"
 #include "config/metrics.h"
+#include "config/services.h"
 #include "config/tiers.h"
 #include "config/walk.h"
 #include "common/names.h"
@@ -163,7 +164,7 @@ static const struct cfg_key top_keys[] = {
 	{ "client_table_size", parse_clients },
 	{ "control_socket", parse_socket },
 	{ "log_level", parse_log_level },
-	{ "services", NULL },
+	{ "services", cfg_parse_services },
 	{ "degrade", NULL },
 	{ "metrics", cfg_parse_metrics },
 	{ "edge_connections", cfg_parse_edge_conn },
@@ -327,5 +328,6 @@ void cfg_free(struct sl_config *cfg)
 			cfg_reply_free(cfg->tiers[i].meters[k].reply);
 	}
 	free(cfg->tiers);
+	free(cfg->services);
 	free(cfg);
 }

@@ -15,6 +15,7 @@
 #include "config/edge.h"	/* struct cfg_edge_conn */
 #include "config/metrics.h"	/* struct cfg_listen */
 #include "config/replies.h"	/* struct cfg_reply */
+#include "config/services.h"	/* struct cfg_service */
 
 #define CFG_NAME_MAX		64
 #define CFG_MAX_IFACES		16
@@ -81,6 +82,8 @@ struct sl_config {
 	int      default_tier;	/* index into tiers[]: the catch-all tier */
 	int      ntiers;
 	struct cfg_tier *tiers;
+	int      nservices;
+	struct cfg_service *services;
 };
 
 /* Parse and validate `path`.  On error returns a negative errno, *out is

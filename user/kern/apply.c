@@ -10,6 +10,7 @@
 #include "kern/edge_conn.h"
 #include "kern/tier_abi.h"
 #include "kern/replies.h"
+#include "kern/services.h"
 #include "common/log.h"
 #include "common/names.h"
 #include "common/proto.h"
@@ -521,6 +522,7 @@ int apply_config(struct sl_iface *ifc, const struct sl_config *cfg,
 	char old[SL_MAX_TIERS][CFG_NAME_MAX];
 	bool purge[SL_MAX_TIERS] = {};
 	struct reply_plan rp = {};
+	struct svc_apply sa;
 	struct sl_global g, ng;
 	int *ids, err;
 	bool fresh;
@@ -556,6 +558,8 @@ int apply_config(struct sl_iface *ifc, const struct sl_config *cfg,
 	if (!err)
 		err = apply_tiers(ifc, cfg, ids, old, ng.tier_gen, fresh, purge,
 				  &rp, sum);
+	if (!err)
+		err = services_write(ifc, cfg, ng.tier_gen, fresh, &sa, sum);
 	if (err)
 		goto out;
 	err = apply_global_set(ifc, &ng);
@@ -586,6 +590,8 @@ int apply_config(struct sl_iface *ifc, const struct sl_config *cfg,
 	}
 	if (!err)
 		err = apply_cleanup(ifc, cfg, old, purge, sum);
+	if (!err)
+		err = services_cleanup(ifc, &sa, sum);
 out:
 	if (err)
 		log_err("%s: applying the config to the maps failed: %s",

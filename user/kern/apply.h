@@ -12,6 +12,8 @@
  *   4. removed tiers: their clients, flood state and counters go, then
  *      their ids are freed.
  *
+ * Services (kern/services.h) are written with step 2 and flip with it.
+ *
  * Clients of tiers that stay keep their buckets.  Each change is noted
  * in a summary (and logged by the caller).
  */

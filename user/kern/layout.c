@@ -12,6 +12,7 @@
 #include "sluice_edge.h"
 #include "sluice_reply.h"
 #include "sluice_service.h"
+#include "sluice_svc_match.h"
 #include "sluice_talk.h"
 
 /* Every map sluiced pins, and what it holds.  A map not listed is state,
@@ -27,6 +28,7 @@ static const struct map_class map_classes[] = {
 	{ SL_MAP_SVC_STATS,	MAP_STATE,	"per-service statistics" },
 	{ SL_MAP_SVC_RUN,	MAP_STATE,	"per-service failure runs" },
 	{ SL_MAP_CONNS,		MAP_STATE,	"pending requests per connection" },
+	{ SL_MAP_SVC_NAMES,	MAP_STATE,	"service ids" },
 	{ SL_MAP_GLOBAL,	MAP_CONFIG,	"switches" },
 	{ SL_MAP_TIERS,		MAP_CONFIG,	"tiers" },
 	{ SL_MAP_PFX_V4,	MAP_CONFIG,	"IPv4 prefixes" },
@@ -34,6 +36,8 @@ static const struct map_class map_classes[] = {
 	{ SL_MAP_REPLIES,	MAP_CONFIG,	"edge reply templates" },
 	{ SL_MAP_EDGE,		MAP_CONFIG,	"the edge answers' switch" },
 	{ SL_MAP_SERVICES,	MAP_CONFIG,	"services" },
+	{ SL_MAP_SVC_PORTS,	MAP_CONFIG,	"the services' ports" },
+	{ SL_MAP_SVC_MATCH,	MAP_CONFIG,	"the services' matches" },
 	{ SL_MAP_REFUSED,	MAP_CACHE,	"the refusal cache" },
 	{ SL_MAP_REFMARK,	MAP_CACHE,	"the refusal cache's sources" },
 	{ SL_MAP_REFSTAT,	MAP_CACHE,	"the refusal cache's use" },

@@ -50,6 +50,7 @@ int loader_open(struct sl_iface *ifc, const struct cfg_iface *ci,
 
 	memset(ifc, 0, sizeof(*ifc));
 	ifc->dir_fd = ifc->link_fd = ifc->tc_link_fd = ifc->names_fd = -1;
+	ifc->svc_names_fd = -1;
 	snprintf(ifc->name, sizeof(ifc->name), "%s", ci->name);
 	ifc->attach = ci->attach;
 	ifc->ifindex = if_nametoindex(ci->name);
@@ -138,9 +139,11 @@ void loader_close(struct sl_iface *ifc)
 		close(ifc->link_fd);
 	if (ifc->names_fd >= 0)
 		close(ifc->names_fd);
+	if (ifc->svc_names_fd >= 0)
+		close(ifc->svc_names_fd);
 	if (ifc->dir_fd >= 0)
 		close(ifc->dir_fd);	/* drops the lock */
-	ifc->link_fd = ifc->names_fd = ifc->dir_fd = -1;
+	ifc->link_fd = ifc->names_fd = ifc->svc_names_fd = ifc->dir_fd = -1;
 	stats_free(&ifc->stats);
 }
 

@@ -4,7 +4,7 @@
  * time.  Each interface gets its own copy of the program and its own
  * maps (one skeleton per interface), pinned with the bpf_link under
  *
- *   /sys/fs/bpf/sluice/<ifname>/{sl_global,sl_tiers,...,sl_tier_names,link,tc_link}
+ *   /sys/fs/bpf/sluice/<ifname>/{sl_global,sl_tiers,...,sl_tier_names,sl_svc_names,link,tc_link}
  *
  * so interfaces come and go independently, a restarted or upgraded
  * daemon adopts the state it finds, and a dead daemon leaves
@@ -23,6 +23,7 @@
 #include <stdint.h>
 
 #include "config/config.h"
+#include "sluice_service.h"
 #include "kern/stats.h"
 #include "kern/talk.h"
 
@@ -60,6 +61,7 @@ struct sl_iface {
 	int link_fd;
 	int tc_link_fd;		/* -1: no TC program (answers fall back) */
 	int names_fd;		/* sl_tier_names */
+	int svc_names_fd;	/* sl_svc_names (kern/services.h) */
 	uint32_t prog_id;
 	uint32_t link_id;
 	uint32_t tc_prog_id;	/* 0: none attached */
@@ -73,6 +75,8 @@ struct sl_iface {
 	int nrenew;
 	/* Tier names by id as sl_tier_names holds them (apply.c). */
 	char tier_names[SL_MAX_TIERS][CFG_NAME_MAX];
+	/* Service names by id as sl_svc_names holds them (services.c). */
+	char svc_names[SL_MAX_SERVICES][SL_SVC_NAME_MAX];
 	struct stats stats;
 	struct talk_reader talk;	/* top-talker rings; unmapped: none */
 	uint64_t talk_lost;	/* samples overwritten before a drain */

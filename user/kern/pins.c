@@ -21,6 +21,8 @@
 
 _Static_assert(sizeof(struct sl_tier_name) == CFG_NAME_MAX,
 	       "sl_tier_names changed layout: it holds state");
+_Static_assert(sizeof(struct sl_svc_name) == SL_SVC_NAME_MAX,
+	       "sl_svc_names changed layout: it holds state");
 
 #define PINS_TMP_SUFFIX	"~new"	/* bpffs allows no dot in a name */
 
@@ -120,8 +122,8 @@ int pins_lock(struct sl_iface *ifc)
 static bool pins_known(struct sl_iface *ifc, const char *name)
 {
 	static const char *const own[] = {
-		SL_MAP_TIER_NAMES, SL_PIN_LINK, SL_PIN_TC_LINK, SL_MAP_OLD_STATS,
-		SL_MAP_OLD_EVENTS,
+		SL_MAP_TIER_NAMES, SL_MAP_SVC_NAMES, SL_PIN_LINK, SL_PIN_TC_LINK,
+		SL_MAP_OLD_STATS, SL_MAP_OLD_EVENTS,
 	};
 
 	for (size_t i = 0; i < sizeof(own) / sizeof(own[0]); i++)
@@ -254,25 +256,56 @@ struct pins_plan {
 	char diff[160];	/* RENEW: how the pin differs */
 };
 
-/* sl_tier_names, made by sluiced: a state map like the program's. */
-static const struct map_layout names_layout = {
-	BPF_MAP_TYPE_ARRAY, 4, sizeof(struct sl_tier_name), 0, SL_MAX_TIERS,
+/* Maps made by sluiced, not by the object: names by id (tiers,
+ * services), state maps like the program's. */
+struct names_map {
+	const char *name;
+	struct map_layout layout;
+	const char *lost;	/* what a missing pin means, for the log */
+	bool warn;		/* a warning, not news: every sluiced made it */
 };
 
-static int pins_names_check(struct sl_iface *ifc, int fd)
+static const struct names_map tier_names_map = {
+	SL_MAP_TIER_NAMES,
+	{ BPF_MAP_TYPE_ARRAY, 4, sizeof(struct sl_tier_name), 0, SL_MAX_TIERS },
+	"tier ids are assigned anew", true,
+};
+
+static const struct names_map svc_names_map = {
+	SL_MAP_SVC_NAMES,
+	{ BPF_MAP_TYPE_ARRAY, 4, sizeof(struct sl_svc_name), 0, SL_MAX_SERVICES },
+	"service ids are assigned anew (pins of a sluiced without services?)",
+	false,
+};
+
+static int pins_names_check(struct sl_iface *ifc, int fd,
+			    const struct names_map *nm)
 {
 	struct map_layout have;
 	char diff[160];
 	int err;
 
-	err = layout_read(ifc->name, fd, SL_MAP_TIER_NAMES, &have);
-	if (err || !memcmp(&have, &names_layout, sizeof(have)))
+	err = layout_read(ifc->name, fd, nm->name, &have);
+	if (err || !memcmp(&have, &nm->layout, sizeof(have)))
 		return err;
 	log_err("%s: pinned map %s holds %s and has %s: its state cannot be carried over; "
-		INCOMPAT_HINT, ifc->name, SL_MAP_TIER_NAMES,
-		map_class_of(SL_MAP_TIER_NAMES)->holds,
-		layout_diff(&have, &names_layout, diff, sizeof(diff)));
+		INCOMPAT_HINT, ifc->name, nm->name, map_class_of(nm->name)->holds,
+		layout_diff(&have, &nm->layout, diff, sizeof(diff)));
 	return -EPROTO;
+}
+
+/* Before load: a pinned names map of another layout is refused. */
+static int pins_names_verify(struct sl_iface *ifc, const struct names_map *nm)
+{
+	int fd = pins_open(ifc, nm->name), err = 0;
+
+	if (fd >= 0) {
+		err = pins_names_check(ifc, fd, nm);
+		close(fd);
+	} else if (fd != -ENOENT) {
+		err = fd;
+	}
+	return err;
 }
 
 /* What to do with the pin of `m` (plan->fd keeps it open); nothing is
@@ -386,7 +419,7 @@ int pins_reuse(struct sl_iface *ifc)
 {
 	struct pins_plan plan[64];
 	struct bpf_map *m;
-	int n = 0, pins, fd, err;
+	int n = 0, pins, err;
 
 	pins = pins_count(ifc);
 	if (pins < 0)
@@ -411,13 +444,9 @@ int pins_reuse(struct sl_iface *ifc)
 		if (err)
 			goto out;
 	}
-	fd = pins_open(ifc, SL_MAP_TIER_NAMES);
-	if (fd >= 0) {
-		err = pins_names_check(ifc, fd);
-		close(fd);
-	} else if (fd != -ENOENT) {
-		err = fd;
-	}
+	err = pins_names_verify(ifc, &tier_names_map);
+	if (!err)
+		err = pins_names_verify(ifc, &svc_names_map);
 	if (err)
 		goto out;
 	pins_plan_tiers(ifc, plan, n);
@@ -472,42 +501,60 @@ int pins_pin(struct sl_iface *ifc)
 	return err;
 }
 
+/* Open the pinned names map `nm` or make and pin it: its fd or -errno. */
+static int pins_names_make(struct sl_iface *ifc, const struct names_map *nm)
+{
+	int fd = pins_open(ifc, nm->name), err;
+
+	if (fd >= 0) {
+		err = pins_names_check(ifc, fd, nm);
+		goto out;
+	}
+	if (fd != -ENOENT)
+		return fd;
+	if (ifc->adopted && nm->warn)
+		log_warn("%s: %s is missing: %s", ifc->name, nm->name, nm->lost);
+	else if (ifc->adopted)
+		log_info("%s: %s is missing: %s", ifc->name, nm->name, nm->lost);
+	fd = bpf_map_create(nm->layout.type, nm->name, nm->layout.key,
+			    nm->layout.value, nm->layout.entries, NULL);
+	if (fd < 0) {
+		err = -errno;
+		log_err("%s: cannot create %s: %s", ifc->name, nm->name,
+			strerror(-err));
+		return err;
+	}
+	err = pins_pin_fd(ifc, fd, nm->name);
+out:
+	if (err) {
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
 int pins_names_open(struct sl_iface *ifc)
 {
 	struct sl_tier_name tn;
-	int err;
+	struct sl_svc_name sn;
 
-	ifc->names_fd = pins_open(ifc, SL_MAP_TIER_NAMES);
-	if (ifc->names_fd >= 0) {
-		err = pins_names_check(ifc, ifc->names_fd);
-		if (err)
-			return err;
-	} else {
-		if (ifc->names_fd != -ENOENT)
-			return ifc->names_fd;
-		if (ifc->adopted)
-			log_warn("%s: %s is missing: tier ids are assigned anew",
-				 ifc->name, SL_MAP_TIER_NAMES);
-		ifc->names_fd = bpf_map_create(names_layout.type,
-					       SL_MAP_TIER_NAMES,
-					       names_layout.key,
-					       names_layout.value,
-					       names_layout.entries, NULL);
-		if (ifc->names_fd < 0) {
-			err = -errno;
-			log_err("%s: cannot create %s: %s", ifc->name,
-				SL_MAP_TIER_NAMES, strerror(-err));
-			return err;
-		}
-		err = pins_pin_fd(ifc, ifc->names_fd, SL_MAP_TIER_NAMES);
-		if (err)
-			return err;
-	}
+	ifc->names_fd = pins_names_make(ifc, &tier_names_map);
+	if (ifc->names_fd < 0)
+		return ifc->names_fd;
+	ifc->svc_names_fd = pins_names_make(ifc, &svc_names_map);
+	if (ifc->svc_names_fd < 0)
+		return ifc->svc_names_fd;
 	for (__u32 id = 0; id < SL_MAX_TIERS; id++) {
 		if (bpf_map_lookup_elem(ifc->names_fd, &id, &tn))
 			return -errno;
 		tn.name[CFG_NAME_MAX - 1] = '\0';
 		memcpy(ifc->tier_names[id], tn.name, CFG_NAME_MAX);
+	}
+	for (__u32 id = 0; id < SL_MAX_SERVICES; id++) {
+		if (bpf_map_lookup_elem(ifc->svc_names_fd, &id, &sn))
+			return -errno;
+		sn.name[SL_SVC_NAME_MAX - 1] = '\0';
+		memcpy(ifc->svc_names[id], sn.name, SL_SVC_NAME_MAX);
 	}
 	return 0;
 }

@@ -51,8 +51,8 @@ int pins_reuse(struct sl_iface *ifc);
  * directory with any map in it says which schema it holds). */
 int pins_pin(struct sl_iface *ifc);
 
-/* sl_tier_names: open the pinned one (a state map) or make and pin it;
- * read it into ifc->tier_names. */
+/* sl_tier_names and sl_svc_names: open the pinned ones (state maps) or
+ * make and pin them; read them into ifc->tier_names and ->svc_names. */
 int pins_names_open(struct sl_iface *ifc);
 
 /* After the link runs our program: pin the recreated maps over the old

@@ -1,0 +1,235 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Request starts to services (include/sluice_service.h): which service
+ * a request belongs to (include/sluice_svc_match.h), its count, and the
+ * connection's pending request in sl_conns for TC egress to close.
+ *
+ * Only request starts (p->is_request) get here, after the verdict is
+ * planned and before the frame may become a reply:
+ *
+ *   passed to the server (shadow mode's passes too: they reach it)
+ *       requests += 1; sl_conns[conn] = {now, seq, service, pending}
+ *   answered at the edge (a refusal with action reset or http)
+ *       requests += 1, edge_replies += 1; the connection's entry, if
+ *       it has one, is no longer pending (none is made: a refused flood
+ *       must not push real connections out of the LRU)
+ *   dropped: nothing (the client sends it again)
+ *
+ * A segment with the sequence number of the connection's last request
+ * is that request again (a retransmission): not counted.  A new request
+ * on a kept-alive connection replaces the entry.  TLS services count no
+ * requests.  Global functions: the verifier checks them once, not once
+ * per path through the limiter.
+ */
+#ifndef SLUICE_SERVICE_BPF_H
+#define SLUICE_SERVICE_BPF_H
+
+#include <linux/bpf.h>
+#include <linux/in.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/tcp.h>
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_helpers.h>
+
+#include "sluice_abi.h"
+#include "sluice_service.h"
+#include "sluice_svc_match.h"
+#include "common.bpf.h"
+#include "maps.bpf.h"
+#include "parse.bpf.h"
+
+/* What becomes of a request start, for its service. */
+enum service_fate {
+	SERVICE_NONE = 0,	/* dropped: not counted */
+	SERVICE_PASSED,		/* reaches the server */
+	SERVICE_EDGE,		/* answered by sluice at the edge */
+};
+
+#define SVC_SPACES	0x2020202020202020ULL
+#define SVC_ONES	0x0101010101010101ULL
+#define SVC_HIGHS	0x8080808080808080ULL
+
+/* Bytes of `path` (n of them read) before the request-target's space. */
+static __always_inline __u32 service_path_len(const __u64 *w, __u32 n)
+{
+	__u64 last = 0;
+	__u32 i, len;
+
+	/* A word at a time: the space's word, then its byte. */
+#pragma unroll
+	for (i = 0; i < SL_SVC_PATH_MAX / 8; i++) {
+		__u64 x = w[i] ^ SVC_SPACES;
+
+		last = w[i];
+		if (i * 8 >= n || ((x - SVC_ONES) & ~x & SVC_HIGHS))
+			break;
+	}
+	len = i * 8;
+#pragma unroll
+	for (int k = 0; k < 8; k++) {
+		if (((last >> (k * 8)) & 0xff) == ' ')
+			break;
+		len++;
+	}
+	return len < n ? len : n;
+}
+
+/* Read the request-target into key->path; its length in bytes. */
+static __always_inline __u32 service_path(struct xdp_md *ctx, __u32 pl_off,
+					  __u32 plen, struct sl_svc_key *key)
+{
+	__u64 head = 0;
+	__u32 hl = plen < 8 ? plen : 8, t, n;
+
+	if (hl < 4 || bpf_xdp_load_bytes(ctx, pl_off, &head, hl))
+		return 0;
+	/* The method's space: "GET " .. "CONNECT ". */
+	for (t = 3; t < 8; t++)
+		if (((head >> (t * 8)) & 0xff) == ' ')
+			break;
+	t++;
+	if (t >= plen)
+		return 0;
+	n = plen - t;
+	if (n > SL_SVC_PATH_MAX)
+		n = SL_SVC_PATH_MAX;
+	n = BOUNDED(n, 127);
+	if (!n || n > SL_SVC_PATH_MAX ||
+	    bpf_xdp_load_bytes(ctx, pl_off + t, key->path, n))
+		return 0;
+	return service_path_len((const __u64 *)key->path, n);
+}
+
+/* The request's service: the address's scope first, then any address,
+ * each the longest path prefix.  0 with *hit set, or -1. */
+static __always_inline int service_match(struct sl_svc_key *key, __u64 bits,
+					 __u8 family, const __u8 *daddr,
+					 struct sl_svc_hit *hit)
+{
+	const struct sl_svc_hit *h = NULL;
+
+	if (bits & SL_SVC_PORT_ADDR) {
+		key->scope = family;
+		if (family == SL_AF_INET)
+			__builtin_memcpy(key->addr, daddr, 4);
+		else
+			__builtin_memcpy(key->addr, daddr, 16);
+		h = bpf_map_lookup_elem(&sl_svc_match, key);
+		if (!h)
+			__builtin_memset(key->addr, 0, sizeof(key->addr));
+	}
+	if (!h && (bits & SL_SVC_PORT_ANY)) {
+		key->scope = SL_SVC_SCOPE_ANY;
+		h = bpf_map_lookup_elem(&sl_svc_match, key);
+	}
+	if (!h || h->id >= SL_MAX_SERVICES)
+		return -1;
+	*hit = *h;
+	return 0;
+}
+
+/* Count the request and note it as its connection's pending one. */
+static __always_inline int service_count(const struct sl_conn_key *ck,
+					 __u32 id, __u32 seq, __u32 fate)
+{
+	struct sl_svc_stats *st;
+	struct sl_conn *e, ne;
+
+	e = bpf_map_lookup_elem(&sl_conns, ck);
+	if (e && e->seq == seq)
+		return 0;		/* the same request again */
+	st = bpf_map_lookup_elem(&sl_svc_stats, &id);
+	if (st) {
+		st->requests++;
+		if (fate == SERVICE_EDGE)
+			st->edge_replies++;
+	}
+	if (fate == SERVICE_EDGE) {
+		if (e) {
+			e->seq = seq;
+			e->service = id;
+			e->pending = 0;
+		}
+		return 1;
+	}
+	if (e) {
+		/* Kept alive: this request replaces the last one. */
+		e->start_ns = bpf_ktime_get_ns();
+		e->seq = seq;
+		e->service = id;
+		e->pending = 1;
+		return 1;
+	}
+	ne = (struct sl_conn){ .start_ns = bpf_ktime_get_ns(), .seq = seq,
+			       .service = id, .pending = 1 };
+	bpf_map_update_elem(&sl_conns, ck, &ne, BPF_ANY);
+	return 1;
+}
+
+/* A request start `p` whose fate is `fate` (enum service_fate), with
+ * the services of generation `gen`: 1 when a service counted it, 0 when
+ * none did (no service, TLS, a retransmission, dropped). */
+__noinline int service_note(struct xdp_md *ctx, const struct sl_pkt *p,
+			    __u32 gen, __u32 fate)
+{
+	struct sl_svc_key key __attribute__((aligned(8))) = {};
+	struct sl_conn_key ck = {};
+	struct sl_svc_hit hit;
+	__u32 word, l3, l4, seq;
+	void *data, *end;
+	struct tcphdr *th;
+	__u8 *ip;
+	__u64 *bits;
+	__u16 dport;
+
+	if (!ctx || !p || !p->is_request || fate == SERVICE_NONE ||
+	    p->l4proto != IPPROTO_TCP)
+		return 0;
+	data = (void *)(long)ctx->data;
+	end = (void *)(long)ctx->data_end;
+	l4 = BOUNDED(p->l4_off, 0xfff);
+	th = data + l4;
+	if ((void *)(th + 1) > end)
+		return 0;
+	dport = th->dest;
+	word = sl_svc_port_word(gen, bpf_ntohs(dport));
+	bits = bpf_map_lookup_elem(&sl_svc_ports, &word);
+	if (!bits)
+		return 0;
+	/* The pre-check: most ports have no service. */
+	key.port = dport;
+	word = (*bits >> sl_svc_port_shift(bpf_ntohs(dport))) & SL_SVC_PORT_MASK;
+	if (!(word & (SL_SVC_PORT_ANY | SL_SVC_PORT_ADDR)))
+		return 0;
+	ck.family = p->family;
+	ck.client_port = th->source;
+	ck.server_port = dport;
+	seq = bpf_ntohl(th->seq);
+	__builtin_memcpy(ck.client, p->src, 16);
+
+	l3 = BOUNDED(p->l3_off, 0x3f);
+	ip = data + l3;
+	if (p->family == SL_AF_INET) {
+		if ((void *)(ip + sizeof(struct iphdr)) > end)
+			return 0;
+		__builtin_memcpy(ck.server, ip + __builtin_offsetof(struct iphdr, daddr), 4);
+	} else {
+		if ((void *)(ip + sizeof(struct ipv6hdr)) > end)
+			return 0;
+		__builtin_memcpy(ck.server, ip + __builtin_offsetof(struct ipv6hdr, daddr), 16);
+	}
+
+	key.gen = gen & 1;
+	key.prefixlen = SL_SVC_KEY_BASE_BITS;
+	if (word & SL_SVC_PORT_PATH)
+		key.prefixlen += 8 * service_path(ctx, l4 + (th->doff & 15) * 4,
+						  p->payload_len, &key);
+	if (service_match(&key, word, p->family, ck.server, &hit))
+		return 0;
+	if (hit.flags & SL_SVC_F_TLS)
+		return 0;		/* connections only (later) */
+	return service_count(&ck, hit.id, seq, fate);
+}
+
+#endif /* SLUICE_SERVICE_BPF_H */
