@@ -30,6 +30,7 @@
 
 #define SL_MAP_SVC_PORTS	"sl_svc_ports"
 #define SL_MAP_SVC_MATCH	"sl_svc_match"
+#define SL_MAP_SVC_SCRATCH	"sl_svc_scratch"	/* per-CPU room for a lookup key */
 
 #define SL_SVC_PATH_MAX		64	/* bytes of a path prefix */
 #define SL_SVC_MATCH_MAX	4096	/* trie entries per generation */

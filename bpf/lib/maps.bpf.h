@@ -138,6 +138,15 @@ struct {
 	__type(value, struct sl_conn);
 } sl_conns SEC(".maps");
 
+/* Scratch room for a service lookup's key (lib/service.bpf.h): per CPU,
+ * one packet's worth, nothing kept. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct sl_svc_key);
+} sl_svc_scratch SEC(".maps");
+
 #ifdef SL_ABI_NEXT
 /* The upgrade test's second build adds a map (tests/netns/test_upgrade.sh). */
 struct {

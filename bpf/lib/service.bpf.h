@@ -173,8 +173,8 @@ static __always_inline int service_count(const struct sl_conn_key *ck,
 __noinline int service_note(struct xdp_md *ctx, const struct sl_pkt *p,
 			    __u32 gen, __u32 fate)
 {
-	struct sl_svc_key key __attribute__((aligned(8))) = {};
 	struct sl_conn_key ck = {};
+	struct sl_svc_key *key;
 	struct sl_svc_hit hit;
 	__u32 word, l3, l4, seq;
 	void *data, *end;
@@ -182,6 +182,7 @@ __noinline int service_note(struct xdp_md *ctx, const struct sl_pkt *p,
 	__u8 *ip;
 	__u64 *bits;
 	__u16 dport;
+	__u32 zero = 0;
 
 	if (!ctx || !p || !p->is_request || fate == SERVICE_NONE ||
 	    p->l4proto != IPPROTO_TCP)
@@ -198,10 +199,16 @@ __noinline int service_note(struct xdp_md *ctx, const struct sl_pkt *p,
 	if (!bits)
 		return 0;
 	/* The pre-check: most ports have no service. */
-	key.port = dport;
 	word = (*bits >> sl_svc_port_shift(bpf_ntohs(dport))) & SL_SVC_PORT_MASK;
 	if (!(word & (SL_SVC_PORT_ANY | SL_SVC_PORT_ADDR)))
 		return 0;
+	/* The 88-byte key off the stack: the XDP program's frames and this
+	 * one's must fit in 512 bytes together. */
+	key = bpf_map_lookup_elem(&sl_svc_scratch, &zero);
+	if (!key)
+		return 0;
+	__builtin_memset(key, 0, sizeof(*key));
+	key->port = dport;
 	ck.family = p->family;
 	ck.client_port = th->source;
 	ck.server_port = dport;
@@ -220,12 +227,12 @@ __noinline int service_note(struct xdp_md *ctx, const struct sl_pkt *p,
 		__builtin_memcpy(ck.server, ip + __builtin_offsetof(struct ipv6hdr, daddr), 16);
 	}
 
-	key.gen = gen & 1;
-	key.prefixlen = SL_SVC_KEY_BASE_BITS;
+	key->gen = gen & 1;
+	key->prefixlen = SL_SVC_KEY_BASE_BITS;
 	if (word & SL_SVC_PORT_PATH)
-		key.prefixlen += 8 * service_path(ctx, l4 + (th->doff & 15) * 4,
-						  p->payload_len, &key);
-	if (service_match(&key, word, p->family, ck.server, &hit))
+		key->prefixlen += 8 * service_path(ctx, l4 + (th->doff & 15) * 4,
+						   p->payload_len, key);
+	if (service_match(key, word, p->family, ck.server, &hit))
 		return 0;
 	if (hit.flags & SL_SVC_F_TLS)
 		return 0;		/* connections only (later) */

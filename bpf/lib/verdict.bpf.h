@@ -133,7 +133,9 @@ static __always_inline __u32 verdict_service_fate(struct verdict_plan plan,
 {
 	if (plan.action == VERDICT_PASS || g->mode == SL_MODE_SHADOW)
 		return SERVICE_PASSED;
-	return plan.action == VERDICT_RESET ? SERVICE_EDGE : SERVICE_NONE;
+	/* Answered at the edge: through TC, or on an edge connection. */
+	return plan.action == VERDICT_RESET || plan.action == VERDICT_EDGE ?
+	       SERVICE_EDGE : SERVICE_NONE;
 }
 
 /* Count the packet under `reason`, and sample it for the top talkers. */

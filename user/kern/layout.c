@@ -43,6 +43,7 @@ static const struct map_class map_classes[] = {
 	{ SL_MAP_REFSTAT,	MAP_CACHE,	"the refusal cache's use" },
 	{ SL_MAP_TALK,		MAP_CACHE,	"top-talker samples" },
 	{ SL_MAP_TALK_HEAD,	MAP_CACHE,	"top-talker ring heads" },
+	{ SL_MAP_SVC_SCRATCH,	MAP_CACHE,	"scratch room for service lookups" },
 };
 
 const struct map_class *map_class_of(const char *name)
