@@ -73,7 +73,7 @@ static bool setup(struct env *e)
 	e->ef.prog_fd = -1;
 	if (!FIXTURE_SETUP(&e->fx, FIXTURE_CLIENTS))
 		return false;
-	return ASSERT_OK(egress_open(&e->ef, &e->fx), "egress_open") &&
+	return ASSERT_OK(egress_fixture_open(&e->ef, &e->fx), "egress_fixture_open") &&
 	       ASSERT_OK(egress_set_service(&e->fx, 0, SVC, SLOW_NS,
 					    30000 * MS, SL_SVC_FAIL_DEFAULT),
 			 "service");
@@ -81,7 +81,7 @@ static bool setup(struct env *e)
 
 static void teardown(struct env *e)
 {
-	egress_close(&e->ef);
+	egress_fixture_close(&e->ef);
 	fixture_close(&e->fx);
 }
 

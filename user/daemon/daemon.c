@@ -7,6 +7,7 @@
 
 #include "daemon/daemon.h"
 #include "daemon/top.h"
+#include "kern/egress.h"
 #include "kern/tc.h"
 #include "export/metrics.h"
 #include "common/log.h"
@@ -302,6 +303,7 @@ void daemon_sample(struct sl_daemon *d)
 			log_warn("%s: reading counters failed: %s", ifc->name,
 				 strerror(-err));
 		tc_check(ifc);
+		egress_check(ifc);
 	}
 }
 

@@ -10,7 +10,7 @@
 #include "egress_fixture.h"
 #include "sluice_egress.skel.h"
 
-int egress_open(struct egress_fixture *ef, struct xdp_fixture *fx)
+int egress_fixture_open(struct egress_fixture *ef, struct xdp_fixture *fx)
 {
 	int err;
 
@@ -22,14 +22,14 @@ int egress_open(struct egress_fixture *ef, struct xdp_fixture *fx)
 	err = fixture_share_maps(ef->skel->obj, fx) ?:
 	      sluice_egress__load(ef->skel);
 	if (err) {
-		egress_close(ef);
+		egress_fixture_close(ef);
 		return err;
 	}
 	ef->prog_fd = bpf_program__fd(ef->skel->progs.sluice_egress);
 	return 0;
 }
 
-void egress_close(struct egress_fixture *ef)
+void egress_fixture_close(struct egress_fixture *ef)
 {
 	sluice_egress__destroy(ef->skel);
 	ef->skel = NULL;

@@ -24,8 +24,8 @@ struct egress_fixture {
 };
 
 /* Load the egress program on fx's maps: 0 or -errno. */
-int egress_open(struct egress_fixture *ef, struct xdp_fixture *fx);
-void egress_close(struct egress_fixture *ef);
+int egress_fixture_open(struct egress_fixture *ef, struct xdp_fixture *fx);
+void egress_fixture_close(struct egress_fixture *ef);
 
 /* Service `id` in generation `gen` as sluiced writes it (flags USED). */
 int egress_set_service(struct xdp_fixture *fx, __u32 gen, __u32 id,
