@@ -76,15 +76,34 @@ static __always_inline void egress_run(__u32 id, const struct sl_service *svc,
 	*(volatile __u64 *)&run->last_ns = now;
 }
 
+/* Take the request off pending: 1 for the one caller that did (the
+ * response, the close or the sweep: each request has one outcome), 0
+ * when it was not pending.  A compare-and-swap on the word that holds
+ * the flag (service, pending, pad), changed through a copy so the byte
+ * order does not matter. */
+static __always_inline int egress_claim(struct sl_conn *conn)
+{
+	__u32 *w = (__u32 *)&conn->service;
+	__u32 old = *(volatile __u32 *)w, new = old;
+
+	if (((struct sl_conn *)((__u8 *)&old - 12))->pending != 1)
+		return 0;
+	((struct sl_conn *)((__u8 *)&new - 12))->pending = 0;
+	return __sync_val_compare_and_swap(w, old, new) == old;
+}
+
 /* A status line on a connection with a pending request. */
 static __always_inline void egress_response(struct sl_conn *conn, __u32 id,
 					    int status)
 {
-	__u32 cls = resp_class(status), code = resp_code(status), bits;
+	__u32 cls = resp_class(status), code = resp_code(status);
 	const struct sl_service *svc;
 	struct sl_svc_stats *st;
 	__u64 start = conn->start_ns, now, lat;
 
+	/* A 1xx but 101 leaves it pending: the final answer is to come. */
+	if (!resp_interim(status) && !egress_claim(conn))
+		return;
 	st = bpf_map_lookup_elem(&sl_svc_stats, &id);
 	if (!st)
 		return;
@@ -92,7 +111,7 @@ static __always_inline void egress_response(struct sl_conn *conn, __u32 id,
 	if (code)
 		st->responses[BOUNDED(code, 15)] += 1;
 	if (resp_interim(status))
-		return;		/* the final answer is still to come */
+		return;
 
 	now = bpf_ktime_get_ns();
 	lat = now > start ? now - start : 0;
@@ -102,11 +121,8 @@ static __always_inline void egress_response(struct sl_conn *conn, __u32 id,
 	svc = egress_service(id);
 	if (svc && svc->slow_ns && lat > svc->slow_ns)
 		st->slow += 1;
-	bits = resp_fail_bits(status);
-	egress_run(id, svc, bits, cls != SL_SVC_CODE_OTHER, now);
-	/* Unless XDP made a new pending request meanwhile (pipelining). */
-	if (READ_ONCE_U64(conn->start_ns) == start)
-		conn->pending = 0;
+	egress_run(id, svc, resp_fail_bits(status), cls != SL_SVC_CODE_OTHER,
+		   now);
 }
 
 /* The server closes or resets a connection: the end of its entry, and a
@@ -116,8 +132,7 @@ static __always_inline void egress_close(struct sl_conn *conn, __u32 id,
 {
 	struct sl_svc_stats *st;
 
-	if (conn->pending) {
-		conn->pending = 0;
+	if (egress_claim(conn)) {
 		st = bpf_map_lookup_elem(&sl_svc_stats, &id);
 		if (st)
 			st->no_response += 1;
@@ -160,4 +175,41 @@ int sluice_egress(struct __sk_buff *skb)
 	if (s.flags & (TCPF_FIN | TCPF_RST))
 		egress_close(conn, id, &s.key);
 	return EGRESS_PASS;
+}
+
+/*
+ * sluiced's timeout sweep (user/kern/svc_sweep.c) finds pending requests
+ * older than their service's timeout and runs this for each, with
+ * BPF_PROG_TEST_RUN: the request is claimed like a response claims it,
+ * so a response racing the sweep and the sweep never both count, and
+ * the timeout is added to this CPU's slot of the per-CPU counters with
+ * an atomic add (the run is pinned to its CPU; the data path's plain
+ * increments there run whole before or after it), and the run of
+ * failures moves on as for any outcome.  Exact, where a read-modify-
+ * write of the per-CPU element from userspace would overwrite what
+ * every CPU counted meanwhile.
+ */
+SEC("syscall")
+int sluice_svc_timeout(struct sl_svc_sweep *a)
+{
+	struct sl_svc_stats *st;
+	struct sl_conn_key key;
+	struct sl_conn *conn;
+	__u32 id;
+
+	a->timed_out = 0;
+	__builtin_memcpy(&key, &a->key, sizeof(key));	/* a key from the stack */
+	conn = bpf_map_lookup_elem(&sl_conns, &key);
+	if (!conn || conn->start_ns != a->start_ns)
+		return 0;	/* answered, or a new request since */
+	id = conn->service;
+	if (id >= SL_MAX_SERVICES || !egress_claim(conn))
+		return 0;
+	st = bpf_map_lookup_elem(&sl_svc_stats, &id);
+	if (st)
+		__sync_fetch_and_add(&st->timeouts, 1);
+	egress_run(id, egress_service(id), SL_SVC_FAIL_TIMEOUT, 0,
+		   bpf_ktime_get_ns());
+	a->timed_out = 1;
+	return 0;
 }

@@ -18,6 +18,9 @@
 #include "lib/egress_fixture.h"
 #include "lib/pkt.h"
 #include "sluice_edge.h"
+#include "sluice_egress.skel.h"
+#include "kern/loader.h"
+#include "kern/svc_sweep.h"
 
 #define SVC		3
 #define MS		1000000ULL
@@ -709,6 +712,109 @@ out:
 	teardown(&e);
 }
 
+/* ---- the timeout sweep's program, and the sweep on it ---------------- */
+
+static int timeout_run(struct env *e, int v6, __u64 start_ns)
+{
+	struct sl_svc_sweep a = { .start_ns = start_ns, .timed_out = 7 };
+	/* a syscall program's ctx comes back in ctx_in */
+	LIBBPF_OPTS(bpf_test_run_opts, o, .ctx_in = &a, .ctx_size_in = sizeof(a));
+
+	key_of(&a.key, v6);
+	if (bpf_prog_test_run_opts(
+		    bpf_program__fd(e->ef.skel->progs.sluice_svc_timeout), &o))
+		return -errno;
+	return a.timed_out;
+}
+
+static __u64 start_of(struct env *e, int v6)
+{
+	struct sl_conn_key k;
+	struct sl_conn c = {};
+
+	key_of(&k, v6);
+	egress_conn(&e->fx, &k, &c);
+	return c.start_ns;
+}
+
+static void test_timeout(void)
+{
+	struct sl_svc_run run;
+	struct env e;
+
+	if (!setup(&e))
+		goto out;
+	test_subtest_begin("claimed once");
+	reset_all(&e);
+	set_pending(&e, 0, 2000 * MS);
+	ASSERT_EQ(timeout_run(&e, 0, start_of(&e, 0) + 1), 0,
+		  "another request's start: not this one");
+	ASSERT_EQ(timeout_run(&e, 0, start_of(&e, 0)), 1, "timed out");
+	ASSERT_EQ(timeout_run(&e, 0, start_of(&e, 0)), 0, "only once");
+	ASSERT_EQ(stats(&e).timeouts, 1, "timeouts");
+	ASSERT_EQ(pending(&e, 0), 0, "no longer pending");
+	ASSERT_OK(egress_run_state(&e.fx, SVC, &run), "run");
+	ASSERT_EQ(run.failures, 1, "a failure in the default mask");
+	/* Its response, late: counted as neither a response nor again. */
+	send_text(&e, 0, 0, "HTTP/1.1 200 OK\r\n\r\n");
+	ASSERT_EQ(stats(&e).lat_count, 0, "the late response is not counted");
+	send_text(&e, 0, TH_RST, NULL);
+	ASSERT_EQ(stats(&e).no_response, 0, "nor a no_response at the close");
+	test_subtest_end();
+
+	test_subtest_begin("answered first");
+	reset_all(&e);
+	set_pending(&e, 1, 2000 * MS);
+	send_text(&e, 1, 0, "HTTP/1.1 200 OK\r\n\r\n");
+	ASSERT_EQ(timeout_run(&e, 1, start_of(&e, 1)), 0, "not timed out");
+	ASSERT_EQ(stats(&e).timeouts, 0, "timeouts");
+	test_subtest_end();
+
+	test_subtest_begin("mask without timeout");
+	reset_all(&e);
+	egress_set_service(&e.fx, 0, SVC, SLOW_NS, 1000 * MS, SL_SVC_FAIL_CLASS(5));
+	set_pending(&e, 0, 2000 * MS);
+	ASSERT_EQ(timeout_run(&e, 0, start_of(&e, 0)), 1, "timed out");
+	ASSERT_OK(egress_run_state(&e.fx, SVC, &run), "run");
+	ASSERT_EQ(run.failures, 0, "not a failure of this service");
+	test_subtest_end();
+
+	test_subtest_begin("the sweep: due ones only, bounded work");
+	{
+		static struct sl_iface ifc;	/* big: not on the stack */
+		struct svc_sweep sw = {};
+		struct sl_conn_key k;
+
+		reset_all(&e);
+		egress_set_service(&e.fx, 0, SVC, SLOW_NS, 1000 * MS,
+				   SL_SVC_FAIL_DEFAULT);
+		memset(&ifc, 0, sizeof(ifc));
+		ifc.skel = e.fx.skel;
+		ifc.egress = e.ef.skel;
+		set_pending(&e, 0, 1500 * MS);		/* due */
+		set_pending(&e, 1, 500 * MS);		/* not yet */
+		egress_key(&k, "198.18.0.9", 1234, SERVER4, SPORT);
+		egress_set_pending(&e.fx, &k, SVC, 9000 * MS);
+		egress_set_pending(&e.fx, &k, SVC, 9000 * MS);
+		ASSERT_EQ(svc_sweep_tick(&ifc, &sw, egress_now_ns()), 2,
+			  "two timed out");
+		ASSERT_EQ(pending(&e, 1), 1, "the young one still pending");
+		ASSERT_EQ(svc_sweep_tick(&ifc, &sw, egress_now_ns()), 0,
+			  "nothing more");
+		ASSERT_EQ(svc_sweep_tick(&ifc, &sw, egress_now_ns() + 2000 * MS),
+			  1, "two seconds on: the other");
+		ASSERT_EQ(stats(&e).timeouts, 3, "timeouts");
+		ASSERT_EQ(sw.timeouts, 3, "the sweep's own count");
+		egress_clear_service(&e.fx, 0, SVC);
+		set_pending(&e, 0, 9000 * MS);
+		ASSERT_EQ(svc_sweep_tick(&ifc, &sw, egress_now_ns()), 0,
+			  "no service with a timeout: nothing read");
+	}
+	test_subtest_end();
+out:
+	teardown(&e);
+}
+
 TEST_MAIN("bpf/egress",
 	  TEST(test_status_line),
 	  TEST(test_untouched),
@@ -718,4 +824,5 @@ TEST_MAIN("bpf/egress",
 	  TEST(test_close),
 	  TEST(test_edge_answer),
 	  TEST(test_latency),
-	  TEST(test_failure_run));
+	  TEST(test_failure_run),
+	  TEST(test_timeout));

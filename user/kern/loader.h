@@ -26,6 +26,7 @@
 
 #include "config/config.h"
 #include "kern/stats.h"
+#include "kern/svc_sweep.h"
 #include "kern/talk.h"
 
 /* Made by sluiced, not by the BPF object: tier id -> tier name, so a
@@ -72,6 +73,7 @@ struct sl_iface {
 	int egress_link_fd;	/* -1: no egress program (no response statistics) */
 	uint32_t egress_prog_id;	/* 0: none attached */
 	uint32_t egress_link_id;
+	struct svc_sweep sweep;	/* the timeout sweep's place in sl_conns */
 	uint32_t clients;	/* sl_clients max_entries in use */
 	bool adopted;		/* maps came from pins left by an earlier run */
 	bool created;		/* this run made the pins (a failed start removes them) */
