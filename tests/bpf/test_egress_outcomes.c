@@ -7,6 +7,7 @@
  */
 #include "lib/egress_env.h"
 #include "kern/loader.h"
+#include "kern/svc_stats.h"
 #include "kern/svc_sweep.h"
 
 /* ---- latency --------------------------------------------------------- */
@@ -267,6 +268,14 @@ static void test_timeout(void)
 		egress_key(&k, "198.18.0.9", 1234, SERVER4, SPORT);
 		egress_set_pending(&e.fx, &k, SVC, 9000 * MS);
 		egress_set_pending(&e.fx, &k, SVC, 9000 * MS);
+		{
+			__u64 p[SL_MAX_SERVICES];
+
+			ASSERT_OK(svc_pending_count(bpf_map__fd(e.fx.skel->maps.sl_conns), p),
+				  "svc_pending_count");
+			ASSERT_EQ(p[SVC], 3, "three pending");
+			ASSERT_EQ(p[0], 0, "none elsewhere");
+		}
 		ASSERT_EQ(svc_sweep_tick(&ifc, &sw, egress_now_ns()), 2,
 			  "two timed out");
 		ASSERT_EQ(pending(&e, 1), 1, "the young one still pending");
@@ -276,6 +285,18 @@ static void test_timeout(void)
 			  1, "two seconds on: the other");
 		ASSERT_EQ(stats(&e).timeouts, 3, "timeouts");
 		ASSERT_EQ(sw.timeouts, 3, "the sweep's own count");
+		{
+			static struct sl_svc_stats all[SL_MAX_SERVICES];
+			struct sl_svc_stats one;
+
+			ASSERT_OK(svc_stats_read_all(bpf_map__fd(e.fx.skel->maps.sl_svc_stats), all),
+				  "svc_stats_read_all");
+			ASSERT_OK(svc_stats_read(bpf_map__fd(e.fx.skel->maps.sl_svc_stats), SVC, &one),
+				  "svc_stats_read");
+			ASSERT_EQ(all[SVC].timeouts, 3, "read_all: summed over CPUs");
+			ASSERT_EQ(one.timeouts, 3, "read: summed over CPUs");
+			ASSERT_EQ(all[0].timeouts, 0, "read_all: other ids");
+		}
 		egress_clear_service(&e.fx, 0, SVC);
 		set_pending(&e, 0, 9000 * MS);
 		ASSERT_EQ(svc_sweep_tick(&ifc, &sw, egress_now_ns()), 0,
