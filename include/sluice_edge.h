@@ -19,6 +19,11 @@
 
 #define SL_EDGE_MAGIC		0x53454431U	/* "SED1" */
 
+/* skb->mark of the client's answer while TC sends it out of the
+ * interface: the egress program (bpf/sluice_egress.bpf.c) sees it
+ * there and never counts it as the service's response. */
+#define SL_EDGE_MARK		0x53454432U	/* "SED2" */
+
 /* sl_edge[0]: written by sluiced.  A map of its own rather than a field
  * of sl_global, whose size the first release's sluiced insists on (it
  * could no longer be started over these pins).  A config map. */

@@ -165,6 +165,16 @@ _Static_assert(sizeof(struct sl_conn_key) == 40,
 _Static_assert(sizeof(struct sl_conn) == 32,
 	       "sl_conn: pinned state, frozen (use spare[])");
 
+/* The timeout sweep's argument to the egress object's syscall program
+ * (bpf/sluice_egress.bpf.c: sluice_svc_timeout), run by sluiced with
+ * BPF_PROG_TEST_RUN; loaded with it, never pinned. */
+struct sl_svc_sweep {
+	struct sl_conn_key key;
+	__u64 start_ns;		/* the pending request the sweep saw */
+	__u32 timed_out;	/* out: 1 when this run counted the timeout */
+	__u32 pad;
+};
+
 /* --- state: service names by id (sl_svc_names), written by sluiced --- */
 
 #define SL_MAP_SVC_NAMES	"sl_svc_names"

@@ -125,18 +125,9 @@ static __always_inline int edge_seg_read(struct __sk_buff *skb,
 		return -1;
 	s->len = skb->len;
 	proto = eth->h_proto;
-#pragma unroll
-	for (int i = 0; i < 2; i++) {
-		struct vlan_hdr *vh = cur;
-
-		if (proto != bpf_htons(ETH_P_8021Q) &&
-		    proto != bpf_htons(ETH_P_8021AD))
-			break;
-		if ((void *)(vh + 1) > end)
-			return -1;
-		proto = vh->encap_proto;
-		cur = vh + 1;
-	}
+	cur = vlan_skip(cur, end, &proto);
+	if (!cur)
+		return -1;
 	s->l3_off = cur - data;
 	if (proto == bpf_htons(ETH_P_IP)) {
 		struct iphdr *ip = cur;

@@ -157,8 +157,9 @@ __noinline int edge_client(struct __sk_buff *skb, const struct edge_seg *s,
 			   const struct sl_edge_meta *m,
 			   const struct sl_reply *r, int *swapped)
 {
-	__u32 l3, l4, tcp_len, body = 0, ip_len, ts;
+	__u32 l3, l4, tcp_len, body = 0, ip_len, ts, mark;
 	union edge_hdr h = {};
+	long err;
 	struct tcphdr *th;
 	__u64 pseudo, sum = 0;
 
@@ -213,7 +214,13 @@ __noinline int edge_client(struct __sk_buff *skb, const struct edge_seg *s,
 		return -1;
 	if (edge_test)
 		return 0;
-	return bpf_clone_redirect(skb, skb->ifindex, 0) ? -1 : 0;
+	/* The copy carries the mark out (the egress program skips it);
+	 * the frame goes on to the server with its own. */
+	mark = skb->mark;
+	skb->mark = SL_EDGE_MARK;
+	err = bpf_clone_redirect(skb, skb->ifindex, 0);
+	skb->mark = mark;
+	return err ? -1 : 0;
 }
 
 /* The frame becomes the server's RST, in the request's direction. */

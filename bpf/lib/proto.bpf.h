@@ -7,7 +7,9 @@
 #ifndef SLUICE_PROTO_BPF_H
 #define SLUICE_PROTO_BPF_H
 
+#include <linux/if_ether.h>
 #include <linux/types.h>
+#include <bpf/bpf_endian.h>
 
 #ifndef ETH_P_8021AD
 #define ETH_P_8021AD		0x88A8	/* 802.1ad service VLAN tag */
@@ -46,6 +48,26 @@ struct vlan_hdr {
 	__be16 tci;
 	__be16 encap_proto;
 };
+
+/* Past up to two VLAN tags (802.1Q, 802.1ad) at `cur`, *proto the
+ * EtherType after them: where the L3 header starts, NULL when a tag is
+ * cut short. */
+static __always_inline void *vlan_skip(void *cur, void *end, __u16 *proto)
+{
+#pragma unroll
+	for (int i = 0; i < 2; i++) {
+		struct vlan_hdr *vh = cur;
+
+		if (*proto != bpf_htons(ETH_P_8021Q) &&
+		    *proto != bpf_htons(ETH_P_8021AD))
+			break;
+		if ((void *)(vh + 1) > end)
+			return 0;
+		*proto = vh->encap_proto;
+		cur = vh + 1;
+	}
+	return cur;
+}
 
 struct ipv6_frag_hdr {
 	__u8   nexthdr;

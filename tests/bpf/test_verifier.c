@@ -22,6 +22,7 @@
 
 #include "test.h"
 #include "lib/xdp_fixture.h"
+#include "sluice_egress.skel.h"
 #include "sluice_tc.skel.h"
 #include "sluice_xdp.skel.h"
 
@@ -39,6 +40,10 @@ static const struct budget budgets[] = {
 	/* 12,395 when set (edge answers, as sluiced loads it: edge_test
 	 * 0), x 1.5, rounded up. */
 	{ "sluice_tc.bpf.o", sluice_tc__elf_bytes, "sluice_tc", 18600 },
+	/* 7,229 when set (responses to services, TC egress), x 1.5,
+	 * rounded up. */
+	{ "sluice_egress.bpf.o", sluice_egress__elf_bytes, "sluice_egress",
+	  10900 },
 };
 
 /* Maps bigger than this are shrunk before the load: the budget does

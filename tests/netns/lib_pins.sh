@@ -11,7 +11,8 @@
 #   pinned_event IF EVENT (client_new, client_full, ...): summed over
 #   every CPU; pinned_clients IF; possible_cpus IF; pinned_tier_names IF
 #   ("ID NAME" per tier id in use); pinned_map_id IF MAP,
-#   pinned_value_size IF MAP.
+#   pinned_value_size IF MAP; tcx_prog_of IF ingress|egress (the program
+#   on a TCX hook), tcx_link_detach LINK_ID (as another tool would).
 # Every reader prints nothing and fails when the pin, the key or the
 # name is missing, so a misspelled name cannot pass as 0.
 
@@ -49,6 +50,49 @@ pinned_map_id() {	# IFNAME MAP
 
 pinned_value_size() {	# IFNAME MAP
 	bpftool -j map show pinned "$PIN_ROOT/$1/$2" 2>/dev/null | jq -er .bytes_value
+}
+
+# ---- TCX links -----------------------------------------------------------------
+
+# Every TCX link's fdinfo, by id (bpftool 7.1 does not know TCX links):
+# the program of the one on IFINDEX at the hook.
+TCX_PY='import ctypes, os, struct, sys
+libc = ctypes.CDLL(None, use_errno=True)
+NR_BPF, LINK_GET_NEXT_ID, LINK_GET_FD_BY_ID = 321, 31, 30
+hook = {"ingress": "46", "egress": "47"}[sys.argv[2]]
+def bpf(cmd, attr):
+    buf = ctypes.create_string_buffer(attr, 64)
+    return libc.syscall(NR_BPF, cmd, buf, 64), buf.raw
+lid = 0
+while True:
+    r, raw = bpf(LINK_GET_NEXT_ID, struct.pack("<II", lid, 0))
+    if r: break
+    lid = struct.unpack_from("<I", raw, 4)[0]
+    fd, _ = bpf(LINK_GET_FD_BY_ID, struct.pack("<III", lid, 0, 0))
+    if fd < 0: continue
+    info = dict(l.split(":", 1) for l in open("/proc/self/fdinfo/%d" % fd)
+                if ":" in l)
+    os.close(fd)
+    info = {k.strip(): v.strip() for k, v in info.items()}
+    if (info.get("link_type") == "tcx" and info.get("ifindex") == sys.argv[1]
+            and info.get("attach_type", "").split(" ")[0] == hook):
+        print(info.get("prog_id"))'
+
+tcx_prog_of() {	# IFNAME ingress|egress: program id, or nothing
+	local ifindex
+	ifindex=$(on gw ip -j link show "$1" 2>/dev/null | jq -r ".[0].ifindex // empty")
+	[[ -n $ifindex ]] || return 0
+	on gw python3 -c "$TCX_PY" "$ifindex" "$2" 2>>"$T_DIR/tcx.err" | head -1
+}
+
+tcx_link_detach() {	# LINK_ID: detach it by id, as another tool would
+	on gw python3 -c "import ctypes, struct, sys
+libc = ctypes.CDLL(None, use_errno=True)
+def bpf(cmd, attr):
+    buf = ctypes.create_string_buffer(attr, 64)
+    return libc.syscall(321, cmd, buf, 64)
+fd = bpf(30, struct.pack('<III', int(sys.argv[1]), 0, 0))	# LINK_GET_FD_BY_ID
+sys.exit(1 if fd < 0 or bpf(34, struct.pack('<I', fd)) else 0)	# LINK_DETACH" "$1"
 }
 
 # ---- the ABI -----------------------------------------------------------------

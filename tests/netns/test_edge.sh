@@ -38,36 +38,7 @@ socks_at_most() { (($(server_socks) <= $1)); }	# N
 
 err_lines() { wc -l <"$NGINX_ERR" 2>/dev/null || echo 0; }
 
-# The TC program on an interface (its TCX link), as the kernel says:
-# every TCX link's fdinfo, by id (bpftool 7.1 does not know TCX links).
-tcx_py=$T_DIR/tcx.py
-cat >"$tcx_py" <<'EOF'
-import ctypes, os, struct, sys
-libc = ctypes.CDLL(None, use_errno=True)
-NR_BPF, LINK_GET_NEXT_ID, LINK_GET_FD_BY_ID = 321, 31, 30
-def bpf(cmd, attr):
-    buf = ctypes.create_string_buffer(attr, 64)
-    return libc.syscall(NR_BPF, cmd, buf, 64), buf.raw
-lid = 0
-while True:
-    r, raw = bpf(LINK_GET_NEXT_ID, struct.pack('<II', lid, 0))
-    if r: break
-    lid = struct.unpack_from('<I', raw, 4)[0]
-    fd, _ = bpf(LINK_GET_FD_BY_ID, struct.pack('<III', lid, 0, 0))
-    if fd < 0: continue
-    info = dict(l.split(':', 1) for l in open('/proc/self/fdinfo/%d' % fd)
-                if ':' in l)
-    os.close(fd)
-    info = {k.strip(): v.strip() for k, v in info.items()}
-    if info.get('link_type') == 'tcx' and info.get('ifindex') == sys.argv[1]:
-        print(info.get('prog_id'))
-EOF
-tc_prog_of() {	# IF: program id, or nothing
-	local ifindex
-	ifindex=$(on gw ip -j link show "$1" 2>/dev/null | jq -r ".[0].ifindex // empty")
-	[[ -n $ifindex ]] || return 0
-	on gw python3 "$tcx_py" "$ifindex" 2>>"$T_DIR/tcx.err" | head -1
-}
+tc_prog_of() { tcx_prog_of "$1" ingress; }	# IF: program id, or nothing
 
 # hey over fresh connections: "TOTAL 200S RESETS OTHER" from its report.
 hey_run() {	# N C
@@ -195,16 +166,7 @@ test_lifecycle() {
 	assert_eq "after detach: no TC program on $LAB_GW_IF" "" "$(tc_prog_of "$LAB_GW_IF")"
 }
 
-# Detach a TCX link by id, as another tool would (bpftool 7.1 cannot).
-link_detach() {	# LINK_ID
-	on gw python3 -c "import ctypes, struct, sys
-libc = ctypes.CDLL(None, use_errno=True)
-def bpf(cmd, attr):
-    buf = ctypes.create_string_buffer(attr, 64)
-    return libc.syscall(321, cmd, buf, 64)
-fd = bpf(30, struct.pack('<III', int(sys.argv[1]), 0, 0))	# LINK_GET_FD_BY_ID
-sys.exit(1 if fd < 0 or bpf(34, struct.pack('<I', fd)) else 0)	# LINK_DETACH" "$1"
-}
+link_detach() { tcx_link_detach "$1"; }	# LINK_ID
 
 tc_link_is_new() {	# OLD_LINK_ID
 	local id

@@ -19,7 +19,8 @@
 	"\"mode\":\"enforce\",\"config\":{\"path\":\"/etc/sluice/sluice.yaml\"," \
 	"\"hash\":\"9f3b0c2a1d4e5f60\",\"loaded_at\":1764349695},"	\
 	"\"interfaces\":[{\"name\":\"gw0\",\"ifindex\":2,\"attach\":\"native\"," \
-	"\"prog_id\":42,\"link_id\":17,\"tc_prog_id\":44,\"tc_link_id\":19}," \
+	"\"prog_id\":42,\"link_id\":17,\"tc_prog_id\":44,\"tc_link_id\":19," \
+	"\"egress_prog_id\":45,\"egress_link_id\":20}," \
 	"{\"name\":\"eth1\",\"ifindex\":13," \
 	"\"attach\":\"generic\",\"prog_id\":43,\"link_id\":18}],"	\
 	"\"client_table\":{\"size\":1048576}}"
@@ -122,9 +123,9 @@ static void test_status(void)
 		"loaded:        2025-11-28 17:08:15 UTC\n"
 		"client table:  1048576 entries\n"
 		"\n"
-		"INTERFACE  IFINDEX  ATTACH   PROG ID  LINK ID  TC PROG ID  TC LINK ID\n"
-		"gw0              2  native        42       17          44          19\n"
-		"eth1            13  generic       43       18           -           -\n",
+		"INTERFACE  IFINDEX  ATTACH   PROG ID  LINK ID  TC PROG ID  TC LINK ID  EGRESS PROG ID  EGRESS LINK ID\n"
+		"gw0              2  native        42       17          44          19              45              20\n"
+		"eth1            13  generic       43       18           -           -               -               -\n",
 		"status");
 
 	check_printer(ctl_print_status,
@@ -158,8 +159,8 @@ static void test_status_wrong_types(void)
 		"loaded:        -\n"
 		"client table:  -\n"
 		"\n"
-		"INTERFACE  IFINDEX  ATTACH  PROG ID  LINK ID  TC PROG ID  TC LINK ID\n"
-		"-                -  -             -        -           -           -\n",
+		"INTERFACE  IFINDEX  ATTACH  PROG ID  LINK ID  TC PROG ID  TC LINK ID  EGRESS PROG ID  EGRESS LINK ID\n"
+		"-                -  -             -        -           -           -               -               -\n",
 		"every scalar mistyped prints as -");
 	check_refused(ctl_print_status, "{\"interfaces\":{}}",
 		      "interfaces not a list");

@@ -41,7 +41,8 @@ int ctl_print_status(FILE *f, json_object *d)
 		{ "INTERFACE", TABLE_LEFT }, { "IFINDEX", TABLE_RIGHT },
 		{ "ATTACH", TABLE_LEFT }, { "PROG ID", TABLE_RIGHT },
 		{ "LINK ID", TABLE_RIGHT }, { "TC PROG ID", TABLE_RIGHT },
-		{ "TC LINK ID", TABLE_RIGHT },
+		{ "TC LINK ID", TABLE_RIGHT }, { "EGRESS PROG ID", TABLE_RIGHT },
+		{ "EGRESS LINK ID", TABLE_RIGHT },
 	};
 	json_object *cfg = jget(d, "config"), *ifs;
 	struct table *t[2] = { NULL, NULL };
@@ -95,6 +96,9 @@ int ctl_print_status(FILE *f, json_object *d)
 		/* 0: no TC program, edge answers fall back to the XDP RST */
 		table_cell(t[1], "%s", ju64_str(o, "tc_prog_id", num, sizeof(num)));
 		table_cell(t[1], "%s", ju64_str(o, "tc_link_id", num, sizeof(num)));
+		/* 0: no egress program, no response statistics */
+		table_cell(t[1], "%s", ju64_str(o, "egress_prog_id", num, sizeof(num)));
+		table_cell(t[1], "%s", ju64_str(o, "egress_link_id", num, sizeof(num)));
 	}
 	return tables_print(f, t, 2);
 }

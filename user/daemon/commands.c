@@ -82,6 +82,8 @@ static int cmd_status(void *ctx, json_object *req, json_object **data,
 		jset(f, "link_id", jint(ifc->link_id));
 		jset(f, "tc_prog_id", jint(ifc->tc_prog_id));
 		jset(f, "tc_link_id", jint(ifc->tc_link_id));
+		jset(f, "egress_prog_id", jint(ifc->egress_prog_id));
+		jset(f, "egress_link_id", jint(ifc->egress_link_id));
 		json_object_array_add(ifs, f);
 	}
 	jset(o, "interfaces", ifs);

@@ -7,8 +7,10 @@
 
 #include "daemon/daemon.h"
 #include "daemon/top.h"
+#include "kern/egress.h"
 #include "kern/tc.h"
 #include "export/metrics.h"
+#include "common/clock.h"
 #include "common/log.h"
 #include "common/names.h"
 #include "sluice_xdp.skel.h"
@@ -302,6 +304,11 @@ void daemon_sample(struct sl_daemon *d)
 			log_warn("%s: reading counters failed: %s", ifc->name,
 				 strerror(-err));
 		tc_check(ifc);
+		egress_check(ifc);
+		err = svc_sweep_tick(ifc, &ifc->sweep, clock_ns(CLOCK_MONOTONIC));
+		if (err < 0)
+			log_warn("%s: the services' timeout sweep failed: %s (tried again in a second)",
+				 ifc->name, strerror(-err));
 	}
 }
 

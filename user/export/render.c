@@ -386,6 +386,13 @@ static void render_info(struct render *r, struct sl_daemon *d)
 		snprintf(prog, sizeof(prog), "%u", ifc->prog_id);
 		render_u64(r, l, NL(l), 1);
 	}
+	render_family(r, "sluice_egress_attached", EXPO_GAUGE,
+		      "1 while the TC egress program reads the services' responses on the interface; 0: no response statistics there (enforcement is unaffected).");
+	for (int i = 0; i < d->niface; i++) {
+		struct expo_label l[] = { LBL("interface", d->ifaces[i].name) };
+
+		render_u64(r, l, NL(l), d->ifaces[i].egress_link_fd >= 0);
+	}
 }
 
 int render_all(struct render *r, struct sl_daemon *d, bool sampled)

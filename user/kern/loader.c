@@ -13,6 +13,7 @@
 #include "kern/loader.h"
 #include "kern/attach.h"
 #include "kern/pins.h"
+#include "kern/egress.h"
 #include "kern/tc.h"
 #include "common/log.h"
 #include "common/proto.h"
@@ -50,7 +51,7 @@ int loader_open(struct sl_iface *ifc, const struct cfg_iface *ci,
 
 	memset(ifc, 0, sizeof(*ifc));
 	ifc->dir_fd = ifc->link_fd = ifc->tc_link_fd = ifc->names_fd = -1;
-	ifc->svc_names_fd = -1;
+	ifc->svc_names_fd = ifc->egress_link_fd = -1;
 	snprintf(ifc->name, sizeof(ifc->name), "%s", ci->name);
 	ifc->attach = ci->attach;
 	ifc->ifindex = if_nametoindex(ci->name);
@@ -93,6 +94,7 @@ int loader_open(struct sl_iface *ifc, const struct cfg_iface *ci,
 	err = tc_open(ifc);
 	if (err)
 		goto fail;
+	egress_open(ifc);	/* statistics only: never fails the start */
 	err = pins_pin(ifc);
 	if (err)
 		goto fail;
@@ -123,6 +125,8 @@ int loader_attach(struct sl_iface *ifc)
 
 	if (!err)
 		err = tc_attach(ifc);
+	if (!err)
+		egress_attach(ifc);	/* logged; statistics only, never fatal */
 	return err ? err : pins_commit(ifc);
 }
 
@@ -131,6 +135,7 @@ void loader_close(struct sl_iface *ifc)
 	/* The skeleton holds no links (we attach by hand), so destroying
 	 * it only closes fds: pins keep maps and link alive. */
 	talk_close(&ifc->talk);
+	egress_close(ifc);
 	tc_close(ifc);
 	sluice_xdp__destroy(ifc->skel);
 	ifc->skel = NULL;
@@ -157,6 +162,9 @@ int loader_detach(struct sl_iface *ifc)
 	e = tc_detach(ifc);
 	if (!err)
 		err = e;
+	e = egress_detach(ifc);
+	if (!err)
+		err = e;
 	e = pins_unpin(ifc->name);
 	if (!err)
 		err = e;
@@ -178,6 +186,8 @@ int loader_detach_pinned(const char *ifname)
 	err = attach_detach_pinned(ifname, SL_PIN_LINK);
 	if (!err)
 		err = attach_detach_pinned(ifname, SL_PIN_TC_LINK);
+	if (!err)
+		err = attach_detach_pinned(ifname, SL_PIN_EGRESS_LINK);
 	if (!err)
 		err = pins_unpin(ifname);
 	close(dir_fd);

@@ -4,7 +4,8 @@
  * time.  Each interface gets its own copy of the program and its own
  * maps (one skeleton per interface), pinned with the bpf_link under
  *
- *   /sys/fs/bpf/sluice/<ifname>/{sl_global,sl_tiers,...,sl_tier_names,sl_svc_names,link,tc_link}
+ *   /sys/fs/bpf/sluice/<ifname>/{sl_global,sl_tiers,...,sl_tier_names,sl_svc_names,link,tc_link,
+ *                               tc_egress_link}
  *
  * so interfaces come and go independently, a restarted or upgraded
  * daemon adopts the state it finds, and a dead daemon leaves
@@ -12,8 +13,9 @@
  * are reused, recreated or refused; the kinds of maps in kern/layout.c,
  * the migration of the first release's counters in kern/migrate.c) and
  * kern/attach.c (the XDP hook and the link) and kern/tc.c (the TC
- * ingress program that makes edge answers, and its link); loader.c is
- * their order.
+ * ingress program that makes edge answers, and its link) and
+ * kern/egress.c (the TC egress program that reads services' responses,
+ * and its link); loader.c is their order.
  */
 #ifndef SLUICE_LOADER_H
 #define SLUICE_LOADER_H
@@ -25,6 +27,7 @@
 #include "config/config.h"
 #include "sluice_service.h"
 #include "kern/stats.h"
+#include "kern/svc_sweep.h"
 #include "kern/talk.h"
 
 /* Made by sluiced, not by the BPF object: tier id -> tier name, so a
@@ -33,6 +36,7 @@
 #define SL_MAP_TIER_NAMES	"sl_tier_names"
 #define SL_PIN_LINK		"link"
 #define SL_PIN_TC_LINK		"tc_link"	/* TC ingress (kern/tc.h) */
+#define SL_PIN_EGRESS_LINK	"tc_egress_link"	/* TC egress (kern/egress.h) */
 
 /* Config and cache maps at most recreated in one start (pins.c). */
 #define SL_IFACE_RENEW_MAX	16
@@ -48,6 +52,7 @@ enum loader_mode {
 
 struct sluice_xdp;
 struct sluice_tc;
+struct sluice_egress;
 struct bpf_map;
 
 struct sl_iface {
@@ -57,6 +62,7 @@ struct sl_iface {
 	int mode;		/* enum loader_mode, as attached */
 	struct sluice_xdp *skel;
 	struct sluice_tc *tc;	/* on skel's maps (kern/tc.c) */
+	struct sluice_egress *egress;	/* on skel's maps, NULL: none (kern/egress.c) */
 	int dir_fd;		/* the pin directory, flock()ed while we run */
 	int link_fd;
 	int tc_link_fd;		/* -1: no TC program (answers fall back) */
@@ -66,6 +72,10 @@ struct sl_iface {
 	uint32_t link_id;
 	uint32_t tc_prog_id;	/* 0: none attached */
 	uint32_t tc_link_id;
+	int egress_link_fd;	/* -1: no egress program (no response statistics) */
+	uint32_t egress_prog_id;	/* 0: none attached */
+	uint32_t egress_link_id;
+	struct svc_sweep sweep;	/* the timeout sweep's place in sl_conns */
 	uint32_t clients;	/* sl_clients max_entries in use */
 	bool adopted;		/* maps came from pins left by an earlier run */
 	bool created;		/* this run made the pins (a failed start removes them) */

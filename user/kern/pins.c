@@ -123,7 +123,7 @@ static bool pins_known(struct sl_iface *ifc, const char *name)
 {
 	static const char *const own[] = {
 		SL_MAP_TIER_NAMES, SL_MAP_SVC_NAMES, SL_PIN_LINK, SL_PIN_TC_LINK,
-		SL_MAP_OLD_STATS, SL_MAP_OLD_EVENTS,
+		SL_PIN_EGRESS_LINK, SL_MAP_OLD_STATS, SL_MAP_OLD_EVENTS,
 	};
 
 	for (size_t i = 0; i < sizeof(own) / sizeof(own[0]); i++)

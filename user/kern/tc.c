@@ -6,6 +6,7 @@
 #include <bpf/libbpf.h>
 
 #include "kern/tc.h"
+#include "kern/tcx.h"
 #include "kern/attach.h"
 #include "kern/pins.h"
 #include "common/log.h"
@@ -13,28 +14,20 @@
 #include "sluice_tc.skel.h"
 #include "sluice_xdp.skel.h"
 
-/* Linux 6.6 uapi, newer than the headers this builds with (Debian 12's
- * are 6.1); the values are ABI. */
-#ifndef BPF_TCX_INGRESS
-#define BPF_TCX_INGRESS		46
-#define BPF_LINK_TYPE_TCX	11
-#endif
-
-/* bpf_link_info of a TCX link: the common words, then its own (the
- * union is 8-byte aligned). */
-struct tc_link_info {
-	__u32 type;
-	__u32 id;
-	__u32 prog_id;
-	__u32 pad;
-	__u32 ifindex;
-	__u32 attach_type;
-	__u8  rest[64];		/* the union's other members, unread */
+static const struct tcx_hook tc_hook = {
+	.pin = SL_PIN_TC_LINK,
+	.attach_type = BPF_TCX_INGRESS,
+	.what = "TC ingress",
 };
+
+static struct tcx_link tc_link(struct sl_iface *ifc)
+{
+	return (struct tcx_link){ &ifc->tc_link_fd, &ifc->tc_prog_id,
+				  &ifc->tc_link_id };
+}
 
 int tc_open(struct sl_iface *ifc)
 {
-	struct bpf_map *m, *x;
 	int err;
 
 	ifc->tc = sluice_tc__open();
@@ -45,18 +38,9 @@ int tc_open(struct sl_iface *ifc)
 		return err;
 	}
 	/* One set of maps: the XDP object's, pinned or adopted. */
-	bpf_object__for_each_map(m, ifc->tc->obj) {
-		if (bpf_map__is_internal(m))
-			continue;
-		x = bpf_object__find_map_by_name(ifc->skel->obj,
-						 bpf_map__name(m));
-		err = x ? bpf_map__reuse_fd(m, bpf_map__fd(x)) : -ENOENT;
-		if (err) {
-			log_err("%s: the TC object's map %s is not the XDP object's: %s (a build mismatch: rebuild both)",
-				ifc->name, bpf_map__name(m), strerror(-err));
-			return err;
-		}
-	}
+	err = tcx_share_maps(ifc, ifc->tc->obj, "TC");
+	if (err)
+		return err;
 	err = sluice_tc__load(ifc->tc);
 	if (err)
 		log_err("%s: loading the TC program failed: %s (run with -v for the verifier log)",
@@ -82,110 +66,31 @@ static int tc_flag(struct sl_iface *ifc, __u32 on)
 	return err;
 }
 
-/* Does the pinned link still hold this interface's TC ingress? */
-static int tc_link_ours(struct sl_iface *ifc, int fd)
-{
-	struct tc_link_info info;
-	int err;
-
-	err = loader_obj_info(fd, &info, sizeof(info));
-	if (err)
-		return err;
-	if (info.type != BPF_LINK_TYPE_TCX ||
-	    info.ifindex != (__u32)ifc->ifindex ||
-	    info.attach_type != BPF_TCX_INGRESS)
-		return -ESTALE;
-	return 0;
-}
-
-static int tc_adopt(struct sl_iface *ifc, const char *path, int prog_fd)
-{
-	int fd, err;
-
-	fd = bpf_obj_get(path);
-	if (fd < 0)
-		return errno == ENOENT ? -ENOENT : -errno;
-	err = tc_link_ours(ifc, fd);
-	if (!err && bpf_link_update(fd, prog_fd, NULL)) {
-		err = -errno;
-		log_err("%s: cannot swap the new TC program into the pinned link: %s",
-			ifc->name, strerror(-err));
-		close(fd);
-		return err;
-	}
-	if (!err) {
-		ifc->tc_link_fd = fd;
-		return 0;
-	}
-	close(fd);
-	if (err != -ESTALE)
-		return err;
-	log_warn("%s: the pinned TC link no longer holds this interface (it was re-created?): attaching anew",
-		 ifc->name);
-	if (unlink(path))
-		return -errno;
-	return -ENOENT;
-}
-
 int tc_attach(struct sl_iface *ifc)
 {
-	int prog_fd = bpf_program__fd(ifc->tc->progs.sluice_tc);
-	LIBBPF_OPTS(bpf_link_create_opts, o);
-	struct tc_link_info info;
-	char path[PINS_PATH_MAX];
+	struct tcx_link l = tc_link(ifc);
+	bool no_tcx;
 	int err;
 
-	err = pins_path(path, ifc->name, SL_PIN_TC_LINK);
-	if (err)
-		return err;
-	err = tc_adopt(ifc, path, prog_fd);
-	if (err == -ENOENT) {
-		ifc->tc_link_fd = bpf_link_create(prog_fd, ifc->ifindex,
-						  BPF_TCX_INGRESS, &o);
-		if (ifc->tc_link_fd < 0) {
-			err = -errno;
-			log_warn("%s: cannot attach the TC ingress program (%s; TCX needs Linux 6.6): refused requests get a RST from XDP, their server sockets stay open until they time out",
-				 ifc->name, strerror(-err));
-			ifc->tc_link_fd = -1;
-			return tc_flag(ifc, 0);
-		}
-		if (bpf_obj_pin(ifc->tc_link_fd, path)) {
-			err = -errno;
-			log_err("%s: cannot pin the TC link at %s: %s",
-				ifc->name, path, strerror(-err));
-			bpf_link_detach(ifc->tc_link_fd);
-			close(ifc->tc_link_fd);
-			ifc->tc_link_fd = -1;
-			return err;
-		}
-	} else if (err) {
-		log_err("%s: cannot adopt the pinned TC link %s: %s",
-			ifc->name, path, strerror(-err));
-		return err;
+	err = tcx_attach(ifc, &tc_hook,
+			 bpf_program__fd(ifc->tc->progs.sluice_tc), &l, &no_tcx);
+	if (no_tcx) {
+		log_warn("%s: cannot attach the TC ingress program (%s; TCX needs Linux 6.6): refused requests get a RST from XDP, their server sockets stay open until they time out",
+			 ifc->name, strerror(-err));
+		return tc_flag(ifc, 0);
 	}
-	err = loader_obj_info(ifc->tc_link_fd, &info, sizeof(info));
-	if (err)
-		return err;
-	ifc->tc_link_id = info.id;
-	ifc->tc_prog_id = info.prog_id;
-	log_info("%s: TC ingress program %u (link %u)", ifc->name,
-		 ifc->tc_prog_id, ifc->tc_link_id);
-	return tc_flag(ifc, 1);
+	return err ? err : tc_flag(ifc, 1);
 }
 
 int tc_check(struct sl_iface *ifc)
 {
+	struct tcx_link l = tc_link(ifc);
 	int err;
 
-	if (ifc->tc_link_fd < 0 || tc_link_ours(ifc, ifc->tc_link_fd) != -ESTALE)
+	if (!tcx_lost(ifc, &tc_hook, &l))
 		return 0;
-	/* Detached behind our back (or the device went): until it is back,
-	 * XDP must answer refused segments itself, not pass them on. */
-	log_warn("%s: the TC ingress program was detached by someone else: attaching it again",
-		 ifc->name);
-	close(ifc->tc_link_fd);
-	ifc->tc_link_fd = -1;
-	ifc->tc_prog_id = ifc->tc_link_id = 0;
+	/* Until it is back, XDP must answer refused segments itself, not
+	 * pass them on. */
 	err = tc_flag(ifc, 0);
 	if (!err)
 		err = tc_attach(ifc);

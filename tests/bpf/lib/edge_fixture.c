@@ -14,23 +14,12 @@
 static struct sluice_tc *edge_load(struct xdp_fixture *fx, __u32 mode)
 {
 	struct sluice_tc *tc = sluice_tc__open();
-	struct bpf_map *m, *x;
-	int err = 0;
+	int err;
 
 	if (!tc)
 		return NULL;
 	tc->rodata->edge_test = mode;
-	bpf_object__for_each_map(m, tc->obj) {
-		if (bpf_map__is_internal(m))
-			continue;
-		x = bpf_object__find_map_by_name(fx->skel->obj,
-						 bpf_map__name(m));
-		err = x ? bpf_map__reuse_fd(m, bpf_map__fd(x)) : -ENOENT;
-		if (err)
-			break;
-	}
-	if (!err)
-		err = sluice_tc__load(tc);
+	err = fixture_share_maps(tc->obj, fx) ?: sluice_tc__load(tc);
 	if (err) {
 		sluice_tc__destroy(tc);
 		errno = -err;

@@ -77,6 +77,23 @@ fail:
 	return err;
 }
 
+int fixture_share_maps(struct bpf_object *obj, struct xdp_fixture *fx)
+{
+	struct bpf_map *m, *x;
+	int err;
+
+	bpf_object__for_each_map(m, obj) {
+		if (bpf_map__is_internal(m))
+			continue;
+		x = bpf_object__find_map_by_name(fx->skel->obj,
+						 bpf_map__name(m));
+		err = x ? bpf_map__reuse_fd(m, bpf_map__fd(x)) : -ENOENT;
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
 static int map_fd(const struct bpf_map *m)
 {
 	return bpf_map__fd(m);

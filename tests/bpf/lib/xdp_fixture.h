@@ -13,6 +13,7 @@
 #include "sluice_xdp.skel.h"
 
 struct pkt_spec;
+struct bpf_object;
 
 /* fixture_open() result when the host cannot run the test at all. */
 #define FIXTURE_SKIP	1
@@ -35,6 +36,10 @@ const char *fixture_skip_reason(void);
  * FIXTURE_SKIP (see fixture_skip_reason) or -errno. */
 int fixture_open(struct xdp_fixture *fx, __u32 clients);
 void fixture_close(struct xdp_fixture *fx);
+
+/* Point every map of `obj` (another program's object) but its internal
+ * ones at fx's, as sluiced loads its TC programs: 0 or -errno. */
+int fixture_share_maps(struct bpf_object *obj, struct xdp_fixture *fx);
 
 /* Write fx->global into the map. */
 int fixture_set_global(struct xdp_fixture *fx);
