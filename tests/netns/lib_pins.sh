@@ -54,29 +54,21 @@ pinned_value_size() {	# IFNAME MAP
 
 # ---- TCX links -----------------------------------------------------------------
 
-# Every TCX link's fdinfo, by id (bpftool 7.1 does not know TCX links):
-# the program of the one on IFINDEX at the hook.
-TCX_PY='import ctypes, os, struct, sys
+# The programs the kernel runs at IFINDEX's TCX hook, asked of the device
+# itself (BPF_PROG_QUERY in the caller's network namespace; link ids are
+# global and the same ifindex exists in every namespace, so walking
+# every TCX link would see other namespaces' programs too).
+TCX_PY='import ctypes, struct, sys
 libc = ctypes.CDLL(None, use_errno=True)
-NR_BPF, LINK_GET_NEXT_ID, LINK_GET_FD_BY_ID = 321, 31, 30
-hook = {"ingress": "46", "egress": "47"}[sys.argv[2]]
-def bpf(cmd, attr):
-    buf = ctypes.create_string_buffer(attr, 64)
-    return libc.syscall(NR_BPF, cmd, buf, 64), buf.raw
-lid = 0
-while True:
-    r, raw = bpf(LINK_GET_NEXT_ID, struct.pack("<II", lid, 0))
-    if r: break
-    lid = struct.unpack_from("<I", raw, 4)[0]
-    fd, _ = bpf(LINK_GET_FD_BY_ID, struct.pack("<III", lid, 0, 0))
-    if fd < 0: continue
-    info = dict(l.split(":", 1) for l in open("/proc/self/fdinfo/%d" % fd)
-                if ":" in l)
-    os.close(fd)
-    info = {k.strip(): v.strip() for k, v in info.items()}
-    if (info.get("link_type") == "tcx" and info.get("ifindex") == sys.argv[1]
-            and info.get("attach_type", "").split(" ")[0] == hook):
-        print(info.get("prog_id"))'
+NR_BPF, PROG_QUERY = 321, 16
+hook = {"ingress": 46, "egress": 47}[sys.argv[2]]
+ids = (ctypes.c_uint32 * 64)()
+attr = ctypes.create_string_buffer(struct.pack("<IIIIQI", int(sys.argv[1]), hook,
+    0, 0, ctypes.addressof(ids), 64), 120)
+if libc.syscall(NR_BPF, PROG_QUERY, attr, 120):
+    sys.exit(0)	# no such device or nothing attached
+for i in range(struct.unpack_from("<I", attr.raw, 24)[0]):
+    print(ids[i])'
 
 tcx_prog_of() {	# IFNAME ingress|egress: program id, or nothing
 	local ifindex
