@@ -55,6 +55,9 @@ edge     SETUPS     BENCH_EDGE_SETUPS    sluice sluice_kernel nginx
 edge     RATE       BENCH_EDGE_RATE      1
 edge     BURST      BENCH_EDGE_BURST     5
 edge     LISTEN     BENCH_EDGE_LISTEN    deferred
+services SECS       BENCH_SVC_SECONDS    5
+services ROUNDS     BENCH_SVC_ROUNDS     3
+services CONNS      BENCH_SVC_CONNS      50
 '
 
 bench_log() { printf '%s\n' "$*" >&2; }

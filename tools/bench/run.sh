@@ -11,6 +11,8 @@
 #   legit     a legitimate client during a 1M-source flood        legit.json
 #   edge      over-limit requests answered by sluiced at the edge
 #             against nginx limit_req: rejected/s, CPU/10k        edge.json
+#   services  nginx through sluice with and without the services'
+#             HTTP statistics: requests/s and p99               services.json
 #
 # BENCH_ONLY="flood accuracy" runs a subset; BENCH_SECONDS (default 5) is
 # the flood window per scenario; each script lists its other knobs.  On
@@ -20,7 +22,7 @@ cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
 export BUILD
 
-PARTS=${BENCH_ONLY:-"testrun flood accuracy loadtest legit edge"}
+PARTS=${BENCH_ONLY:-"testrun flood accuracy loadtest legit edge services"}
 
 # Checked first, so that a long run does not end without its charts.
 command -v "${GNUPLOT:-gnuplot}" >/dev/null ||
@@ -54,8 +56,12 @@ for part in $PARTS; do
 		echo "== edge answers: sluiced against nginx limit_req"
 		tools/bench/edge.sh
 		;;
+	services)
+		echo "== services: what the HTTP statistics cost nginx"
+		tools/bench/services.sh
+		;;
 	*)
-		echo "bench: unknown part '$part' (testrun flood accuracy loadtest legit edge)" >&2
+		echo "bench: unknown part '$part' (testrun flood accuracy loadtest legit edge services)" >&2
 		exit 2
 		;;
 	esac
