@@ -113,7 +113,9 @@ struct sl_svc_stats {
 	__u64 lat_count;	/* responses with a latency */
 	__u64 lat_sum_ns;
 	__u64 lat[SL_SVC_LAT_SLOTS];
-	__u64 spare[9];
+	__u64 connections;	/* SYNs passed to the server (a resent SYN
+				 * counts again); TLS services count these only */
+	__u64 spare[8];
 };
 
 _Static_assert(sizeof(struct sl_svc_stats) == 512,

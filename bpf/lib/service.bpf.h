@@ -18,7 +18,9 @@
  * A segment with the sequence number of the connection's last request
  * is that request again (a retransmission): not counted.  A new request
  * on a kept-alive connection replaces the entry.  TLS services count no
- * requests.  Global functions: the verifier checks them once, not once
+ * requests, only connections: a SYN passed to the server counts one for
+ * the service its port and address match (paths cannot be seen yet:
+ * the port's service without a path), for every service.  Global functions: the verifier checks them once, not once
  * per path through the limiter.
  */
 #ifndef SLUICE_SERVICE_BPF_H
@@ -183,9 +185,12 @@ __noinline int service_note(struct xdp_md *ctx, const struct sl_pkt *p,
 	__u64 *bits;
 	__u16 dport;
 	__u32 zero = 0;
+	int syn;
 
-	if (!ctx || !p || !p->is_request || fate == SERVICE_NONE ||
-	    p->l4proto != IPPROTO_TCP)
+	if (!ctx || !p || fate == SERVICE_NONE || p->l4proto != IPPROTO_TCP)
+		return 0;
+	syn = (p->tcp_flags & (TCPF_SYN | TCPF_ACK)) == TCPF_SYN;
+	if (!p->is_request && !(syn && fate == SERVICE_PASSED))
 		return 0;
 	data = (void *)(long)ctx->data;
 	end = (void *)(long)ctx->data_end;
@@ -229,6 +234,18 @@ __noinline int service_note(struct xdp_md *ctx, const struct sl_pkt *p,
 
 	key->gen = gen & 1;
 	key->prefixlen = SL_SVC_KEY_BASE_BITS;
+	if (!p->is_request) {
+		struct sl_svc_stats *st;
+		__u32 id;
+
+		if (service_match(key, word, p->family, ck.server, &hit))
+			return 0;
+		id = hit.id;
+		st = bpf_map_lookup_elem(&sl_svc_stats, &id);
+		if (st)
+			st->connections++;
+		return 1;
+	}
 	if (word & SL_SVC_PORT_PATH)
 		key->prefixlen += 8 * service_path(ctx, l4 + (th->doff & 15) * 4,
 						   p->payload_len, key);

@@ -210,8 +210,10 @@ static __always_inline int verdict_xdp(const struct pkt_ctx *c,
 	if (!g || v->outcome == VERDICT_NO_CONFIG)
 		return XDP_PASS;
 	plan = verdict_plan(v, g, p);
-	/* Before the act: a refused request may become its reply. */
-	if (p->is_request)
+	/* Before the act: a refused request may become its reply.  A SYN
+	 * counts a connection. */
+	if (p->is_request || (p->l4proto == IPPROTO_TCP &&
+			      (p->tcp_flags & (TCPF_SYN | TCPF_ACK)) == TCPF_SYN))
 		service_note(c->ctx, p, g->tier_gen,
 			     verdict_service_fate(plan, g));
 	act = verdict_act(c, g, p, v, plan, &reason);

@@ -141,6 +141,22 @@ static void svc_counts(struct rig *r, const char *name, __u64 *req, __u64 *edge)
 	}
 }
 
+/* connections of service `name`, summed over CPUs. */
+static __u64 svc_conns(struct rig *r, const char *name)
+{
+	int ncpus = libbpf_num_possible_cpus();
+	struct sl_svc_stats st[ncpus];
+	__u32 id = services_id(&r->ifc, name);
+	__u64 n = 0;
+
+	if (bpf_map_lookup_elem(bpf_map__fd(r->fx.skel->maps.sl_svc_stats),
+				&id, st))
+		return 0;
+	for (int c = 0; c < ncpus; c++)
+		n += st[c].connections;
+	return n;
+}
+
 static __u64 svc_requests(struct rig *r, const char *name)
 {
 	__u64 req, edge;
@@ -305,6 +321,37 @@ static void test_conn_entry(void)
 		}
 		test_subtest_end();
 	}
+out:
+	rig_close(&r);
+}
+
+/* A SYN passed to the server counts a connection of the service its
+ * port and address match (a TLS one too); a SYN-ACK, a data segment or a
+ * dropped SYN none. */
+static void test_connections(void)
+{
+	static const struct { const char *desc, *dst; __u16 dport; __u8 flags;
+			      const char *service; __u64 want; } c[] = {
+		{ "SYN to :443, the TLS service", NULL, 443, TH_SYN, "secure", 1 },
+		{ "SYN to :80, the port's default", NULL, 80, TH_SYN, "web", 1 },
+		{ "SYN to the address service", "198.18.0.9", 80, TH_SYN, "nine", 1 },
+		{ "SYN-ACK: none", NULL, 8081, TH_SYN | TH_ACK, "plain", 0 },
+		{ "ACK: none", NULL, 8081, TH_ACK, "plain", 0 },
+	};
+	struct rig r;
+
+	if (!rig_open(&r) || !rig_apply(&r, HEAD_PASS SERVICES, NULL))
+		goto out;
+	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		struct pkt_spec s = { .kind = PKT_IPV4, .dst = c[i].dst,
+				      .dport = c[i].dport, .tcp_flags = c[i].flags };
+
+		test_subtest_begin(c[i].desc);
+		ASSERT_EQ(fixture_send(&r.fx, &s), XDP_PASS, "passed");
+		ASSERT_EQ(svc_conns(&r, c[i].service), c[i].want, "connections");
+		test_subtest_end();
+	}
+	ASSERT_EQ(svc_requests(&r, "secure"), 0, "the TLS service: no requests");
 out:
 	rig_close(&r);
 }
@@ -615,6 +662,7 @@ out:
 TEST_MAIN("bpf/service",
 	  TEST(test_classify),
 	  TEST(test_conn_entry),
+	  TEST(test_connections),
 	  TEST(test_retransmit_keepalive),
 	  TEST(test_edge_answered),
 	  TEST(test_shadow),
