@@ -117,8 +117,6 @@ EOF
 
 # ---- sluiced --------------------------------------------------------------
 
-ctl() { timeout 10 "$SLUICECTL" -s "$SOCK" "$@"; }
-
 sluice_cfg() {	# on|off: edge_connections
 	local ec=
 	[[ $1 == on ]] && ec="edge_connections: {ports: [80]}"
@@ -141,47 +139,12 @@ sluice_cfg() {	# on|off: edge_connections
 	EOF
 }
 
-# In the receiver's network namespace but the host's mount namespace
-# (nsenter, not ip netns exec), so the pins are in the real /sys/fs/bpf.
 sluice_start() {	# on|off
-	local i
 	sluice_cfg "$1" >"$CFG"
-	nsenter --net="/run/netns/$NS_RX" -- "$SLUICED" -c "$CFG" >>"$SL_LOG" 2>&1 &
-	SL_PID=$!
-	for ((i = 0; i < 150; i++)); do
-		ctl status >/dev/null 2>&1 && return 0
-		kill -0 "$SL_PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	cat "$SL_LOG" >&2
-	bench_die "sluiced did not answer on $SOCK"
+	bench_sluiced_start
 }
 
-# sluicectl detach (programs and pins go, the daemon exits); else SIGTERM
-# and sluiced --detach with this run's config (never without one: an
-# unreadable config detaches every interface under the pin root).
-sluice_stop() {
-	local i
-	[[ -n $SL_PID ]] || return 0
-	ctl detach >/dev/null 2>&1 || true
-	for ((i = 0; i < 50; i++)); do
-		kill -0 "$SL_PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	if kill -0 "$SL_PID" 2>/dev/null; then
-		kill -TERM "$SL_PID" 2>/dev/null
-		sleep 1
-		kill -0 "$SL_PID" 2>/dev/null && kill -KILL "$SL_PID" 2>/dev/null
-	fi
-	wait "$SL_PID" 2>/dev/null || true
-	SL_PID=
-	if [[ -e $PIN_DIR ]] && "$SLUICED" -t -c "$CFG" >/dev/null 2>&1; then
-		nsenter --net="/run/netns/$NS_RX" -- "$SLUICED" --detach -c "$CFG" \
-			>>"$SL_LOG" 2>&1 || true
-	fi
-	[[ ! -e $PIN_DIR ]] || bench_log "edge: $PIN_DIR left behind (see $SL_LOG)"
-	return 0
-}
+sluice_stop() { bench_sluiced_stop; }
 
 sluice_counts() {	# the edge tier's counters: {passed, reset, http}
 	ctl -j tiers | jq -c '(.data // .).tiers[] | select(.name == "edge") |

@@ -322,3 +322,50 @@ median() {
 		if (!NR) { print "null"; exit }
 		print NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
+
+# ---- sluiced in the receiver's namespace -------------------------------------
+# For benches that run the daemon: SLUICED, SLUICECTL, SOCK, CFG (written
+# by the caller), SL_LOG and PIN_DIR set by the caller; SL_PID is ours.
+
+ctl() { timeout 10 "$SLUICECTL" -s "$SOCK" "$@"; }
+
+# In the receiver's network namespace but the host's mount namespace
+# (nsenter, not ip netns exec), so the pins are in the real /sys/fs/bpf.
+bench_sluiced_start() {
+	local i
+	nsenter --net="/run/netns/$NS_RX" -- "$SLUICED" -c "$CFG" >>"$SL_LOG" 2>&1 &
+	SL_PID=$!
+	for ((i = 0; i < 150; i++)); do
+		ctl status >/dev/null 2>&1 && return 0
+		kill -0 "$SL_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	cat "$SL_LOG" >&2
+	bench_die "sluiced did not answer on $SOCK"
+}
+
+# sluicectl detach (programs and pins go, the daemon exits); else SIGTERM
+# and sluiced --detach with this run's config (never without one: an
+# unreadable config detaches every interface under the pin root).
+bench_sluiced_stop() {
+	local i
+	[[ -n ${SL_PID:-} ]] || return 0
+	ctl detach >/dev/null 2>&1 || true
+	for ((i = 0; i < 50; i++)); do
+		kill -0 "$SL_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$SL_PID" 2>/dev/null; then
+		kill -TERM "$SL_PID" 2>/dev/null
+		sleep 1
+		kill -0 "$SL_PID" 2>/dev/null && kill -KILL "$SL_PID" 2>/dev/null
+	fi
+	wait "$SL_PID" 2>/dev/null || true
+	SL_PID=
+	if [[ -e $PIN_DIR ]] && "$SLUICED" -t -c "$CFG" >/dev/null 2>&1; then
+		nsenter --net="/run/netns/$NS_RX" -- "$SLUICED" --detach -c "$CFG" \
+			>>"$SL_LOG" 2>&1 || true
+	fi
+	[[ ! -e $PIN_DIR ]] || bench_log "bench: $PIN_DIR left behind (see $SL_LOG)"
+	return 0
+}

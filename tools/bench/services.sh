@@ -44,8 +44,6 @@ ip -n "$NS_RX" link set veth1 down
 ip -n "$NS_RX" link set veth1 name "$IF"
 ip -n "$NS_RX" link set "$IF" up
 
-ctl() { timeout 10 "$SLUICECTL" -s "$SOCK" "$@"; }
-
 sluice_cfg() {	# services|sluice
 	cat <<-EOF
 	interfaces: [$IF]
@@ -68,43 +66,11 @@ sluice_cfg() {	# services|sluice
 }
 
 sluice_start() {	# services|sluice
-	local i
 	sluice_cfg "$1" >"$CFG"
-	nsenter --net="/run/netns/$NS_RX" -- "$SLUICED" -c "$CFG" >>"$SL_LOG" 2>&1 &
-	SL_PID=$!
-	for ((i = 0; i < 150; i++)); do
-		ctl status >/dev/null 2>&1 && return 0
-		kill -0 "$SL_PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	cat "$SL_LOG" >&2
-	bench_die "sluiced did not answer on $SOCK"
+	bench_sluiced_start
 }
 
-# sluicectl detach; else SIGTERM and sluiced --detach with this run's
-# config (never without one: that would detach every interface).
-sluice_stop() {
-	local i
-	[[ -n $SL_PID ]] || return 0
-	ctl detach >/dev/null 2>&1 || true
-	for ((i = 0; i < 50; i++)); do
-		kill -0 "$SL_PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	if kill -0 "$SL_PID" 2>/dev/null; then
-		kill -TERM "$SL_PID" 2>/dev/null
-		sleep 1
-		kill -0 "$SL_PID" 2>/dev/null && kill -KILL "$SL_PID" 2>/dev/null
-	fi
-	wait "$SL_PID" 2>/dev/null || true
-	SL_PID=
-	if [[ -e $PIN_DIR ]] && "$SLUICED" -t -c "$CFG" >/dev/null 2>&1; then
-		nsenter --net="/run/netns/$NS_RX" -- "$SLUICED" --detach -c "$CFG" \
-			>>"$SL_LOG" 2>&1 || true
-	fi
-	[[ ! -e $PIN_DIR ]] || bench_log "services: $PIN_DIR left behind (see $SL_LOG)"
-	return 0
-}
+sluice_stop() { bench_sluiced_stop; }
 
 # The service's counters: requests and 2xx responses, summed over CPUs.
 svc_counts() {
