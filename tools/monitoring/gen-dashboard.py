@@ -265,12 +265,13 @@ ts("Client table on $interface",
    overrides=[dashed("capacity")], w=8, minv=0)
 
 # ---------------------------------------------------------------- services
-# Outcomes: final responses (the histogram's _count) + no_response + timeout.
+# Outcomes: final responses (the histogram's _count) + no_response + timeout
+# (`or`: a side without series does not empty the sum; as in the rules).
 SVC = IF + ',service=~"$service"'
 def svc_rate(fam, extra=""):
     return 'sum by (service) (rate(%s{%s%s}[%s]))' % (fam, SVC, extra, RI)
-OUTCOMES = '(%s + %s)' % (svc_rate("sluice_service_response_duration_seconds_count"),
-                          svc_rate("sluice_service_failures_total"))
+def svc_or(a, b, extra_a=""):
+    return 'sum by (service) (rate(%s{%s%s}[%s]) or rate(%s{%s}[%s]))' % (a, SVC, extra_a, RI, b, SVC, RI)
 row("Services")
 ts("Requests per service",
    "Requests/s per service, as XDP classified them (sluice_service_requests_total), and those "
@@ -281,8 +282,9 @@ ts("Requests per service",
 ts("Error rate per service",
    "(5xx + no_response + timeout) / (final responses + no_response + timeout) per service "
    "(alert SluiceServiceErrorRateHigh above 5% for 5m).",
-   [('(%s + %s) / %s' % (svc_rate("sluice_service_responses_total", ',code="5xx"'),
-                         svc_rate("sluice_service_failures_total"), OUTCOMES), "{{service}}")],
+   [('%s / %s' % (svc_or("sluice_service_responses_total", "sluice_service_failures_total", ',code="5xx"'),
+                  svc_or("sluice_service_response_duration_seconds_count", "sluice_service_failures_total")),
+     "{{service}}")],
    unit="percentunit", minv=0, maxv=1, w=8,
    thresholds=[{"color": "green", "value": None}, {"color": "red", "value": 0.05}])
 ts("Latency p99 per service, and its slow threshold",
