@@ -283,7 +283,9 @@ flood_agrees() {
 test_refused_bind() {
 	local holder
 	metrics_cfg "$ADDR" >"$cfg"
-	on gw python3 -c 'import socket, time
+	# nsenter execs python in place: $! is its pid, and the kill frees the
+	# port for the tests after this one.
+	nsenter --net="/run/netns/$(lab_ns gw)" -- python3 -c 'import socket, time
 s = socket.socket()
 s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)	# past TIME_WAIT
 s.bind(("127.0.0.1", 9469)); s.listen(1)
