@@ -383,6 +383,13 @@ pending_is() {	# SERVICE N
 	[[ $(svc_on "$(scrape)" sluice_service_pending_requests "$1") == "$2" ]]
 }
 
+failures_are() {	# SERVICE KIND N
+	[[ $(svc_on "$(scrape)" sluice_service_failures_total "$1" "kind=\"$2\"") == "$3" ]]
+}
+
+scrape_agrees() { svc_agrees "$(scrape)" "$1"; }	# SERVICE
+service_gone() { ! grep -q "service=\"$1\"" <<<"$(scrape)"; }	# SERVICE
+
 # Every family of service SERVICE in the scrape equals the pinned map.
 svc_agrees() {	# TEXT SERVICE
 	local m=$1 id k f bad=0
@@ -442,7 +449,7 @@ test_services() {
 	T_UNDO+=("kill $pids 2>/dev/null")
 	assert_wait "raw: 1 pending while its server holds it" 4 pending_is raw 1
 	assert_wait "hang (timeout 1s): a timeout before its server closes (5 s)" 4 \
-		eval '[[ $(svc_on "$(scrape)" sluice_service_failures_total hang "kind=\"timeout\"") == 1 ]]'
+		failures_are hang timeout 1
 	# shellcheck disable=SC2086 # two pids
 	wait $pids
 	assert_eq "raw: the held one closed unanswered" reset "$(cat "$hold.raw")"
@@ -451,7 +458,7 @@ test_services() {
 
 	subtest "every family, per service, equal to the pinned maps"
 	for s in web api backend raw hang secure; do
-		assert_wait "$s: /metrics equals sl_svc_stats" 5 eval 'svc_agrees "$(scrape)" $s'
+		assert_wait "$s: /metrics equals sl_svc_stats" 5 scrape_agrees "$s"
 	done
 	m=$(scrape)
 	assert_eq "web: requests (3 + 1 + 7)" 11 "$(svc_on "$m" sluice_service_requests_total web)"
@@ -505,7 +512,7 @@ test_services() {
 	subtest "reload: a removed service's series disappear"
 	svc_metrics_cfg "$(grep -v 'name: raw' <<<"$SERVICES")" >"$cfg.new"
 	mv "$cfg.new" "$cfg"
-	assert_wait "raw's series gone" 10 eval '! grep -q "service=\"raw\"" <<<"$(scrape)"'
+	assert_wait "raw's series gone" 10 service_gone raw
 	m=$(scrape)
 	assert_eq "web's count carried on" 11 "$(svc_on "$m" sluice_service_requests_total web)"
 	assert_none "promtool check metrics after it" "$(promtool check metrics <<<"$m" 2>&1)"
