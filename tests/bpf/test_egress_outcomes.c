@@ -279,10 +279,14 @@ static void test_timeout(void)
 		ASSERT_EQ(svc_sweep_tick(&ifc, &sw, egress_now_ns()), 2,
 			  "two timed out");
 		ASSERT_EQ(pending(&e, 1), 1, "the young one still pending");
+		ASSERT_TRUE(sw.have_pending, "the walk counted the pending ones");
+		ASSERT_EQ(sw.pending[SVC], 1, "pending: the young one (due ones left out)");
+		ASSERT_EQ(sw.pending[0], 0, "pending: none elsewhere");
 		ASSERT_EQ(svc_sweep_tick(&ifc, &sw, egress_now_ns()), 0,
 			  "nothing more");
 		ASSERT_EQ(svc_sweep_tick(&ifc, &sw, egress_now_ns() + 2000 * MS),
 			  1, "two seconds on: the other");
+		ASSERT_EQ(sw.pending[SVC], 0, "pending: none left");
 		ASSERT_EQ(stats(&e).timeouts, 3, "timeouts");
 		ASSERT_EQ(sw.timeouts, 3, "the sweep's own count");
 		{
@@ -301,6 +305,7 @@ static void test_timeout(void)
 		set_pending(&e, 0, 9000 * MS);
 		ASSERT_EQ(svc_sweep_tick(&ifc, &sw, egress_now_ns()), 0,
 			  "no service with a timeout: nothing read");
+		ASSERT_FALSE(sw.have_pending, "no pending count without services");
 	}
 	test_subtest_end();
 out:

@@ -10,7 +10,8 @@
 #   tier_id TIER (from sluicectl tiers); pinned_count IF TIER_ID REASON,
 #   pinned_event IF EVENT (client_new, client_full, ...): summed over
 #   every CPU; pinned_clients IF; possible_cpus IF; pinned_tier_names IF
-#   ("ID NAME" per tier id in use); pinned_map_id IF MAP,
+#   and pinned_svc_names IF ("ID NAME" per id in use), pinned_svc_id IF
+#   NAME, pinned_svc_stat IF ID FIELD (sl_svc_stats over every CPU); pinned_map_id IF MAP,
 #   pinned_value_size IF MAP; tcx_prog_of IF ingress|egress (the program
 #   on a TCX hook), tcx_link_detach LINK_ID (as another tool would).
 # Every reader prints nothing and fails when the pin, the key or the
@@ -144,9 +145,25 @@ possible_cpus() {	# IFNAME: CPUs, as the kernel's per-CPU maps count them
 		jq -e '.formatted.values | length'
 }
 
-# sl_tier_names has no BTF (sluiced makes it): decode its bytes.
-pinned_tier_names() {	# IFNAME: "ID NAME" for every tier id in use, as pinned
-	bpftool -j map dump pinned "$PIN_ROOT/$1/sl_tier_names" | jq -r '
+# sl_tier_names and sl_svc_names have no BTF (sluiced makes them):
+# decode their bytes.
+pinned_tier_names() { pinned_names "$1" sl_tier_names; }	# IFNAME: "ID NAME" per tier id in use
+pinned_svc_names() { pinned_names "$1" sl_svc_names; }	# IFNAME: "ID NAME" per service id in use
+
+pinned_svc_id() {	# IFNAME SERVICE: its id, as pinned
+	pinned_svc_names "$1" | awk -v n="$2" '$2 == n { print $1; f = 1 } END { exit !f }'
+}
+
+# One field of sl_svc_stats[ID] summed over every CPU: FIELD is a jq path
+# into the value (requests, no_response, responses[5], lat[3], ...).
+pinned_svc_stat() {	# IFNAME ID FIELD
+	# shellcheck disable=SC2046
+	bpftool -j map lookup pinned "$PIN_ROOT/$1/sl_svc_stats" key $(le32 "$2") |
+		jq -e "[.formatted.values[].value.$3] | add"
+}
+
+pinned_names() {	# IFNAME MAP: "ID NAME" for every id in use
+	bpftool -j map dump pinned "$PIN_ROOT/$1/$2" | jq -r '
 		def byte: ltrimstr("0x") | explode |
 			reduce .[] as $c (0; . * 16 + (if $c >= 97 then $c - 87 else $c - 48 end));
 		.[] | select(.value[0] != "0x00") |

@@ -5,10 +5,14 @@
 # nothing to say, OpenMetrics ends with # EOF, other paths and methods
 # are refused, hostile scrapers do not stall the control socket, counters
 # carry on across a reload and a restart, a refused bind leaves nothing
-# attached, and listen: off listens nowhere.
+# attached, and listen: off listens nowhere.  Services: every
+# sluice_service_* family appears for each configured service (and no
+# other), its values equal the pinned maps and what the clients got
+# (status codes, edge answers, latency buckets, no_response, timeouts,
+# pending), and a removed service's series disappear.
 . "$(dirname "$0")/lib.sh"
 netns_init promtool python3
-lab_up
+LAB_BACKENDS=1 lab_up
 
 ADDR=127.0.0.1:9469
 cfg=$T_DIR/sluice.yaml
@@ -279,7 +283,9 @@ flood_agrees() {
 test_refused_bind() {
 	local holder
 	metrics_cfg "$ADDR" >"$cfg"
-	on gw python3 -c 'import socket, time
+	# nsenter execs python in place: $! is its pid, and the kill frees the
+	# port for the tests after this one.
+	nsenter --net="/run/netns/$(lab_ns gw)" -- python3 -c 'import socket, time
 s = socket.socket()
 s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)	# past TIME_WAIT
 s.bind(("127.0.0.1", 9469)); s.listen(1)
@@ -309,5 +315,208 @@ test_off_and_v6() {
 		"$(on gw curl -gs --max-time 3 -o /dev/null -w '%{http_code}' 'http://[::1]:9469/healthz')"
 }
 
-run_tests scrape paths hostile carry_on flood_guard refused_bind off_and_v6
+# ---- services ----------------------------------------------------------------
+
+# The outcomes nginx does not make, from a server of the test's own on
+# the gateway (ports 8090 and 8091): it reads a request and closes
+# without an answer, at once (/close) or after S seconds (/hold?s=S).
+RAW_PY='
+import socket, sys, threading, time
+def serve(c):
+    req = c.recv(4096)
+    if req.startswith(b"GET /hold?s="):
+        time.sleep(float(req[12:].split(b" ", 1)[0]))
+    c.close()
+def listen(port):
+    l = socket.socket()
+    l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    l.bind((sys.argv[1], port))
+    l.listen(16)
+    while True:
+        c = l.accept()[0]
+        threading.Thread(target=serve, args=(c,), daemon=True).start()
+for p in sys.argv[2:]:
+    threading.Thread(target=listen, args=(int(p),), daemon=True).start()
+print("listening", flush=True)
+time.sleep(120)
+'
+
+raw_start() {
+	# nsenter execs python in place: $! is its pid.
+	nsenter --net="/run/netns/$(lab_ns gw)" -- python3 -c "$RAW_PY" \
+		"$LAB_GW4" 8090 8091 >"$T_DIR/raw.out" 2>&1 &
+	T_UNDO+=("kill $! 2>/dev/null")
+	wait_for 5 grep -q listening "$T_DIR/raw.out"
+}
+
+SERVICES='
+  - {name: web, port: 80}
+  - {name: api, port: 80, paths: [/api/], slow: 100ms}
+  - {name: backend, port: 80, paths: [/backend/], slow: 250ms}
+  - {name: raw, port: 8090}
+  - {name: hang, port: 8091, timeout: 1s, slow: 500ms}
+  - {name: secure, port: 443, tls: true}'
+
+svc_metrics_cfg() {	# SERVICES
+	cfg_new
+	cfg_set metrics "{listen: \"$ADDR\"}"
+	cfg_set services "$1"
+	cfg_add_tier open "$ANY" "verdict: pass"
+	cfg_add_tier capped 198.18.10.0/24 "$REQ_SLOW"
+	cfg_print
+}
+
+svc_on() { on_if "$1" "$2" "service=\"$3\"${4:+,$4}"; }	# TEXT FAMILY SERVICE [LABELS]
+
+# Requests one after another, a connection each: "CODE..." as curl saw them.
+codes_of() {	# SRC PATH N [MAXTIME] [CURL ARGS...]
+	local src=$1 path=$2 n=$3 m=${4:-5} i out=()
+	shift $(($# < 4 ? $# : 4))
+	for ((i = 0; i < n; i++)); do
+		http_req "$src" "$path" "$m" "$@"
+		out+=("$HTTP_OUTCOME")
+	done
+	echo "${out[*]}"
+}
+
+pending_is() {	# SERVICE N
+	[[ $(svc_on "$(scrape)" sluice_service_pending_requests "$1") == "$2" ]]
+}
+
+failures_are() {	# SERVICE KIND N
+	[[ $(svc_on "$(scrape)" sluice_service_failures_total "$1" "kind=\"$2\"") == "$3" ]]
+}
+
+scrape_agrees() { svc_agrees "$(scrape)" "$1"; }	# SERVICE
+service_gone() { ! grep -q "service=\"$1\"" <<<"$(scrape)"; }	# SERVICE
+
+# Every family of service SERVICE in the scrape equals the pinned map.
+svc_agrees() {	# TEXT SERVICE
+	local m=$1 id k f bad=0
+	id=$(pinned_svc_id "$LAB_GW_IF" "$2") || return 1
+	for f in requests:sluice_service_requests_total edge_replies:sluice_service_edge_replies_total \
+		 slow:sluice_service_slow_responses_total lat_count:sluice_service_response_duration_seconds_count; do
+		[[ $(svc_on "$m" "${f#*:}" "$2") == "$(pinned_svc_stat "$LAB_GW_IF" "$id" "${f%%:*}")" ]] || bad=1
+	done
+	[[ $(svc_on "$m" sluice_service_failures_total "$2" 'kind="no_response"') == \
+	   "$(pinned_svc_stat "$LAB_GW_IF" "$id" no_response)" ]] || bad=1
+	[[ $(svc_on "$m" sluice_service_failures_total "$2" 'kind="timeout"') == \
+	   "$(pinned_svc_stat "$LAB_GW_IF" "$id" timeouts)" ]] || bad=1
+	k=0
+	for f in other 1xx 2xx 3xx 4xx 5xx 429 500 502 503 504; do
+		[[ $(svc_on "$m" sluice_service_responses_total "$2" "code=\"$f\"") == \
+		   "$(pinned_svc_stat "$LAB_GW_IF" "$id" "responses[$k]")" ]] || bad=1
+		k=$((k + 1))
+	done
+	return $bad
+}
+
+# The cumulative bucket of SERVICE's histogram at LE.
+bucket() { svc_on "$1" sluice_service_response_duration_seconds_bucket "$2" "le=\"$3\""; }	# TEXT SERVICE LE
+
+test_services() {
+	local m got hold t s pids slow_ms
+	raw_start || t_fail "the raw server did not start"
+	svc_metrics_cfg "$SERVICES" >"$cfg"
+	sluiced_up "$cfg"
+
+	subtest "traffic with a known outcome each"
+	assert_eq "web: 3 x / (a connection each)" "200 200 200" "$(codes_of 198.18.1.11 / 3)"
+	assert_eq "web: / without Host (nginx: 400)" 400 "$(codes_of 198.18.1.11 / 1 5 -H 'Host:')"
+	assert_eq "web from capped (burst 5): 5 answered, 2 at the edge" \
+		"200 200 200 200 200 429 429" "$(codes_of 198.18.10.11 / 7)"
+	got=$(on normal curl -s --interface 198.18.1.12 -w '%{http_code} %{num_connects}\n' \
+		-o /dev/null "http://$LAB_GW4/api/a" -o /dev/null "http://$LAB_GW4/api/b" \
+		-o /dev/null "http://$LAB_GW4/api/c" -o /dev/null "http://$LAB_GW4/api/d" | tr '\n' ' ')
+	assert_eq "api: 4 requests kept alive on one connection" "200 1 200 0 200 0 200 0 " "$got"
+	assert_eq "backend: ok, errors" "200 200 500 500 503" \
+		"$(codes_of 198.18.1.13 /backend/ok 2) $(codes_of 198.18.1.13 /backend/500 2) $(codes_of 198.18.1.13 /backend/503 1)"
+	http_req 198.18.1.13 "/backend/slow?ms=300" 5
+	assert_eq "backend: a 300 ms answer" 200 "$HTTP_OUTCOME"
+	slow_ms=$HTTP_MS
+	http_req 198.18.1.13 "/backend/slow?ms=4000" 8
+	assert_eq "backend: nginx gives up on the slow one after 2 s" 504 "$HTTP_OUTCOME"
+	assert_eq "raw: closed unanswered, 3 times" "reset reset reset" \
+		"$(codes_of 198.18.1.14 "http://$LAB_GW4:8090/close" 3)"
+	hold=$T_DIR/hold.out
+	# Their own HTTP_N: http_req's files apart from each other's.
+	(HTTP_N=1000 http_req 198.18.1.15 "http://$LAB_GW4:8090/hold?s=5" 10
+	 echo "$HTTP_OUTCOME" >"$hold.raw") &
+	pids=$!
+	(HTTP_N=2000 http_req 198.18.1.16 "http://$LAB_GW4:8091/hold?s=5" 10
+	 echo "$HTTP_OUTCOME" >"$hold.hang") &
+	pids+=" $!"
+	T_UNDO+=("kill $pids 2>/dev/null")
+	assert_wait "raw: 1 pending while its server holds it" 4 pending_is raw 1
+	assert_wait "hang (timeout 1s): a timeout before its server closes (5 s)" 4 \
+		failures_are hang timeout 1
+	# shellcheck disable=SC2086 # two pids
+	wait $pids
+	assert_eq "raw: the held one closed unanswered" reset "$(cat "$hold.raw")"
+	assert_eq "hang: closed unanswered too" reset "$(cat "$hold.hang")"
+	assert_wait "nothing pending any more" 4 pending_is raw 0
+
+	subtest "every family, per service, equal to the pinned maps"
+	for s in web api backend raw hang secure; do
+		assert_wait "$s: /metrics equals sl_svc_stats" 5 scrape_agrees "$s"
+	done
+	m=$(scrape)
+	assert_eq "web: requests (3 + 1 + 7)" 11 "$(svc_on "$m" sluice_service_requests_total web)"
+	assert_eq "web: edge replies" 2 "$(svc_on "$m" sluice_service_edge_replies_total web)"
+	assert_eq "web: 2xx (the edge's 429s are not its responses)" 8 \
+		"$(svc_on "$m" sluice_service_responses_total web 'code="2xx"')"
+	assert_eq "web: 4xx" 1 "$(svc_on "$m" sluice_service_responses_total web 'code="4xx"')"
+	assert_eq "web: 429" 0 "$(svc_on "$m" sluice_service_responses_total web 'code="429"')"
+	assert_eq "api: 4 requests, 4 x 2xx" "4 4" "$(svc_on "$m" sluice_service_requests_total api) $(svc_on "$m" sluice_service_responses_total api 'code="2xx"')"
+	for t in "2xx 3" "5xx 4" "500 2" "503 1" "504 1" "502 0" "4xx 0"; do
+		assert_eq "backend: ${t% *}" "${t#* }" \
+			"$(svc_on "$m" sluice_service_responses_total backend "code=\"${t% *}\"")"
+	done
+	assert_eq "backend: slow (the 300 ms and the 2 s one)" 2 \
+		"$(svc_on "$m" sluice_service_slow_responses_total backend)"
+	assert_eq "backend: +Inf bucket = _count = 7 responses" "7 7" \
+		"$(bucket "$m" backend +Inf) $(svc_on "$m" sluice_service_response_duration_seconds_count backend)"
+	assert_le "backend: at most 5 within 250 ms (the delayed two are not)" 5 "$(bucket "$m" backend 0.25)"
+	assert_le "backend: at most 6 within 1.5 s (the 504 took 2 s)" 6 "$(bucket "$m" backend 1.5)"
+	if ((slow_ms <= 350)); then
+		assert_ge "backend: the 300 ms one within 350 ms (the client saw $slow_ms ms)" 6 "$(bucket "$m" backend 0.35)"
+	else
+		t_skip "backend: the 300 ms one within 350 ms" "the client saw $slow_ms ms"
+	fi
+	assert_ok "backend: _sum at least 2.3 s" awk -v s="$(svc_on "$m" sluice_service_response_duration_seconds_sum backend)" \
+		'BEGIN { exit !(s >= 2.3) }'
+	assert_eq "backend: failures run (a 504 after a 200)" 1 "$(svc_on "$m" sluice_service_consecutive_failures backend)"
+	assert_eq "raw: 4 requests, 4 no_response, no timeout" "4 4 0" \
+		"$(svc_on "$m" sluice_service_requests_total raw) $(svc_on "$m" sluice_service_failures_total raw 'kind="no_response"') $(svc_on "$m" sluice_service_failures_total raw 'kind="timeout"')"
+	assert_eq "raw: 4 consecutive failures" 4 "$(svc_on "$m" sluice_service_consecutive_failures raw)"
+	assert_eq "hang: 1 timeout, no no_response (the close came after)" "1 0" \
+		"$(svc_on "$m" sluice_service_failures_total hang 'kind="timeout"') $(svc_on "$m" sluice_service_failures_total hang 'kind="no_response"')"
+	assert_eq "web: no failure run" 0 "$(svc_on "$m" sluice_service_consecutive_failures web)"
+	assert_eq "secure (TLS): no requests" 0 "$(svc_on "$m" sluice_service_requests_total secure)"
+	assert_eq "slow threshold of backend" 0.25 "$(series "$m" 'sluice_service_slow_seconds{service="backend"}')"
+	assert_eq "slow threshold of web (the default)" 1 "$(series "$m" 'sluice_service_slow_seconds{service="web"}')"
+
+	subtest "format, with every family"
+	assert_none "promtool check metrics: nothing to report" \
+		"$(promtool check metrics <<<"$m" 2>&1)"
+	for f in requests_total edge_replies_total responses_total response_duration_seconds_bucket \
+		 response_duration_seconds_sum response_duration_seconds_count slow_responses_total \
+		 failures_total pending_requests consecutive_failures slow_seconds; do
+		assert_eq "sluice_service_$f: a series per service" 6 \
+			"$(grep -E "^sluice_service_${f}\{" <<<"$m" | grep -oE 'service="[^"]*"' | sort -u | wc -l)"
+	done
+	assert_ok "histogram: # TYPE histogram" grep -qx '# TYPE sluice_service_response_duration_seconds histogram' <<<"$m"
+	assert_eq "histogram: 20 buckets a service" 20 \
+		"$(grep -c "^sluice_service_response_duration_seconds_bucket{interface=\"$LAB_GW_IF\",service=\"web\"," <<<"$m")"
+
+	subtest "reload: a removed service's series disappear"
+	svc_metrics_cfg "$(grep -v 'name: raw' <<<"$SERVICES")" >"$cfg.new"
+	mv "$cfg.new" "$cfg"
+	assert_wait "raw's series gone" 10 service_gone raw
+	m=$(scrape)
+	assert_eq "web's count carried on" 11 "$(svc_on "$m" sluice_service_requests_total web)"
+	assert_none "promtool check metrics after it" "$(promtool check metrics <<<"$m" 2>&1)"
+}
+
+run_tests scrape paths hostile carry_on flood_guard refused_bind off_and_v6 services
 finish

@@ -2,11 +2,13 @@
 # A real Prometheus scrapes sluiced in the lab: Debian's prometheus runs
 # as a plain process in the gateway namespace (its own temporary storage,
 # scrape and rule evaluation every second, the repo's alert rules) while
-# clients send bursts over every kind of meter, a short spoofed flood and
-# a few malformed and non-IP frames.  Then, through its HTTP API: the
+# clients send bursts over every kind of meter, a short spoofed flood,
+# a few malformed and non-IP frames, and requests to services (200s,
+# 500s and a slow one through nginx's backends).  Then, through its HTTP API: the
 # per-tier counts agree exactly with sluicectl -j tiers and with what the
-# clients saw, up is 1, every rule evaluates ("ok"), and every PromQL
-# expression of the Grafana dashboard returns at least one series.
+# clients saw, so do the services' requests and status codes, up is 1,
+# every rule evaluates ("ok"), and every PromQL expression of the Grafana
+# dashboard returns at least one series.
 . "$(dirname "$0")/lib.sh"
 netns_init prometheus promtool python3
 
@@ -14,7 +16,7 @@ RULES=$NETNS_TOP/tools/monitoring/sluice.rules.yml
 DASH=$NETNS_TOP/tools/monitoring/sluice-dashboard.json
 METRICS=127.0.0.1:9469
 PROM_PID=
-lab_up
+LAB_BACKENDS=1 lab_up
 
 # Every unit the dashboard draws a limit for, and a flood guard: requests
 # (normal's addresses), connections (partner's), packets (abuser's),
@@ -30,9 +32,13 @@ prom_sluice_cfg() {
 	cfg_add_tier bulk 198.18.10.0/24 "{unit: bytes, rate: 1KB/s, burst: 1518, action: drop}"
 	cfg_add_tier guarded 198.19.0.0/16 "{unit: packets, rate: 1/h, burst: 5, action: drop}" \
 		"flood_guard: {new_clients: 10/s, burst: 10}"
+	cfg_set services "
+  - {name: site, port: 80}
+  - {name: backend, port: 80, paths: [/backend/], slow: 250ms}"
 	cfg_print
 }
 TIERS=(web conn udp bulk guarded)
+SERVICES=(site backend)
 
 # ---- Prometheus --------------------------------------------------------------
 
@@ -180,6 +186,12 @@ test_prometheus() {
 	assert_eq "guarded: spoofed sources sent" 300 "$sent"
 	CLIENT_SENT[guarded]=$sent
 	assert_eq "malformed and non-IP frames sent" 5 "$(odd_frames monitor 5)"
+	# monitor's addresses are in no limited tier: every request answered.
+	for p in ok ok ok 500 "slow?ms=300"; do
+		http_req 198.18.99.11 "/backend/$p" 5
+		CLIENT_CODES+="$HTTP_OUTCOME "
+	done
+	assert_eq "backend: the clients' codes" "200 200 200 500 200 " "$CLIENT_CODES"
 
 	subtest "a reload, for the reload panels and annotation"
 	assert_ok "sluicectl reload" ctl reload
@@ -225,6 +237,15 @@ test_prometheus() {
 	assert_eq "reloads: success 1" 1 "$(prom_value 'sluice_config_reloads_total{job="sluice",result="success"}')"
 	assert_eq 'up{job="sluice"}' 1 "$(prom_value 'up{job="sluice"}')"
 
+	subtest "services: Prometheus, the clients"
+	assert_eq "backend: requests = what the client sent" 5 "$(prom_value "$(svc_sel sluice_service_requests_total backend)")"
+	assert_eq "backend: 2xx = the 200s it got" 4 "$(prom_value "$(svc_sel sluice_service_responses_total backend 'code="2xx"')")"
+	assert_eq "backend: 500 = the 500 it got" 1 "$(prom_value "$(svc_sel sluice_service_responses_total backend 'code="500"')")"
+	assert_eq "backend: the 300 ms one slow" 1 "$(prom_value "$(svc_sel sluice_service_slow_responses_total backend)")"
+	assert_eq "backend: _count = every response" 5 \
+		"$(prom_value "$(svc_sel sluice_service_response_duration_seconds_count backend)")"
+	assert_eq "backend: slow threshold" 0.25 "$(prom_value 'sluice_service_slow_seconds{job="sluice",service="backend"}')"
+
 	subtest "alert rules"
 	assert_wait "every rule evaluated" 10 rules_evaluated
 	got=$(prom_api rules | jq -r '.data.groups[].rules[] | select(.health != "ok") | "\(.name): \(.health) \(.lastError // "")"')
@@ -240,19 +261,23 @@ rules_evaluated() {
 	prom_api rules | jq -e '[.data.groups[].rules[]] | length > 0 and all(.health != "unknown")'
 }
 
+svc_sel() { echo "$1{job=\"sluice\",interface=\"$LAB_GW_IF\",service=\"$2\"${3:+,$3}}"; }	# FAMILY SERVICE [LABELS]
+
 # The dashboard's expressions (panel targets, annotations, variable
 # queries) with the variables set to what this lab has.
 dashboard_exprs() {
-	local tiers item name expr label n res empty=() total=0
+	local tiers services item name expr label n res empty=() total=0
 	tiers=$(IFS='|'; echo "${TIERS[*]}")
+	services=$(IFS='|'; echo "${SERVICES[*]}")
 	while IFS= read -r item; do
 		name=$(jq -r .name <<<"$item")
 		label=$(jq -r '.label // empty' <<<"$item")
-		expr=$(jq -r --arg i "$METRICS" --arg f "$LAB_GW_IF" --arg t "$tiers" '.expr
+		expr=$(jq -r --arg i "$METRICS" --arg f "$LAB_GW_IF" --arg t "$tiers" --arg s "$services" '.expr
 			| gsub("\\$\\{?__(rate_interval|interval|range)\\}?"; "5s")
 			| gsub("\\$\\{?instance(:[a-z]+)?\\}?"; $i)
 			| gsub("\\$\\{?interface(:[a-z]+)?\\}?"; $f)
-			| gsub("\\$\\{?tier(:[a-z]+)?\\}?"; $t)' <<<"$item")
+			| gsub("\\$\\{?tier(:[a-z]+)?\\}?"; $t)
+			| gsub("\\$\\{?service(:[a-z]+)?\\}?"; $s)' <<<"$item")
 		total=$((total + 1))
 		if [[ $expr == *'$'* ]]; then
 			t_fail "$name: a variable left unsubstituted: $expr"
@@ -277,6 +302,7 @@ dashboard_exprs() {
 }
 
 declare -A CLIENT_PASSED=() CLIENT_SENT=()
+CLIENT_CODES=
 run_tests prometheus
 assert_none "no prometheus left running" "$(prom_pids)"
 finish

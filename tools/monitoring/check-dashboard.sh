@@ -46,6 +46,17 @@ declare -A FAMILY=(
 	[sluice_mode]="mode"
 	[sluice_build_info]="version abi"
 	[sluice_interface_info]="interface attach prog_id"
+	[sluice_service_requests_total]="interface service"
+	[sluice_service_edge_replies_total]="interface service"
+	[sluice_service_responses_total]="interface service code"
+	[sluice_service_response_duration_seconds_bucket]="interface service le"
+	[sluice_service_response_duration_seconds_sum]="interface service"
+	[sluice_service_response_duration_seconds_count]="interface service"
+	[sluice_service_slow_responses_total]="interface service"
+	[sluice_service_failures_total]="interface service kind"
+	[sluice_service_pending_requests]="interface service"
+	[sluice_service_consecutive_failures]="interface service"
+	[sluice_service_slow_seconds]="service"
 	[process_start_time_seconds]=""
 	[process_cpu_seconds_total]=""
 	[process_resident_memory_bytes]=""
@@ -83,13 +94,21 @@ P='[.panels[], (.panels[] | .panels[]?)]'
 structure "inputs" '[.__inputs[] | select(.name == "DS_PROMETHEUS" and .type == "datasource" and .pluginId == "prometheus")] | length == 1'
 structure "requires" '[.__requires[] | select(.id == "grafana" or .id == "prometheus")] | length == 2'
 structure "schema" '.schemaVersion >= 36 and (.uid | length > 0) and .id == null'
-structure "variables" '[.templating.list[].name] as $v | ["datasource", "instance", "interface", "tier"] - $v == []'
+structure "variables" '[.templating.list[].name] as $v | ["datasource", "instance", "interface", "tier", "service"] - $v == []'
 structure "datasource variable" '.templating.list[] | select(.name == "datasource") | .type == "datasource" and .query == "prometheus" and .current.value == "${DS_PROMETHEUS}"'
 structure "panels on \${datasource}" "[$P[] | select(.type != \"row\") | .datasource.uid, (.targets[]?.datasource.uid)] | all(. == \"\${datasource}\")"
 structure "queries on \${datasource}" '[(.templating.list[] | select(.type == "query") | .datasource.uid), (.annotations.list[] | select(.expr) | .datasource.uid)] | all(. == "${datasource}")'
 structure "panel ids unique" "[$P[] | .id] | length == (unique | length)"
 structure "panels have a title and a description" "[$P[] | select(.type != \"row\") | (.title | length > 0) and (.description | length > 0)] | all"
-structure "rows ready for later issues" '[.panels[] | select(.type == "row" and .collapsed) | .title] as $r | ["Services", "Breakers", "Degrade"] - $r == []'
+structure "rows ready for later issues" '[.panels[] | select(.type == "row" and .collapsed) | .title] as $r | ["Breakers", "Degrade"] - $r == []'
+# The services row: request rate, error rate (5xx + no_response + timeout
+# over the outcomes), p99 from the histogram and the slow rate.
+structure "services row" '[.panels as $p | $p | to_entries[] | select(.value.type == "row" and .value.title == "Services") | .key] as [$i]
+	| [.panels[$i + 1:][] | select(.type != "row")] as $s
+	| [$s[].targets[].expr] | (any(test("rate\\(sluice_service_requests_total"))
+		and any(test("code=\"5xx\"") and test("sluice_service_failures_total") and test("_count"))
+		and any(test("histogram_quantile\\(0.99, .*sluice_service_response_duration_seconds_bucket"))
+		and any(test("rate\\(sluice_service_slow_responses_total")))'
 
 # Every expression, named by where it is: "panel title/refId".
 jq -c "[($P[] | .title as \$t | .targets[]? | select(.expr) | {name: (\$t + \"/\" + .refId), expr}),
@@ -126,6 +145,12 @@ synthetic() {
 		series "sluice_client_table_entries{$j,interface=\"$i\"}" '100+10x40'
 		series "sluice_client_table_capacity{$j,interface=\"$i\"}" '1024x40'
 		series "sluice_interface_info{$j,interface=\"$i\",attach=\"native\",prog_id=\"42\"}" '1x40'
+		for s in api web; do
+			synthetic_service "$j,interface=\"$i\",service=\"$s\""
+		done
+	done
+	for s in api web; do
+		series "sluice_service_slow_seconds{$j,service=\"$s\"}" '0.5x40'
 	done
 	for t in normal vip; do
 		for u in packets bytes; do
@@ -147,6 +172,28 @@ synthetic() {
 	series "process_max_fds{$j}" '1024x40'
 	series "up{$j}" '1x40'
 }
+# One service: 10 requests a step, 1 answered at the edge, 9 responses
+# (8 within 50 ms, 1 a 500 slower than 1 s), a no_response; a timeout
+# once.
+synthetic_service() {	# LABELS
+	local l=$1 c b n
+	series "sluice_service_requests_total{$l}" '0+10x40'
+	series "sluice_service_edge_replies_total{$l}" '0+1x40'
+	for c in 1xx:0 2xx:8 3xx:0 4xx:0 5xx:1 other:0 429:0 500:1 502:0 503:0 504:0; do
+		series "sluice_service_responses_total{$l,code=\"${c%:*}\"}" "0+${c#*:}x40"
+	done
+	for b in 0.001:0 0.005:3 0.05:8 1:8 2.5:9 30:9 +Inf:9; do
+		n=${b#*:}
+		series "sluice_service_response_duration_seconds_bucket{$l,le=\"${b%:*}\"}" "0+${n}x40"
+	done
+	series "sluice_service_response_duration_seconds_count{$l}" '0+9x40'
+	series "sluice_service_response_duration_seconds_sum{$l}" '0+1.4x40'
+	series "sluice_service_slow_responses_total{$l}" '0+1x40'
+	series "sluice_service_failures_total{$l,kind=\"no_response\"}" '0+1x40'
+	series "sluice_service_failures_total{$l,kind=\"timeout\"}" '0x20 1x20'
+	series "sluice_service_pending_requests{$l}" '3x40'
+	series "sluice_service_consecutive_failures{$l}" '0x20 2x20'
+}
 synthetic >"$tmp/series"
 
 returns_data() {	# EXPR: 0 when it returns a series from the synthetic ones
@@ -163,7 +210,7 @@ while IFS= read -r item; do
 	name=$(jq -r .name <<<"$item")
 	expr=$(jq -r '.expr
 		| gsub("\\$\\{?__(rate_interval|interval|range)\\}?"; "1m")
-		| gsub("\\$\\{?(instance|interface|tier)(:[a-z]+)?\\}?"; ".*")' <<<"$item")
+		| gsub("\\$\\{?(instance|interface|tier|service)(:[a-z]+)?\\}?"; ".*")' <<<"$item")
 	why=""
 	[[ $expr == *'$'* ]] && why="a variable left unsubstituted: $expr"
 	# Selectors: a name and its matchers.

@@ -264,8 +264,56 @@ ts("Client table on $interface",
     ('max(sluice_client_table_capacity{%s})' % IF, "capacity")],
    overrides=[dashed("capacity")], w=8, minv=0)
 
+# ---------------------------------------------------------------- services
+# Outcomes: final responses (the histogram's _count) + no_response + timeout
+# (`or`: a side without series does not empty the sum; as in the rules).
+SVC = IF + ',service=~"$service"'
+def svc_rate(fam, extra=""):
+    return 'sum by (service) (rate(%s{%s%s}[%s]))' % (fam, SVC, extra, RI)
+def svc_or(a, b, extra_a=""):
+    return 'sum by (service) (rate(%s{%s%s}[%s]) or rate(%s{%s}[%s]))' % (a, SVC, extra_a, RI, b, SVC, RI)
+row("Services")
+ts("Requests per service",
+   "Requests/s per service, as XDP classified them (sluice_service_requests_total), and those "
+   "sluice answered itself at the edge (sluice_service_edge_replies_total, dashed).",
+   [(svc_rate("sluice_service_requests_total"), "{{service}}"),
+    (svc_rate("sluice_service_edge_replies_total"), "{{service}} at the edge")],
+   unit="reqps", w=8, overrides=[dashed(".* at the edge")])
+ts("Error rate per service",
+   "(5xx + no_response + timeout) / (final responses + no_response + timeout) per service "
+   "(alert SluiceServiceErrorRateHigh above 5% for 5m).",
+   [('%s / %s' % (svc_or("sluice_service_responses_total", "sluice_service_failures_total", ',code="5xx"'),
+                  svc_or("sluice_service_response_duration_seconds_count", "sluice_service_failures_total")),
+     "{{service}}")],
+   unit="percentunit", minv=0, maxv=1, w=8,
+   thresholds=[{"color": "green", "value": None}, {"color": "red", "value": 0.05}])
+ts("Latency p99 per service, and its slow threshold",
+   "histogram_quantile(0.99) of sluice_service_response_duration_seconds per service (from the "
+   "request's arrival at XDP to the response leaving the host), with the service's slow "
+   "threshold (sluice_service_slow_seconds) dashed (alert SluiceServiceP99AboveSlow).",
+   [('histogram_quantile(0.99, sum by (service, le) (rate(sluice_service_response_duration_seconds_bucket{%s}[%s])))'
+     % (SVC, RI), "{{service}} p99"),
+    ('max by (service) (sluice_service_slow_seconds{%s,service=~"$service"})' % SEL, "{{service}} slow")],
+   unit="s", minv=0, w=8, overrides=[dashed(".* slow")])
+ts("Slow responses per service",
+   "Responses/s slower than the service's slow threshold (sluice_service_slow_responses_total).",
+   [(svc_rate("sluice_service_slow_responses_total"), "{{service}}")], unit="reqps", w=8)
+ts("Responses by status class",
+   "Responses/s per service and status class (1xx..5xx, other: outside 100..599), and the "
+   "requests that got none (no_response, timeout).",
+   [('sum by (service, code) (rate(sluice_service_responses_total{%s,code=~".xx|other"}[%s]))' % (SVC, RI),
+     "{{service}} {{code}}"),
+    ('sum by (service, kind) (rate(sluice_service_failures_total{%s}[%s]))' % (SVC, RI), "{{service}} {{kind}}")],
+   unit="reqps", w=8, stack=True)
+ts("Pending requests and failure runs",
+   "Requests waiting for their response (sluice_service_pending_requests) and the current run "
+   "of consecutive failures (sluice_service_consecutive_failures, dashed) per service.",
+   [('sum by (service) (sluice_service_pending_requests{%s})' % SVC, "{{service}} pending"),
+    ('max by (service) (sluice_service_consecutive_failures{%s})' % SVC, "{{service}} failure run")],
+   w=8, minv=0, overrides=[dashed(".* failure run")])
+
 # ---------------------------------------------------------------- later issues
-for t in ("Services", "Breakers", "Degrade"):
+for t in ("Breakers", "Degrade"):
     row(t, collapsed=True)
 
 def var(name, label, query, desc):
@@ -292,7 +340,7 @@ dash = {
          "expr": 'changes(sluice_config_last_reload_success_timestamp_seconds{%s}[1m]) > 0' % SEL,
          "step": "1m", "titleFormat": "config reloaded", "textFormat": "{{instance}}"}]},
     "description": "sluice, the XDP rate limiter: passed and refused traffic per tier against its limits, "
-                   "flood guard, client table, parser, reloads.  Installed as share/sluice/monitoring/sluice-dashboard.json.",
+                   "flood guard, client table, parser, reloads, and the services' HTTP statistics read from the wire.  Installed as share/sluice/monitoring/sluice-dashboard.json.",
     "editable": True, "fiscalYearStartMonth": 0, "graphTooltip": 1, "id": None,
     "links": [], "liveNow": False, "panels": panels, "refresh": "30s",
     "schemaVersion": 38, "style": "dark", "tags": ["sluice", "xdp", "rate-limit"],
@@ -304,7 +352,9 @@ dash = {
         var("interface", "Interface", 'label_values(sluice_interface_info{job="sluice",instance=~"$instance"}, interface)',
             "interfaces sluiced is attached to"),
         var("tier", "Tier", 'label_values(sluice_packets_total{job="sluice",instance=~"$instance",interface=~"$interface"}, tier)',
-            "tiers (\"(none)\": malformed and non-IP)")]},
+            "tiers (\"(none)\": malformed and non-IP)"),
+        var("service", "Service", 'label_values(sluice_service_requests_total{job="sluice",instance=~"$instance",interface=~"$interface"}, service)',
+            "services of the config (services:)")]},
     "time": {"from": "now-1h", "to": "now"}, "timepicker": {}, "timezone": "",
     "title": "sluice", "uid": "sluice-overview", "version": 1, "weekStart": ""}
 print(json.dumps(dash, indent=2))

@@ -78,6 +78,14 @@ void render_double(struct render *r, const struct expo_label *l, int nl,
 	expo_double(&r->out[1], l, nl, v);
 }
 
+void render_histogram(struct render *r, const struct expo_label *l, int nl,
+		      const double *le, const uint64_t *count, int n,
+		      uint64_t over, double sum)
+{
+	expo_histogram(&r->out[0], l, nl, le, count, n, over, sum);
+	expo_histogram(&r->out[1], l, nl, le, count, n, over, sum);
+}
+
 /* The state kept for interface `name`, taken or made. */
 static struct render_iface *render_slot(struct render *r, const char *name)
 {
@@ -450,8 +458,11 @@ int render_all(struct render *r, struct sl_daemon *d, bool sampled)
 	render_limits(r, d->cfg);
 	render_config(r, d);
 	render_info(r, d);
+	err = render_services(r, d);
 	render_process(r);
 	free(cur);
+	if (err)
+		return err;
 	err = expo_end(&r->out[0]);
 	if (!err)
 		err = expo_end(&r->out[1]);

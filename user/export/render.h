@@ -49,6 +49,13 @@ void render_u64(struct render *r, const struct expo_label *l, int nl,
 		uint64_t v);
 void render_double(struct render *r, const struct expo_label *l, int nl,
 		   double v);
+void render_histogram(struct render *r, const struct expo_label *l, int nl,
+		      const double *le, const uint64_t *count, int n,
+		      uint64_t over, double sum);
+
+/* sluice_service_*: per interface and configured service
+ * (services.c); 0 or -ENOMEM.  A map read failing clears r->healthy. */
+int render_services(struct render *r, struct sl_daemon *d);
 
 /* process_*: the families of the official client libraries, from
  * /proc/self (process.c). */

@@ -34,6 +34,17 @@ static int sweep_timeouts(struct sl_iface *ifc, __u64 *timeout_ns)
 	return 0;
 }
 
+/* Pending requests by service, those the sweep is about to time out
+ * left out. */
+static void sweep_count_pending(struct svc_sweep *sw, const struct sl_conn *vals,
+				__u32 n, const __u64 *timeout_ns, __u64 now_ns)
+{
+	for (__u32 i = 0; i < n; i++)
+		if (vals[i].pending == 1 && vals[i].service < SL_MAX_SERVICES &&
+		    !svc_due(&vals[i], timeout_ns, now_ns))
+			sw->partial[vals[i].service]++;
+}
+
 /* Claim and count one due request: 1 when it timed out here, 0 when a
  * response or a new request came first. */
 static int sweep_one(int prog_fd, struct sl_svc_sweep *a)
@@ -64,8 +75,10 @@ int svc_sweep_tick(struct sl_iface *ifc, struct svc_sweep *sw, __u64 now_ns)
 		return err;
 	for (int i = 0; i < SL_MAX_SERVICES; i++)
 		any |= timeout_ns[i] != 0;
-	if (!any)
+	if (!any) {
+		sw->have_pending = false;
 		return 0;	/* no service has a timeout: nothing to read */
+	}
 	conns_fd = bpf_map__fd(ifc->skel->maps.sl_conns);
 	prog_fd = bpf_program__fd(ifc->egress->progs.sluice_svc_timeout);
 	keys = calloc(SVC_SWEEP_BATCH, sizeof(*keys));
@@ -86,9 +99,14 @@ int svc_sweep_tick(struct sl_iface *ifc, struct svc_sweep *sw, __u64 now_ns)
 			sw->started = false;	/* start over next tick */
 			goto out;
 		}
+		if (!sw->started)
+			memset(sw->partial, 0, sizeof(sw->partial));
+		sweep_count_pending(sw, vals, count, timeout_ns, now_ns);
 		ndue += svc_sweep_pick(keys, vals, count, timeout_ns, now_ns,
 				       due + ndue, SVC_SWEEP_TIMEOUTS - ndue);
 		if (r) {
+			memcpy(sw->pending, sw->partial, sizeof(sw->pending));
+			sw->have_pending = true;
 			sw->started = false;	/* the end: a new walk next */
 			break;
 		}

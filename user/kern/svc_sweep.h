@@ -12,12 +12,18 @@
  * Bound: SVC_SWEEP_READ = 32768 entries a tick, so the full table
  * (SL_CONNS_ENTRIES = 131072) is walked every 4 s: a timeout counts at
  * most ~5 s after it is due.
+ *
+ * The walk also counts the pending requests per service (those not yet
+ * due), at no extra read: pending[] is the count of the last complete
+ * walk (the metrics' gauge), at most ~5 s old on a full table.
  */
 #ifndef SLUICE_SVC_SWEEP_H
 #define SLUICE_SVC_SWEEP_H
 
 #include <stdbool.h>
 #include <linux/types.h>
+
+#include "sluice_service.h"
 
 #define SVC_SWEEP_BATCH		4096
 #define SVC_SWEEP_READ		(8 * SVC_SWEEP_BATCH)
@@ -27,6 +33,9 @@ struct svc_sweep {
 	__u32 cursor;		/* the batch walk's position (bucket) */
 	bool started;		/* a walk is under way */
 	__u64 timeouts;		/* counted by this sweep since start */
+	__u64 partial[SL_MAX_SERVICES];	/* pending so far in this walk */
+	__u64 pending[SL_MAX_SERVICES];	/* the last complete walk's */
+	bool have_pending;	/* a walk has completed */
 };
 
 struct sl_iface;
