@@ -395,7 +395,8 @@ svc_agrees() {	# TEXT SERVICE
 	local m=$1 id k f bad=0
 	id=$(pinned_svc_id "$LAB_GW_IF" "$2") || return 1
 	for f in requests:sluice_service_requests_total edge_replies:sluice_service_edge_replies_total \
-		 slow:sluice_service_slow_responses_total lat_count:sluice_service_response_duration_seconds_count; do
+		 slow:sluice_service_slow_responses_total lat_count:sluice_service_response_duration_seconds_count \
+		 connections:sluice_service_connections_total; do
 		[[ $(svc_on "$m" "${f#*:}" "$2") == "$(pinned_svc_stat "$LAB_GW_IF" "$id" "${f%%:*}")" ]] || bad=1
 	done
 	[[ $(svc_on "$m" sluice_service_failures_total "$2" 'kind="no_response"') == \

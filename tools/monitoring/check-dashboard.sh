@@ -52,6 +52,7 @@ declare -A FAMILY=(
 	[sluice_service_response_duration_seconds_bucket]="interface service le"
 	[sluice_service_response_duration_seconds_sum]="interface service"
 	[sluice_service_response_duration_seconds_count]="interface service"
+	[sluice_service_connections_total]="interface service"
 	[sluice_service_slow_responses_total]="interface service"
 	[sluice_service_failures_total]="interface service kind"
 	[sluice_service_pending_requests]="interface service"
