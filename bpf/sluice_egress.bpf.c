@@ -56,6 +56,27 @@ static __always_inline const struct sl_service *egress_service(__u32 id)
 	return svc && (svc->flags & SL_SVC_F_USED) ? svc : NULL;
 }
 
+/* The failure that brings the run to the gate's trip_after opens a
+ * closed gate at once, not at sluiced's next tick (include/sluice_gate.h):
+ * one compare-and-swap, so one failure trips it however many CPUs race. */
+static __always_inline void egress_trip(__u32 id, __u64 run, __u64 now)
+{
+	struct sl_svc_gate *gt = bpf_map_lookup_elem(&sl_svc_gate, &id);
+	__u32 after;
+
+	if (!gt)
+		return;
+	after = *(volatile __u32 *)&gt->trip_after;
+	if (!after || run < after)
+		return;
+	if (__sync_val_compare_and_swap(&gt->state, SL_GATE_CLOSED,
+					SL_GATE_OPEN) != SL_GATE_CLOSED)
+		return;
+	*(volatile __u64 *)&gt->until_ns = now + READ_ONCE_U64(gt->trip_open_ns);
+	*(volatile __u64 *)&gt->tripped_ns = now;
+	__sync_fetch_and_add(&gt->trips, 1);
+}
+
 /* An outcome in the run of consecutive failures: one more when its bits
  * are in the service's mask, back to 0 on a success; anything else (an
  * unmasked failure, a status outside 100..599) leaves the run alone. */
@@ -68,7 +89,8 @@ static __always_inline void egress_run(__u32 id, const struct sl_service *svc,
 	if (!run)
 		return;
 	if (bits & mask)
-		__sync_fetch_and_add(&run->failures, 1);
+		egress_trip(id, __sync_fetch_and_add(&run->failures, 1) + 1,
+			    now);
 	else if (success && READ_ONCE_U64(run->failures))
 		/* an aligned 8-byte store is atomic; skipped when already
 		 * 0, so successes do not bounce the line between CPUs */

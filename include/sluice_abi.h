@@ -116,6 +116,9 @@ enum sl_reason {
 	SL_R_EDGE_CONN,		/* a segment of a connection the edge answers
 				 * itself (edge_connections): its SYN, ACKs,
 				 * FIN; its request counts as http */
+	SL_R_BREAKER,		/* a request its service's open breaker stopped,
+				 * answered at the edge (include/sluice_gate.h) */
+	SL_R_SHED,		/* a request the degrade level shed, likewise */
 #ifdef SL_ABI_NEXT
 	SL_R_ABI_NEXT,		/* the upgrade test's second build only */
 #endif

@@ -67,7 +67,12 @@ struct sl_service {
 	__u16 port;		/* host order */
 	__u8  priority;		/* enum sl_svc_priority */
 	__u8  flags;		/* SL_SVC_F_* */
-	__u64 spare[4];		/* the breakers' and degrade's fields to come */
+	/* A request its gate stops (include/sluice_gate.h) is answered with
+	 * this: SL_ACT_HTTP and a reply id (sluice_reply.h), or SL_ACT_RESET. */
+	__u16 gate_reply;
+	__u8  gate_action;	/* enum sl_action */
+	__u8  pad[5];
+	__u64 spare[3];		/* the breakers' and degrade's fields to come */
 };
 
 /* --- state: per-service counters (sl_svc_stats, per-CPU, by id) --- */
@@ -115,7 +120,9 @@ struct sl_svc_stats {
 	__u64 lat[SL_SVC_LAT_SLOTS];
 	__u64 connections;	/* SYNs passed to the server (a resent SYN
 				 * counts again); TLS services count these only */
-	__u64 spare[8];
+	__u64 gated_breaker;	/* of `requests`, stopped by an open breaker */
+	__u64 gated_shed;	/* of `requests`, shed by the degrade level */
+	__u64 spare[6];
 };
 
 _Static_assert(sizeof(struct sl_svc_stats) == 512,

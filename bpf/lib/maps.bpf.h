@@ -12,6 +12,7 @@
 #include "sluice_abi.h"
 #include "sluice_edge.h"
 #include "sluice_reply.h"
+#include "sluice_gate.h"
 #include "sluice_service.h"
 #include "sluice_svc_match.h"
 #include "counters.bpf.h"
@@ -128,6 +129,16 @@ struct {
 	__type(key, __u32);
 	__type(value, struct sl_svc_run);
 } sl_svc_run SEC(".maps");
+
+/* Per-service gates (include/sluice_gate.h): breaker state and degrade
+ * shedding written by sluiced; probes taken and trips made by the data
+ * path. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, SL_MAX_SERVICES);
+	__type(key, __u32);
+	__type(value, struct sl_svc_gate);
+} sl_svc_gate SEC(".maps");
 
 /* Each connection's pending request, from the request (XDP) to its
  * response (TC egress). */

@@ -35,6 +35,7 @@
 #include <bpf/bpf_helpers.h>
 
 #include "sluice_abi.h"
+#include "sluice_gate.h"
 #include "sluice_service.h"
 #include "sluice_svc_match.h"
 #include "common.bpf.h"
@@ -44,8 +45,25 @@
 /* What becomes of a request start, for its service. */
 enum service_fate {
 	SERVICE_NONE = 0,	/* dropped: not counted */
-	SERVICE_PASSED,		/* reaches the server */
+	SERVICE_PASSED,		/* reaches the server, unless its gate stops it */
 	SERVICE_EDGE,		/* answered by sluice at the edge */
+	SERVICE_SHADOW,		/* reaches the server: shadow mode, no gate */
+};
+
+/* What a service's gate (include/sluice_gate.h) made of a request that
+ * would have passed: service_note's answer to the verdict. */
+enum service_gate_kind {
+	SERVICE_GATE_NONE = 0,	/* it passes */
+	SERVICE_GATE_BREAKER,	/* open, or half-open past its probes */
+	SERVICE_GATE_SHED,	/* the degrade level sheds the service */
+};
+
+struct service_gate {
+	__u8  kind;		/* enum service_gate_kind */
+	__u8  action;		/* sl_service.gate_action */
+	__u16 reply;		/* sl_service.gate_reply */
+	__u32 pad;
+	__s64 wait_ns;		/* what Retry-After says */
 };
 
 #define SVC_SPACES	0x2020202020202020ULL
@@ -131,27 +149,73 @@ static __always_inline int service_match(struct sl_svc_key *key, __u64 bits,
 	return 0;
 }
 
-/* Count the request and note it as its connection's pending one. */
+/* Does service `id`'s gate stop a request now?  A half-open gate's
+ * probes are taken one by one (below zero once spent: sluiced writes the
+ * budget again on its next transition).  A global function: verified
+ * once, not once per way through the service match. */
+__noinline __u32 service_gate_take(__u32 id, __u64 now, __s64 *wait_ns,
+				   int take)
+{
+	struct sl_svc_gate *gt = bpf_map_lookup_elem(&sl_svc_gate, &id);
+	__u32 state;
+
+	if (!gt || !wait_ns)
+		return SERVICE_GATE_NONE;
+	if (*(volatile __u32 *)&gt->shed) {
+		*wait_ns = (__s64)(READ_ONCE_U64(gt->shed_until_ns) - now);
+		return SERVICE_GATE_SHED;
+	}
+	state = *(volatile __u32 *)&gt->state;
+	if (state == SL_GATE_CLOSED)
+		return SERVICE_GATE_NONE;
+	if (state == SL_GATE_HALF_OPEN && take &&
+	    __sync_fetch_and_add(&gt->probes, -1) > 0)
+		return SERVICE_GATE_NONE;	/* a probe */
+	*wait_ns = (__s64)(READ_ONCE_U64(gt->until_ns) - now);
+	return SERVICE_GATE_BREAKER;
+}
+
+/* Count the request and note it as its connection's pending one; a
+ * request that would pass goes through its service's gate first. */
 static __always_inline int service_count(const struct sl_conn_key *ck,
-					 __u32 id, __u32 seq, __u32 fate)
+					 __u32 id, __u32 seq, __u32 fate,
+					 struct service_gate *sg)
 {
 	struct sl_svc_stats *st;
 	struct sl_conn *e, ne;
 
 	e = bpf_map_lookup_elem(&sl_conns, ck);
-	if (e && e->seq == seq)
-		return 0;		/* the same request again */
+	if (e && e->seq == seq) {
+		/* The same request again: the same answer, nothing counted
+		 * (a request the gate stopped is stopped again). */
+		if (fate == SERVICE_PASSED && e->pad)
+			sg->kind = service_gate_take(id, bpf_ktime_get_ns(),
+						     &sg->wait_ns, 0) ? e->pad :
+						   SERVICE_GATE_NONE;
+		return 0;
+	}
+	if (fate == SERVICE_PASSED) {
+		sg->kind = service_gate_take(id, bpf_ktime_get_ns(),
+					     &sg->wait_ns, 1);
+		if (sg->kind)
+			fate = SERVICE_EDGE;
+	}
 	st = bpf_map_lookup_elem(&sl_svc_stats, &id);
 	if (st) {
 		st->requests++;
 		if (fate == SERVICE_EDGE)
 			st->edge_replies++;
+		if (sg->kind == SERVICE_GATE_BREAKER)
+			st->gated_breaker++;
+		else if (sg->kind == SERVICE_GATE_SHED)
+			st->gated_shed++;
 	}
 	if (fate == SERVICE_EDGE) {
 		if (e) {
 			e->seq = seq;
 			e->service = id;
 			e->pending = 0;
+			e->pad = sg->kind;
 		}
 		return 1;
 	}
@@ -161,6 +225,7 @@ static __always_inline int service_count(const struct sl_conn_key *ck,
 		e->seq = seq;
 		e->service = id;
 		e->pending = 1;
+		e->pad = 0;
 		return 1;
 	}
 	ne = (struct sl_conn){ .start_ns = bpf_ktime_get_ns(), .seq = seq,
@@ -171,10 +236,14 @@ static __always_inline int service_count(const struct sl_conn_key *ck,
 
 /* A request start `p` whose fate is `fate` (enum service_fate), with
  * the services of generation `gen`: 1 when a service counted it, 0 when
- * none did (no service, TLS, a retransmission, dropped). */
+ * none did (no service, TLS, a retransmission, dropped).  *sg says
+ * whether the service's gate stopped it, and how to answer. */
 __noinline int service_note(struct xdp_md *ctx, const struct sl_pkt *p,
-			    __u32 gen, __u32 fate)
+			    __u32 gen, __u32 fate, struct service_gate *sg)
 {
+	const struct sl_service *svc;
+	__u32 slot;
+	int counted;
 	struct sl_conn_key ck = {};
 	struct sl_svc_key *key;
 	struct sl_svc_hit hit;
@@ -187,10 +256,12 @@ __noinline int service_note(struct xdp_md *ctx, const struct sl_pkt *p,
 	__u32 zero = 0;
 	int syn;
 
-	if (!ctx || !p || fate == SERVICE_NONE || p->l4proto != IPPROTO_TCP)
+	if (!ctx || !p || !sg || fate == SERVICE_NONE ||
+	    p->l4proto != IPPROTO_TCP)
 		return 0;
 	syn = (p->tcp_flags & (TCPF_SYN | TCPF_ACK)) == TCPF_SYN;
-	if (!p->is_request && !(syn && fate == SERVICE_PASSED))
+	if (!p->is_request &&
+	    !(syn && (fate == SERVICE_PASSED || fate == SERVICE_SHADOW)))
 		return 0;
 	data = (void *)(long)ctx->data;
 	end = (void *)(long)ctx->data_end;
@@ -252,8 +323,15 @@ __noinline int service_note(struct xdp_md *ctx, const struct sl_pkt *p,
 	if (service_match(key, word, p->family, ck.server, &hit))
 		return 0;
 	if (hit.flags & SL_SVC_F_TLS)
-		return 0;		/* connections only (later) */
-	return service_count(&ck, hit.id, seq, fate);
+		return 0;		/* connections only */
+	counted = service_count(&ck, hit.id, seq, fate, sg);
+	if (sg->kind) {
+		slot = sl_svc_slot(gen, hit.id);
+		svc = bpf_map_lookup_elem(&sl_services, &slot);
+		sg->action = svc ? svc->gate_action : SL_ACT_RESET;
+		sg->reply = svc ? svc->gate_reply : SL_REPLY_NONE;
+	}
+	return counted;
 }
 
 #endif /* SLUICE_SERVICE_BPF_H */

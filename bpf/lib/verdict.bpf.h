@@ -41,6 +41,7 @@ enum verdict_outcome {
 	VERDICT_FLOOD,		/* a new source the flood guard refused */
 	VERDICT_REFUSED,	/* a meter refused: its action decides */
 	VERDICT_EDGE_CONN,	/* a connection the edge answers itself */
+	VERDICT_GATED,		/* its service's gate stopped it: v->gate */
 };
 
 /* What is done to the packet, before shadow mode. */
@@ -56,10 +57,11 @@ struct verdict {
 	__u8  outcome;		/* enum verdict_outcome */
 	__u8  meter_action;	/* VERDICT_REFUSED: the meter's enum sl_action */
 	__u8  meter;		/* VERDICT_REFUSED: its index, else SL_TALK_NO_METER */
-	__u8  pad;
+	__u8  gate;		/* VERDICT_GATED: enum service_gate_kind */
 	__u16 reply;		/* VERDICT_REFUSED: the meter's reply id */
 	__u16 pad2;
-	__s64 wait_ns;		/* VERDICT_REFUSED: until the meter admits again */
+	__s64 wait_ns;		/* VERDICT_REFUSED: until the meter admits again;
+				 * VERDICT_GATED: what Retry-After says */
 	struct edge_conn ec;	/* VERDICT_EDGE_CONN: what to answer */
 };
 
@@ -131,7 +133,9 @@ verdict_plan(const struct verdict *v, const struct sl_global *g,
 static __always_inline __u32 verdict_service_fate(struct verdict_plan plan,
 						  const struct sl_global *g)
 {
-	if (plan.action == VERDICT_PASS || g->mode == SL_MODE_SHADOW)
+	if (g->mode == SL_MODE_SHADOW)
+		return SERVICE_SHADOW;
+	if (plan.action == VERDICT_PASS)
 		return SERVICE_PASSED;
 	/* Answered at the edge: through TC, or on an edge connection. */
 	return plan.action == VERDICT_RESET || plan.action == VERDICT_EDGE ?
@@ -146,6 +150,32 @@ static __always_inline void verdict_count(const struct sl_global *g,
 {
 	talk_sample(p, v->tier, reason, v->meter,
 		    stats_count(v->tier, reason, bytes));
+}
+
+/* The XDP RST, as a global function: verified once, not once for every
+ * reason a refusal can come to it with. */
+__noinline int verdict_rst(struct xdp_md *ctx, const struct sl_pkt *p)
+{
+	struct pkt_ctx c = pkt_ctx_xdp(ctx);
+
+	if (!ctx || !p)
+		return -1;
+	return reply_tcp_rst(&c, p);
+}
+
+/* Did a service's gate stop it? */
+static __always_inline int verdict_gated(struct verdict_plan plan)
+{
+	return plan.reason == SL_R_BREAKER || plan.reason == SL_R_SHED;
+}
+
+/* Is the answer the template v->reply (an http refusal, or a gate that
+ * answers with its reply)? */
+static __always_inline int verdict_http(struct verdict_plan plan,
+					const struct verdict *v)
+{
+	return plan.reason == SL_R_HTTP ||
+	       (verdict_gated(plan) && v->meter_action == SL_ACT_HTTP);
 }
 
 /* Apply shadow mode and act; *reason gets what the packet is counted
@@ -180,18 +210,21 @@ static __always_inline int verdict_act(const struct pkt_ctx *c,
 			return XDP_DROP;
 		/* A data segment: TC answers it and resets the server. */
 		if (edge_handoff(c->ctx, p, v->tier,
-				 plan.reason == SL_R_HTTP ? v->reply :
+				 verdict_http(plan, v) ? v->reply :
 							    SL_REPLY_NONE,
 				 v->wait_ns))
 			return XDP_PASS;
 	}
-	*reason = SL_R_RESET;	/* what it gets instead */
-	if (reply_tcp_rst(c, p) == 0)
+	/* What it gets instead; a gate's answer stays counted as the gate's. */
+	if (!verdict_gated(plan))
+		*reason = SL_R_RESET;
+	if (verdict_rst(c->ctx, p) == 0)
 		return XDP_TX;
 	/* Could not build it (an IPv6 chain too long to follow, a frame
 	 * the helper would not shrink): drop instead. */
 	event_count(SL_EV_RESET_FAIL);
-	*reason = SL_R_DROPPED;
+	if (!verdict_gated(plan))
+		*reason = SL_R_DROPPED;
 	return XDP_DROP;
 }
 
@@ -201,8 +234,9 @@ static __always_inline int verdict_act(const struct pkt_ctx *c,
 static __always_inline int verdict_xdp(const struct pkt_ctx *c,
 				       const struct sl_global *g,
 				       const struct sl_pkt *p,
-				       const struct verdict *v)
+				       struct verdict *v)
 {
+	struct service_gate sg = {};
 	struct verdict_plan plan;
 	__u32 reason;
 	int act;
@@ -210,12 +244,28 @@ static __always_inline int verdict_xdp(const struct pkt_ctx *c,
 	if (!g || v->outcome == VERDICT_NO_CONFIG)
 		return XDP_PASS;
 	plan = verdict_plan(v, g, p);
-	/* Before the act: a refused request may become its reply.  A SYN
-	 * counts a connection. */
+	/* Before the act: a refused request may become its reply, and a
+	 * request its service's gate stops is answered instead of passed.
+	 * A SYN counts a connection. */
 	if (p->is_request || (p->l4proto == IPPROTO_TCP &&
-			      (p->tcp_flags & (TCPF_SYN | TCPF_ACK)) == TCPF_SYN))
+			      (p->tcp_flags & (TCPF_SYN | TCPF_ACK)) == TCPF_SYN)) {
 		service_note(c->ctx, p, g->tier_gen,
-			     verdict_service_fate(plan, g));
+			     verdict_service_fate(plan, g), &sg);
+		if (sg.kind) {
+			v->outcome = VERDICT_GATED;
+			v->gate = sg.kind;
+			v->meter_action = sg.action;
+			v->reply = sg.reply;
+			v->wait_ns = sg.wait_ns;
+			v->meter = SL_TALK_NO_METER;
+			/* Answered like a refusal of the service's gate_action
+			 * (http or reset); never in shadow mode (no gate). */
+			plan.action = VERDICT_RESET;
+			plan.reason = plan.shadow_reason =
+				sg.kind == SERVICE_GATE_SHED ? SL_R_SHED :
+							       SL_R_BREAKER;
+		}
+	}
 	act = verdict_act(c, g, p, v, plan, &reason);
 	verdict_count(g, p, v, reason, p->len);
 	return act;

@@ -27,6 +27,7 @@
 #include "common/gcra.h"
 #include "common/names.h"
 #include "lib/edge_fixture.h"
+#include "lib/gate_fixture.h"
 #include "lib/expect.h"
 #include "lib/refparse.h"
 
@@ -215,6 +216,7 @@ static const struct { const char *cidr; __u32 tier; } pfx[] = {
 static struct ref_prefix ref_pfx[NPFX];
 
 #define FUZZ_REPLY	3
+#define FUZZ_SVC	2
 
 static bool configure(struct xdp_fixture *fx)
 {
@@ -232,7 +234,9 @@ static bool configure(struct xdp_fixture *fx)
 				      "\r\nConnection: close\r\n\r\n", 429, 4),
 			"template") &&
 	      ASSERT_OK(edge_set_reply(fx, 0, FUZZ_REPLY, &r), "reply 0") &&
-	      ASSERT_OK(edge_set_reply(fx, 1, FUZZ_REPLY, &r), "reply 1");
+	      ASSERT_OK(edge_set_reply(fx, 1, FUZZ_REPLY, &r), "reply 1") &&
+	      ASSERT_OK(gate_set_service(fx, FUZZ_SVC, 80, SL_ACT_HTTP,
+					 FUZZ_REPLY), "service on :80");
 
 	for (__u32 gen = 0; gen < 2 && ok; gen++) {
 		fx->global.tier_gen = gen;
@@ -307,16 +311,21 @@ static const char *record_problem(const __u8 *out, __u32 meta_len,
 	struct pkt_view pv;
 	const char *why = NULL;
 
+	int gated = reason == SL_R_BREAKER || reason == SL_R_SHED;
+
 	if (!meta_len)
 		/* Without one only as an edge connection's reply (XDP_TX). */
-		return reason == SL_R_HTTP && v != XDP_TX ?
-		       "http without a record" : NULL;
+		return (reason == SL_R_HTTP && v != XDP_TX) ||
+		       (gated && v == XDP_PASS) ?
+		       "an edge answer without a record" : NULL;
 	if (meta_len != sizeof(m) || v != XDP_PASS ||
-	    (reason != SL_R_HTTP && reason != SL_R_RESET))
+	    (reason != SL_R_HTTP && reason != SL_R_RESET && !gated))
 		return "a record where no edge answer is due";
 	memcpy(&m, out, sizeof(m));
+	/* A gate answers with the service's reply (http, FUZZ_REPLY). */
 	if (m.magic != SL_EDGE_MAGIC || m.tier != tier || !m.retry_s ||
-	    m.kind != (reason == SL_R_HTTP ? SL_EDGE_HTTP : SL_EDGE_RESET))
+	    m.kind != (reason == SL_R_HTTP || gated ? SL_EDGE_HTTP :
+						      SL_EDGE_RESET))
 		return "a record with the wrong magic, tier, delay or kind";
 	if (pkt_parse(out + meta_len, out_len - meta_len, &pv, &why) ||
 	    pv.proto != IPPROTO_TCP || ntohl(m.seq) != pv.seq ||
@@ -339,6 +348,8 @@ static int implied_verdict(__u32 reason, bool shadow, __u32 policy)
 	case SL_R_SHADOW_HTTP:
 		return shadow ? XDP_PASS : -1;
 	case SL_R_HTTP:		/* handed to TC with a record */
+	case SL_R_BREAKER:	/* a gate's answer, likewise */
+	case SL_R_SHED:
 		return shadow ? -1 : XDP_PASS;
 	case SL_R_DROPPED:
 	case SL_R_FLOOD_DROP:
@@ -361,6 +372,9 @@ static bool reason_fits(int class, __u32 tier, __u32 reason)
 		return tier == SL_TIER_NONE &&
 		       reason == (class == REF_MALFORMED ? SL_R_MALFORMED :
 				  SL_R_NON_IP);
+	/* A service's gate stops requests of every tier that passes them. */
+	if ((reason == SL_R_BREAKER || reason == SL_R_SHED) && tier != T_DENY)
+		return true;
 	switch (tier) {
 	case T_ALLOW:
 		return reason == SL_R_ALLOWLISTED;
@@ -438,6 +452,16 @@ static const char *counter_moved(struct xdp_fixture *fx, __u32 tier,
 
 static void test_fuzz(void)
 {
+	/* The port-80 service's gate in each phase: closed, open, open in
+	 * shadow mode, shed, half-open in shadow, half-open past a budget. */
+	static const struct sl_svc_gate gates[PHASES] = {
+		{ .state = SL_GATE_CLOSED },
+		{ .state = SL_GATE_OPEN, .until_ns = ~0ULL >> 2 },
+		{ .state = SL_GATE_OPEN, .until_ns = ~0ULL >> 2 },
+		{ .shed = 1, .shed_until_ns = ~0ULL >> 2 },
+		{ .state = SL_GATE_HALF_OPEN, .probes = 50, .until_ns = ~0ULL >> 2 },
+		{ .state = SL_GATE_HALF_OPEN, .probes = 50, .until_ns = ~0ULL >> 2 },
+	};
 	static const __u32 modes[PHASES][3] = {	/* mode, policy, tier gen */
 		{ SL_MODE_ENFORCE, SL_POLICY_PASS, 0 },
 		{ SL_MODE_ENFORCE, SL_POLICY_DROP, 1 },
@@ -485,7 +509,9 @@ static void test_fuzz(void)
 			m = modes[i / (n / PHASES + 1)];
 
 			fx.global.tier_gen = m[2];
-			if (!ASSERT_OK(fixture_set_mode(&fx, m[0], m[1], 0), "phase"))
+			if (!ASSERT_OK(fixture_set_mode(&fx, m[0], m[1], 0), "phase") ||
+			    !ASSERT_OK(gate_set(&fx, FUZZ_SVC,
+						&gates[i / (n / PHASES + 1)]), "gate"))
 				goto out;
 		}
 		if (below(100) < 15) {
@@ -537,7 +563,10 @@ static void test_fuzz(void)
 		else if (!counted && implied_verdict(reason, shadow, m[1]) != v &&
 			 !(reason == SL_R_RESET && meta_len && v == XDP_PASS) &&
 			 !(reason == SL_R_EDGE_CONN && v == XDP_DROP) &&
-			 !(reason == SL_R_HTTP && !meta_len && v == XDP_TX))
+			 !(reason == SL_R_HTTP && !meta_len && v == XDP_TX) &&
+			 /* a gate's answer as the XDP RST (or a drop) */
+			 !((reason == SL_R_BREAKER || reason == SL_R_SHED) &&
+			   !meta_len && (v == XDP_TX || v == XDP_DROP)))
 			counted = "the verdict is not the one its counter implies";
 		if (!counted)
 			counted = record_problem(out, meta_len, out_len, v, tier,

@@ -35,8 +35,12 @@ struct budget {
 
 static const struct budget budgets[] = {
 	/* 75,741 when set (78,280 before the one-exit refactor), x 1.5,
-	 * rounded up. */
-	{ "sluice_xdp.bpf.o", sluice_xdp__elf_bytes, "sluice_xdp", 114000 },
+	 * rounded up: 114,000.  Raised when the service gate came (issue
+	 * 11): a request its gate stops takes the refusal path with reasons
+	 * of its own (breaker, shed) that stay its reasons when the answer
+	 * falls back to the XDP RST, 123,373 then (the RST builder moved
+	 * into a global function to get there); x 1.1, rounded up. */
+	{ "sluice_xdp.bpf.o", sluice_xdp__elf_bytes, "sluice_xdp", 135800 },
 	/* 12,395 when set (edge answers, as sluiced loads it: edge_test
 	 * 0), x 1.5, rounded up. */
 	{ "sluice_tc.bpf.o", sluice_tc__elf_bytes, "sluice_tc", 18600 },

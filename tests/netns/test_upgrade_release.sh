@@ -94,7 +94,7 @@ counters_sum() {	# A B
 	jq -cnS --argjson a "$1" --argjson b "$2" '{tiers: [$a.tiers[] | . as $t |
 		([$b.tiers[] | select(.id == $t.id)][0] // error("no tier \($t.id)")) as $u |
 		.counters |= with_entries(.key as $r |
-			($u.counters[$r] // (if ($r == "http" or $r == "shadow_http" or $r == "edge_conn")
+			($u.counters[$r] // (if ($r == "http" or $r == "shadow_http" or $r == "edge_conn" or $r == "breaker" or $r == "shed")
 				then {packets: 0, bytes: 0}
 				else error("no reason \($r)") end)) as $v |
 			.value.packets += $v.packets | .value.bytes += $v.bytes)]}'
@@ -268,7 +268,7 @@ test_upgrade() {
 		"$OLD" "$(jq -cS --argjson o "$OLD" '{tiers: [.tiers[] | .id as $i |
 			($o.tiers[] | select(.id == $i) | .counters | keys) as $k |
 			.counters |= with_entries(select(.key as $r | $k | index($r)))]}' <<<"$(counters)")"
-	# Reasons added since (http, shadow_http, edge_conn) start from zero.
+	# Reasons added since (http, shadow_http, edge_conn, breaker, shed) start from zero.
 	assert_eq "reasons the first release did not have: all zero" 0 \
 		"$(jq --argjson o "$OLD" '[.tiers[] | .id as $i |
 			($o.tiers[] | select(.id == $i) | .counters | keys) as $k |

@@ -37,6 +37,7 @@ static const char *const reason[] = {
 	[SL_R_NON_IP] = "non_ip", [SL_R_HTTP] = "http",
 	[SL_R_SHADOW_HTTP] = "shadow_http",
 	[SL_R_EDGE_CONN] = "edge_conn",
+	[SL_R_BREAKER] = "breaker", [SL_R_SHED] = "shed",
 #ifdef SL_ABI_NEXT
 	[SL_R_ABI_NEXT] = "abi_next",	/* the upgrade test's build */
 #endif

@@ -11,6 +11,7 @@
 #include "sluice_abi.h"
 #include "sluice_edge.h"
 #include "sluice_reply.h"
+#include "sluice_gate.h"
 #include "sluice_service.h"
 #include "sluice_svc_match.h"
 #include "sluice_talk.h"
@@ -27,6 +28,7 @@ static const struct map_class map_classes[] = {
 	{ SL_MAP_EDGE_STATUS,	MAP_STATE,	"edge answers by status" },
 	{ SL_MAP_SVC_STATS,	MAP_STATE,	"per-service statistics" },
 	{ SL_MAP_SVC_RUN,	MAP_STATE,	"per-service failure runs" },
+	{ SL_MAP_SVC_GATE,	MAP_STATE,	"per-service gates (breakers, shedding)" },
 	{ SL_MAP_CONNS,		MAP_STATE,	"pending requests per connection" },
 	{ SL_MAP_SVC_NAMES,	MAP_STATE,	"service ids" },
 	{ SL_MAP_GLOBAL,	MAP_CONFIG,	"switches" },
