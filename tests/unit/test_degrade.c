@@ -269,11 +269,8 @@ static void test_manual(void)
 	ASSERT_EQ(degrade_level(&d), 3, "auto 3 over manual 2");
 	ASSERT_EQ(degrade_source(&d), DEGRADE_SRC_AUTO, "auto");
 
-	/* the expiry, exactly at until: back to auto alone */
-	tick(&d, t + 60 * S - 1, 0);
-	ASSERT_EQ(degrade_level(&d), 3, "auto still 3 (hold)");
-	degrade_manual(&d, t + 3 * S, 2, t + 60 * S, false, "deploy");
-	ASSERT_EQ(degrade_source(&d), DEGRADE_SRC_AUTO, "auto 3 still wins");
+	ASSERT_TRUE(d.manual, "the manual level is kept under it");
+	ASSERT_EQ(degrade_since(&d), t + 2 * S, "since auto's 3");
 
 	/* a pin overrides everything, even a lower level */
 	ASSERT_EQ(degrade_manual(&d, t + 4 * S, 1, 0, true, NULL), 1, "pinned 1");
