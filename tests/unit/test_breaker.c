@@ -562,7 +562,7 @@ static void test_reconfig(void)
 	ASSERT_STREQ(breaker_force_name(BREAKER_FORCE_CLOSED), "closed", "name");
 }
 
-TEST_MAIN("test_breaker",
+TEST_MAIN("unit/breaker",
 	  TEST(test_cfg),
 	  TEST(test_sample_delta),
 	  TEST(test_min_requests),

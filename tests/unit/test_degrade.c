@@ -387,7 +387,7 @@ static void test_names(void)
 	ASSERT_STREQ(degrade_source_name(DEGRADE_SRC_PINNED), "pinned", "pinned");
 }
 
-TEST_MAIN("test_degrade",
+TEST_MAIN("unit/degrade",
 	  TEST(test_cfg),
 	  TEST(test_shed),
 	  TEST(test_step_up),
