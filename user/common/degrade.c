@@ -34,8 +34,10 @@ void degrade_cfg_default(struct degrade_cfg *cfg)
 	};
 }
 
-/* One metric at one level: off in both, or 0 < exit < enter. */
-static const char *check_metric(double enter, double exit, double max)
+/* One metric at one level: off in both, or 0 < exit < enter, and enter
+ * not under the level below's (below 0: off there, or level 1). */
+static const char *check_metric(double enter, double exit, double below,
+				double max)
 {
 	if (!(enter >= 0 && enter <= max) || !(exit >= 0 && exit <= max))
 		return "out of range";
@@ -43,6 +45,8 @@ static const char *check_metric(double enter, double exit, double max)
 		return "expected enter and exit both set or both 0";
 	if (enter && exit >= enter)
 		return "expected exit below enter";
+	if (enter && below && enter < below)
+		return "expected enter at least the level below's";
 	return NULL;
 }
 
@@ -52,23 +56,20 @@ int degrade_cfg_check(const struct degrade_cfg *c, char *err, size_t len)
 	const char *what = NULL, *key = NULL;
 	int lvl = 0;
 
-	for (lvl = 1; lvl <= DEGRADE_MAX && !what; lvl++) {
+	for (lvl = 1; lvl <= DEGRADE_MAX; lvl++) {
 		const struct degrade_threshold *in = &c->enter[lvl];
 		const struct degrade_threshold *out = &c->exit[lvl];
-		const struct degrade_threshold *below = &c->enter[lvl - 1];
+		/* enter[0] means nothing: level 0 is not entered */
+		struct degrade_threshold below = lvl > 1 ? c->enter[lvl - 1] :
+					(struct degrade_threshold){ 0 };
 
 		key = keys[0];
-		what = check_metric(in->error_rate, out->error_rate, 1);
-		if (!what && lvl > 1 && in->error_rate && below->error_rate &&
-		    in->error_rate < below->error_rate)
-			what = "expected enter at least the level below's";
+		what = check_metric(in->error_rate, out->error_rate,
+				    below.error_rate, 1);
 		if (what)
 			break;
 		key = keys[1];
-		what = check_metric(in->p99_s, out->p99_s, 3600);
-		if (!what && lvl > 1 && in->p99_s && below->p99_s &&
-		    in->p99_s < below->p99_s)
-			what = "expected enter at least the level below's";
+		what = check_metric(in->p99_s, out->p99_s, below.p99_s, 3600);
 		if (what)
 			break;
 	}
