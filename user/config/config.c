@@ -186,6 +186,12 @@ static int cfg_walk_top(struct cfg_walk *w, yaml_node_t *root)
 		 SL_CONTROL_SOCKET);
 	cfg_listen_parse(CFG_METRICS_DEFAULT, &cfg->metrics);
 	cfg->edge_conn.min_wait_ns = CFG_EDGE_MIN_WAIT_NS;
+	degrade_cfg_default(&cfg->degrade);
+	cfg_listen_parse("127.0.0.1:9470", &cfg->webhook.listen);
+	snprintf(cfg->webhook.label, sizeof(cfg->webhook.label), "sluice_degrade");
+	snprintf(cfg->webhook.breaker_label, sizeof(cfg->webhook.breaker_label),
+		 "sluice_breaker");
+	cfg->webhook.max_body = 1U << 20;
 
 	if (!root)
 		return walk_err(w, NULL, "expected a mapping with interfaces and tiers, got an empty file");

@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include "sluice_abi.h"
 #include "common/addr.h"	/* struct cfg_prefix */
+#include "common/degrade.h"	/* struct degrade_cfg */
 #include "config/edge.h"	/* struct cfg_edge_conn */
 #include "config/metrics.h"	/* struct cfg_listen */
 #include "config/replies.h"	/* struct cfg_reply */
@@ -59,7 +60,20 @@ struct cfg_tier {
 	int      flood_guard;	/* new-client rate limit set? */
 	struct cfg_meter new_clients;	/* unit packets: one per new client */
 	struct cfg_reply *reply;	/* for its http limits, or NULL (default) */
+	/* `degrade: [1.0, 0.5, 0.2, 0.1]`: its limits' rates times
+	 * degrade[level] at each degrade level (all 1.0 unless given). */
+	double   degrade[DEGRADE_LEVELS];
 	int      line;		/* where it was defined, for messages */
+};
+
+/* `webhook:`, the Alertmanager receiver (issue 11). */
+struct cfg_webhook {
+	bool     on;
+	struct cfg_listen listen;	/* default 127.0.0.1:9470 */
+	char     token_file[4096];	/* the bearer token, read at start/reload */
+	char     label[64];		/* default "sluice_degrade" */
+	char     breaker_label[64];	/* default "sluice_breaker" */
+	uint32_t max_body;		/* bytes, default 1 MiB */
 };
 
 struct cfg_iface {
@@ -84,6 +98,9 @@ struct sl_config {
 	struct cfg_tier *tiers;
 	int      nservices;
 	struct cfg_service *services;
+	bool     has_degrade;		/* `degrade:` given (defaults otherwise) */
+	struct degrade_cfg degrade;
+	struct cfg_webhook webhook;	/* `webhook:` (off unless given) */
 };
 
 /* Parse and validate `path`.  On error returns a negative errno, *out is

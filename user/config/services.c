@@ -216,6 +216,8 @@ static int svc_parse(struct cfg_walk *w, yaml_node_t *n, struct cfg_service *s)
 	s->priority = SL_SVC_PRIO_NORMAL;
 	s->slow_ns = CFG_SVC_SLOW_NS;
 	s->timeout_ns = CFG_SVC_TIMEOUT_NS;
+	breaker_cfg_default(&s->breaker);
+	s->on_open = CFG_ON_OPEN_503;
 	s->line = n->start_mark.line + 1;
 	err = walk_map(w, n, svc_keys, NKEYS(svc_keys), s,
 		       "a service like {name: api, port: 80, paths: [/api]}", &seen);

@@ -22,6 +22,8 @@
 #include <stdint.h>
 
 #include "sluice_service.h"
+#include "common/breaker.h"
+#include "config/replies.h"
 #include "sluice_svc_match.h"
 #include "common/addr.h"
 #include "common/names.h"
@@ -46,6 +48,21 @@ struct cfg_service {
 	int      npaths;
 	char     paths[CFG_SVC_PATHS][SL_SVC_PATH_MAX + 1];
 	int      line;		/* where it was defined, for messages */
+	/* Its circuit breaker (issue 11): `breaker:`, defaults if absent
+	 * (has_breaker false: no breaker, the gate stays closed). */
+	bool     has_breaker;
+	struct breaker_cfg breaker;
+	/* What a request its gate stops gets (on_open): a 503 with
+	 * Retry-After (CFG_ON_OPEN_503, the default), the service's
+	 * `fallback` reply (CFG_ON_OPEN_FALLBACK), or a reset. */
+	uint8_t  on_open;
+	struct cfg_reply *fallback;	/* NULL unless on_open fallback */
+};
+
+enum cfg_on_open {
+	CFG_ON_OPEN_503 = 0,
+	CFG_ON_OPEN_FALLBACK,
+	CFG_ON_OPEN_RESET,
 };
 
 /* core|normal|optional, by enum sl_svc_priority. */

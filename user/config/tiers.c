@@ -233,6 +233,8 @@ static int tier_parse(struct cfg_walk *w, yaml_node_t *n, struct cfg_tier *t)
 	t->verdict = SL_TIER_LIMIT;
 	t->v4_prefix = 32;
 	t->v6_prefix = 64;
+	for (int l = 0; l < DEGRADE_LEVELS; l++)
+		t->degrade[l] = 1.0;
 	t->line = n->start_mark.line + 1;
 	err = walk_map(w, n, tier_keys, NKEYS(tier_keys),
 		       t, "a tier like {name: vip, match: [198.18.10.0/24], limits: [...]}",
