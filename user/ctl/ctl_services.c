@@ -16,13 +16,14 @@
 static const char *match_str(json_object *s, char *buf, size_t size)
 {
 	json_object *addrs, *paths, *tls = jget(s, "tls");
-	char port[FIELD_MAX];
+	char pbuf[FIELD_MAX];
+	const char *port;
 	size_t na = 0, np = 0, o = 0;
 
 	if (jlist(s, "addresses", true, &addrs, &na) ||
 	    jlist(s, "paths", true, &paths, &np))
 		na = np = 0;
-	ju64_str(s, "port", port, sizeof(port));
+	port = ju64_str(s, "port", pbuf, sizeof(pbuf));
 	if (!na && !np) {
 		o = snprintf(buf, size, "default of :%s", port);
 	} else {
