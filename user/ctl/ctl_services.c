@@ -123,6 +123,14 @@ static void window_header(FILE *f, json_object *d)
 	fprintf(f, "; latency in ms\n\n");
 }
 
+/* The answer's list of services, which it cannot do without. */
+static int services_list(json_object *d, json_object **list, size_t *n)
+{
+	if (!json_object_is_type(jget(d, "services"), json_type_array))
+		return -EBADMSG;
+	return jlist(d, "services", false, list, n);
+}
+
 int ctl_print_services(FILE *f, json_object *d)
 {
 	static const struct table_colspec cols[] = {
@@ -141,9 +149,7 @@ int ctl_print_services(FILE *f, json_object *d)
 	size_t n;
 	int err;
 
-	if (!json_object_is_type(jget(d, "services"), json_type_array))
-		return -EBADMSG;
-	err = jlist(d, "services", false, &list, &n);
+	err = services_list(d, &list, &n);
 	if (err)
 		return err;
 	if (!n) {
@@ -309,9 +315,7 @@ int ctl_print_service(FILE *f, json_object *d)
 	size_t n;
 	int err;
 
-	if (!json_object_is_type(jget(d, "services"), json_type_array))
-		return -EBADMSG;
-	err = jlist(d, "services", false, &list, &n);
+	err = services_list(d, &list, &n);
 	if (err)
 		return err;
 	if (n != 1)
