@@ -72,7 +72,8 @@
 # HTTP_BODY (files); http_header NAME prints a header of that reply;
 # http_outcome SRC [PATH] [MAXTIME] prints HTTP_OUTCOME.  With
 # LAB_BACKENDS=1 the gateway proxies /backend/ok (200), /backend/503,
-# /backend/500 and /backend/slow?ms=N to real backends (tools/lab.d).
+# /backend/500, /backend/404 and /backend/slow?ms=N to real backends, and
+# closes /backend/close without an answer (tools/lab.d).
 # http_one, http_burst, http_keepalive (tools/lab.d/lib.sh) count 200s,
 # http_burst_codes 200s and 429s.  silent_start SRC: a client that sends
 # one request and then neither reads nor closes (SILENT_PID).

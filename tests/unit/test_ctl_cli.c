@@ -161,6 +161,18 @@ static void test_cli_exit_codes(void)
 		  "sluicectl: no answer from sluiced within 0.500 s\n" },
 		{ "closed", FAKE_CLOSE, NULL, "detach", NULL, CTL_EXIT_PROTO, "",
 		  NULL },
+		{ "services: not found", FAKE_REPLY,
+		  "{\"v\":1,\"ok\":false,\"error\":\"no service named 'api' in the running config (services: web)\"}\n",
+		  "services", "api", CTL_EXIT_FAILED, "",
+		  "sluicectl: services: no service named 'api' in the running config (services: web)\n" },
+		{ "services NAME: a list of two", FAKE_REPLY,
+		  "{\"v\":1,\"ok\":true,\"data\":{\"services\":[{},{}]}}\n",
+		  "services", "web", CTL_EXIT_PROTO, "",
+		  "sluicectl: malformed 'services' answer from sluiced\n" },
+		{ "services: none", FAKE_REPLY,
+		  "{\"v\":1,\"ok\":true,\"data\":{\"services\":[]}}\n",
+		  "services", NULL, 0,
+		  "no services in the running config (see the config's services: section)\n", "" },
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -203,6 +215,12 @@ static void test_cli_requests(void)
 		    strstr(r.out, "\"mode\": \"enforce\""), r.out);
 	cli_against(&r, FAKE_ECHO, NULL, "-j", "detach", NULL);
 	ASSERT_TRUE(strstr(r.out, "\"cmd\": \"detach\""), r.out);
+	cli_against(&r, FAKE_ECHO, NULL, "-j", "services", "api_v2");
+	ASSERT_TRUE(strstr(r.out, "\"cmd\": \"services\"") &&
+		    strstr(r.out, "\"name\": \"api_v2\""), r.out);
+	cli_against(&r, FAKE_ECHO, NULL, "services", "-j", NULL);
+	ASSERT_TRUE(strstr(r.out, "\"cmd\": \"services\"") &&
+		    !strstr(r.out, "\"name\""), r.out);
 }
 
 static void test_cli_usage(void)
@@ -215,7 +233,10 @@ static void test_cli_usage(void)
 		{ "help", "bogus" }, { "-t", "0", "status" },
 		{ "-n", "5", "status" }, { "tiers", "--by", "passed" },
 		{ "top", "-n", "0" }, { "top", "--by", "size" }, { "top", "7" },
-		{ "top", "--watch=0" },
+		{ "top", "--watch=0" }, { "services", "a b" },
+		{ "services", "web", "api" }, { "services", "--by", "passed" },
+		{ "services", "0123456789012345678901234567890123" },
+		{ "services", "api/v2" },
 	};
 	struct cli_out r;
 
@@ -243,7 +264,7 @@ static void test_cli_help(void)
 {
 	static const char *const cmds[] = {
 		"status", "tiers", "client", "reload", "config", "mode",
-		"detach", "help",
+		"detach", "top", "services", "help",
 	};
 	struct cli_out r;
 
@@ -261,6 +282,8 @@ static void test_cli_help(void)
 		ASSERT_TRUE(strstr(r.out, "\nOptions:\n") &&
 			    strstr(r.out, "\nExample:\n  sluicectl "), cmds[i]);
 	}
+	CLI_OR_SKIP(&r, NULL, "--help");
+	ASSERT_TRUE(strstr(r.out, "\n  services [NAME]      per service"), "services listed");
 	CLI_OR_SKIP(&r, NULL, "help", "tiers");
 	ASSERT_TRUE(r.rc == 0 &&
 		    !strncmp(r.out, "Usage: sluicectl [OPTIONS] tiers\n", 33),

@@ -13,6 +13,7 @@
 #include "config/config.h"
 #include "ctl/ctl_client.h"
 #include "ctl/ctl_print.h"
+#include "services_json.h"
 
 #define STATUS_JSON							\
 	"{\"version\":\"0.1.0\",\"abi\":1,\"pid\":4242,\"uptime_s\":11534," \
@@ -408,10 +409,11 @@ static void test_cross_feed(void)
 	static const ctl_printer_t printers[] = {
 		ctl_print_status, ctl_print_tiers, ctl_print_client,
 		ctl_print_reload, ctl_print_mode, ctl_print_detach,
-		ctl_print_config, ctl_print_json,
+		ctl_print_config, ctl_print_json, ctl_print_services,
+		ctl_print_service,
 	};
 	static const char *const inputs[] = {
-		STATUS_JSON, TIERS_JSON, CLIENT_JSON, "{}", "[]", "null", "1",
+		STATUS_JSON, TIERS_JSON, CLIENT_JSON, SERVICES_JSON, "{}", "[]", "null", "1",
 		"\"s\"", "true", "{\"tiers\":[{}]}", "{\"tiers\":[[]]}",
 		"{\"interfaces\":[{\"name\":null}],\"meters\":[{\"unit\":[]}]}",
 	};
@@ -480,11 +482,14 @@ static void test_truncated_answers(void)
  * parser or printed by every printer with 0 or -EBADMSG. */
 static void test_mutated_answers(void)
 {
-	static const char *const answers[] = { STATUS_JSON, TIERS_JSON, CLIENT_JSON };
+	static const char *const answers[] = {
+		STATUS_JSON, TIERS_JSON, CLIENT_JSON, SERVICES_JSON,
+	};
 	static const char alphabet[] = "{}[]\",:0-9.eE+-tfn \\x";
 	static const ctl_printer_t printers[] = {
 		ctl_print_status, ctl_print_tiers, ctl_print_client,
 		ctl_print_reload, ctl_print_mode, ctl_print_detach,
+		ctl_print_services, ctl_print_service,
 	};
 	FILE *null = fopen("/dev/null", "w");
 	unsigned int seed = 1, parsed = 0;

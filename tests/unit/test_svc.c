@@ -163,5 +163,48 @@ static void test_window(void)
 	ASSERT_NEAR(r.p99_s, 0.075 + 0.025 * 0.99, "p99");
 }
 
+/* One service on two interfaces sampled apart: rates add, quantiles
+ * and ratios come from the summed counts; an empty window adds nothing. */
+static void test_windows(void)
+{
+	struct svc_window a, b, e;
+	const struct svc_window *ws[3] = { &a, &b, &e };
+	struct sl_svc_stats s = {}, u = {};
+	struct svc_rates r;
+
+	memset(&a, 0, sizeof(a));
+	memset(&b, 0, sizeof(b));
+	memset(&e, 0, sizeof(e));
+	for (int i = 0; i < 6; i++) {
+		svc_window_push(&a, 100 * S + i * S, &s);
+		svc_window_push(&b, 100 * S + i * S + S / 2, &u);
+		/* a: 4 2xx a second at (150, 250] ms; b: 1 500 a second at
+		 * (1, 1.5] s, slow */
+		s.requests += 4;
+		s.responses[SL_SVC_CODE_2XX] += 4;
+		s.lat[9] += 4;
+		s.lat_count += 4;
+		u.requests += 1;
+		u.responses[SL_SVC_CODE_5XX] += 1;
+		u.responses[SL_SVC_CODE_500] += 1;
+		u.lat[14] += 1;
+		u.lat_count += 1;
+		u.slow += 1;
+	}
+	svc_windows_rates(ws, 3, &r);
+	ASSERT_NEAR(r.span_s, 5, "span: 5 s");
+	ASSERT_NEAR(r.requests, 5, "requests/s added");
+	ASSERT_NEAR(r.codes[SL_SVC_CODE_2XX], 4, "2xx/s");
+	ASSERT_NEAR(r.codes[SL_SVC_CODE_500], 1, "500/s");
+	ASSERT_NEAR(r.responses, 5, "responses/s");
+	ASSERT_NEAR(r.error_ratio, 0.2, "error ratio of the sums");
+	ASSERT_NEAR(r.slow_ratio, 0.2, "slow ratio of the sums");
+	/* 20 in (150, 250] ms then 5 in (1, 1.5] s: rank 12.5 of 25 */
+	ASSERT_NEAR(r.p50_s, 0.15 + 0.1 * 12.5 / 20, "p50 of the summed histogram");
+	ASSERT_NEAR(r.p90_s, 1 + 0.5 * 2.5 / 5, "p90 in the slow bucket");
+	svc_windows_rates(ws + 2, 1, &r);
+	ASSERT_TRUE(isnan(r.p50_s) && r.span_s == 0, "an empty window alone: nothing");
+}
+
 TEST_MAIN("unit/svc", TEST(test_due), TEST(test_pick), TEST(test_rate),
-	  TEST(test_quantile), TEST(test_window));
+	  TEST(test_quantile), TEST(test_window), TEST(test_windows));

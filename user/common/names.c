@@ -7,6 +7,7 @@
 #include "common/log.h"
 #include "config/config.h"	/* enum cfg_attach, enum cfg_log_level */
 #include "sluice_abi.h"
+#include "sluice_service.h"
 
 #define NAMES(arr)	{ arr, (int)(sizeof(arr) / sizeof(arr[0])) }
 
@@ -58,6 +59,14 @@ static const char *const event[] = {
 	[SL_EV_ABI_NEXT] = "abi_next",	/* the upgrade test's build */
 #endif
 };
+static const char *const svc_code[] = {
+	[SL_SVC_CODE_OTHER] = "other", [SL_SVC_CODE_1XX] = "1xx",
+	[SL_SVC_CODE_2XX] = "2xx", [SL_SVC_CODE_3XX] = "3xx",
+	[SL_SVC_CODE_4XX] = "4xx", [SL_SVC_CODE_5XX] = "5xx",
+	[SL_SVC_CODE_429] = "429", [SL_SVC_CODE_500] = "500",
+	[SL_SVC_CODE_502] = "502", [SL_SVC_CODE_503] = "503",
+	[SL_SVC_CODE_504] = "504",
+};
 static const char *const attach[] = {
 	[CFG_ATTACH_AUTO] = "auto", [CFG_ATTACH_NATIVE] = "native",
 	[CFG_ATTACH_GENERIC] = "generic",
@@ -89,6 +98,7 @@ const struct sl_names sl_verdict_names = NAMES(verdict);
 const struct sl_names sl_reason_names = NAMES(reason);
 const struct sl_names sl_attach_names = NAMES(attach);
 const struct sl_names sl_log_level_names = NAMES(log_level);
+const struct sl_names sl_svc_code_names = NAMES(svc_code);
 
 const char *name_of(const struct sl_names *t, int v)
 {

@@ -31,6 +31,23 @@
  *   reload   -> {"changed":true|false,"summary":[S,...]}   (or ok:false, why)
  *   mode     {"mode":"enforce"|"shadow"} -> {"mode":S}
  *   detach   -> {"detached":[ifname,...]}   (the daemon then exits)
+ *   services {"name":S} (optional: that service alone; ok:false when the
+ *               running config has none of that name) ->
+ *               {"window_s":F,"interfaces":[ifname,...],"services":[{
+ *                "name":S,"id":N,"port":N,"addresses":[S],"paths":[S],
+ *                "default":B,"tls":B,"priority":S,"slow_ms":N,"timeout_ms":N,
+ *                "pending":N,"failure_run":N,
+ *                "counters":{"requests":N,"edge_replies":N,"responses":{
+ *                "other"|"1xx".."5xx"|"429"|"500"|"502"|"503"|"504":N},
+ *                "slow":N,"no_response":N,"timeouts":N,"latency_count":N,
+ *                "latency_sum_ns":N},
+ *                "histogram":[{"le":SECONDS|"+Inf","count":N}] (per bucket),
+ *                "window":{"span_s":F,"requests_per_s":F,"responses_per_s":F,
+ *                "codes_per_s":{code:F},"slow_per_s":F,"no_response_per_s":F,
+ *                "timeouts_per_s":F,"error_ratio":F,"slow_ratio":F,
+ *                "p50_ms":F|null,"p90_ms":F|null,"p99_ms":F|null}}]}
+ *                (counters exact, summed over CPUs and interfaces; the
+ *                window the last 10 s of once-a-second readings)
  */
 #ifndef SLUICE_PROTO_H
 #define SLUICE_PROTO_H

@@ -96,45 +96,70 @@ void svc_window_push(struct svc_window *w, __u64 now_ns,
 		w->n++;
 }
 
-void svc_window_rates(const struct svc_window *w, struct svc_rates *r)
+/* What a window's counters grew by from its oldest reading to its
+ * newest, word by word (every field of sl_svc_stats is a counter); the
+ * span in ns, 0 with fewer than two readings. */
+static __u64 window_delta(const struct svc_window *w, struct sl_svc_stats *d)
 {
 	unsigned int newest = (w->head + SVC_WINDOW_SLOTS - 1) % SVC_WINDOW_SLOTS;
 	unsigned int oldest = (w->head + SVC_WINDOW_SLOTS - w->n) % SVC_WINDOW_SLOTS;
-	const struct sl_svc_stats *a = &w->s[oldest], *b = &w->s[newest];
-	__u64 dt, lat[SL_SVC_LAT_BOUNDS + 1], fail, outcomes;
+	const __u64 *a = (const __u64 *)&w->s[oldest];
+	const __u64 *b = (const __u64 *)&w->s[newest];
+	__u64 *o = (__u64 *)d;
+
+	memset(d, 0, sizeof(*d));
+	if (w->n < 2 || w->t_ns[newest] <= w->t_ns[oldest])
+		return 0;
+	for (size_t i = 0; i < sizeof(*d) / sizeof(__u64); i++)
+		o[i] = svc_increase(a[i], b[i]);
+	return w->t_ns[newest] - w->t_ns[oldest];
+}
+
+void svc_windows_rates(const struct svc_window *const *w, size_t n,
+		       struct svc_rates *r)
+{
+	__u64 lat[SL_SVC_LAT_BOUNDS + 1] = {}, fail = 0, outcomes = 0;
+	__u64 timed = 0, slow = 0;
 	double bounds[SL_SVC_LAT_BOUNDS];
+	struct sl_svc_stats d;
 
 	memset(r, 0, sizeof(*r));
 	r->p50_s = r->p90_s = r->p99_s = NAN;
-	if (w->n < 2 || w->t_ns[newest] <= w->t_ns[oldest])
-		return;
-	dt = w->t_ns[newest] - w->t_ns[oldest];
-	r->span_s = dt / 1e9;
-	r->requests = svc_rate(a->requests, b->requests, dt);
-	for (int c = 0; c < SL_SVC_CODES; c++)
-		r->codes[c] = svc_rate(a->responses[c], b->responses[c], dt);
-	/* Classes add up to every response; the codes are counted twice. */
-	for (int c = SL_SVC_CODE_OTHER; c <= SL_SVC_CODE_5XX; c++)
-		r->responses += r->codes[c];
-	r->slow = svc_rate(a->slow, b->slow, dt);
-	r->no_response = svc_rate(a->no_response, b->no_response, dt);
-	r->timeouts = svc_rate(a->timeouts, b->timeouts, dt);
-	fail = svc_increase(a->responses[SL_SVC_CODE_5XX],
-			    b->responses[SL_SVC_CODE_5XX]) +
-	       svc_increase(a->no_response, b->no_response) +
-	       svc_increase(a->timeouts, b->timeouts);
-	/* Every final response has a latency; interim 1xx are no outcome. */
-	outcomes = svc_increase(a->lat_count, b->lat_count) +
-		   svc_increase(a->no_response, b->no_response) +
-		   svc_increase(a->timeouts, b->timeouts);
+	for (size_t k = 0; k < n; k++) {
+		__u64 dt = window_delta(w[k], &d);
+		double s = dt / 1e9;
+
+		if (!dt)
+			continue;
+		/* Each window its own rate: interfaces sample apart. */
+		if (s > r->span_s)
+			r->span_s = s;
+		r->requests += d.requests / s;
+		for (int c = 0; c < SL_SVC_CODES; c++)
+			r->codes[c] += d.responses[c] / s;
+		/* Classes add up to every response; the codes are counted twice. */
+		for (int c = SL_SVC_CODE_OTHER; c <= SL_SVC_CODE_5XX; c++)
+			r->responses += d.responses[c] / s;
+		r->slow += d.slow / s;
+		r->no_response += d.no_response / s;
+		r->timeouts += d.timeouts / s;
+		fail += d.responses[SL_SVC_CODE_5XX] + d.no_response + d.timeouts;
+		/* Every final response has a latency; interim 1xx are no outcome. */
+		outcomes += d.lat_count + d.no_response + d.timeouts;
+		timed += d.lat_count;
+		slow += d.slow;
+		for (int i = 0; i <= SL_SVC_LAT_BOUNDS; i++)
+			lat[i] += d.lat[i];
+	}
 	r->error_ratio = outcomes ? (double)fail / outcomes : 0;
-	if (svc_increase(a->lat_count, b->lat_count))
-		r->slow_ratio = (double)svc_increase(a->slow, b->slow) /
-				svc_increase(a->lat_count, b->lat_count);
-	for (int i = 0; i <= SL_SVC_LAT_BOUNDS; i++)
-		lat[i] = svc_increase(a->lat[i], b->lat[i]);
+	r->slow_ratio = timed ? (double)slow / timed : 0;
 	svc_lat_bounds(bounds);
 	r->p50_s = svc_quantile(0.5, bounds, lat, SL_SVC_LAT_BOUNDS + 1);
 	r->p90_s = svc_quantile(0.9, bounds, lat, SL_SVC_LAT_BOUNDS + 1);
 	r->p99_s = svc_quantile(0.99, bounds, lat, SL_SVC_LAT_BOUNDS + 1);
+}
+
+void svc_window_rates(const struct svc_window *w, struct svc_rates *r)
+{
+	svc_windows_rates(&w, 1, r);
 }

@@ -74,4 +74,10 @@ struct svc_rates {
 /* Rates and quantiles over the window. */
 void svc_window_rates(const struct svc_window *w, struct svc_rates *r);
 
+/* The same over n windows together (one service on several
+ * interfaces): rates added, ratios and quantiles of the summed counts;
+ * span_s the longest span. */
+void svc_windows_rates(const struct svc_window *const *w, size_t n,
+		       struct svc_rates *r);
+
 #endif /* SLUICE_SVC_H */

@@ -32,6 +32,10 @@ int ctl_print_reload(FILE *f, json_object *data);
 int ctl_print_mode(FILE *f, json_object *data);
 int ctl_print_detach(FILE *f, json_object *data);
 int ctl_print_top(FILE *f, json_object *data);	/* ctl_top.c */
+/* ctl_services.c: every service as a row, or the one service the
+ * answer holds in detail (-EBADMSG unless it holds exactly one). */
+int ctl_print_services(FILE *f, json_object *data);
+int ctl_print_service(FILE *f, json_object *data);
 
 /* `config check`: a summary of a valid config,
  * {"file","ok":true,"hash","mode","tiers":[names],"prefixes":N,

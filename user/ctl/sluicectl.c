@@ -23,6 +23,7 @@
 #include "ctl/ctl_print.h"
 #include "common/names.h"
 #include "common/proto.h"
+#include "sluice_service.h"
 
 #ifndef SL_VERSION
 #define SL_VERSION	"0.1.0"
@@ -290,6 +291,31 @@ static int run_config(const struct ctl_opts *o, const struct ctl_cmd *cmd,
 			      strerror(-ret)) : CTL_EXIT_OK;
 }
 
+/* ---- services ------------------------------------------------------- */
+
+/* What the config accepts as a service name (config/services.c). */
+static bool service_name_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (!n || n >= SL_SVC_NAME_MAX)
+		return false;
+	return strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+			 "0123456789_-") == n;
+}
+
+static int run_services(const struct ctl_opts *o, const struct ctl_cmd *cmd,
+			int argc, char **argv)
+{
+	if (!argc)
+		return ctl_run(o, cmd, ctl_request_new(cmd->name), cmd->print);
+	if (!service_name_ok(argv[0]))
+		return ctl_usage(o, cmd, "'%s' is not a service name (1 to %d of A-Z a-z 0-9 _ -)",
+				 argv[0], SL_SVC_NAME_MAX - 1);
+	return ctl_run(o, cmd, request_with("services", "name", argv[0]),
+		       ctl_print_service);
+}
+
 /* ---- top ------------------------------------------------------------ */
 
 #define TOP_WATCH_S	2.0
@@ -460,6 +486,22 @@ static const struct ctl_cmd commands[] = {
 	  "  sluicectl top -n 20 --tier normal --watch 1\n"
 	  "  sluicectl -j top --by passed | jq '.clients[0].key'\n",
 	  0, 1, run_top, ctl_print_top },
+	{ "services", "[NAME]", "per service: requests, responses, errors, latency",
+	  "One row per service of the running config: its match (port, addresses\n"
+	  "and paths, or \"default of :PORT\" for the port's default service), its\n"
+	  "priority, and over the last 10 seconds, summed over the interfaces:\n"
+	  "requests per second, responses per second by class (2xx to 5xx), the\n"
+	  "error rate (5xx, no response and timeouts among the outcomes), the slow\n"
+	  "rate (responses slower than the service's slow), p50, p90 and p99\n"
+	  "latency in ms (\"-\" without a response), and the requests pending now.\n"
+	  "With NAME, that service in detail: its config, every counter with its\n"
+	  "rate, and the latency histogram.  -j gives exact counters (summed over\n"
+	  "CPUs and interfaces), the histogram with its bounds and the window's\n"
+	  "figures.  A NAME the running config does not have fails (exit 1).",
+	  "  sluicectl services\n"
+	  "  sluicectl services api\n"
+	  "  sluicectl -j services | jq '.services[] | {name, e5xx: .counters.responses[\"5xx\"]}'\n",
+	  0, 1, run_services, ctl_print_services },
 	{ "help", "[COMMAND]", "this help, or a command's",
 	  "Print the list of commands, or the help of COMMAND (the same as\n"
 	  "sluicectl COMMAND --help).",

@@ -14,6 +14,7 @@
 
 #include "daemon/daemon.h"
 #include "daemon/loop.h"
+#include "daemon/svc_view.h"
 #include "daemon/top.h"
 #include "config/rate.h"
 #include "common/clock.h"
@@ -451,5 +452,6 @@ const struct control_cmd daemon_cmds[] = {
 	{ "mode", cmd_mode },
 	{ "detach", cmd_detach },
 	{ "top", top_cmd },
+	{ "services", svc_view_cmd },
 	{ NULL, NULL },
 };

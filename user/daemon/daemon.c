@@ -6,6 +6,7 @@
 #include <bpf/libbpf.h>
 
 #include "daemon/daemon.h"
+#include "daemon/svc_view.h"
 #include "daemon/top.h"
 #include "kern/egress.h"
 #include "kern/tc.h"
@@ -295,6 +296,8 @@ int daemon_detach(struct sl_daemon *d, char names[][IF_NAMESIZE], int *n)
 
 void daemon_sample(struct sl_daemon *d)
 {
+	__u64 now = clock_ns(CLOCK_MONOTONIC);
+
 	for (int i = 0; i < d->niface; i++) {
 		struct sl_iface *ifc = &d->ifaces[i];
 		int err = stats_sample(&ifc->stats,
@@ -305,16 +308,19 @@ void daemon_sample(struct sl_daemon *d)
 				 strerror(-err));
 		tc_check(ifc);
 		egress_check(ifc);
-		err = svc_sweep_tick(ifc, &ifc->sweep, clock_ns(CLOCK_MONOTONIC));
+		err = svc_sweep_tick(ifc, &ifc->sweep, now);
 		if (err < 0)
 			log_warn("%s: the services' timeout sweep failed: %s (tried again in a second)",
 				 ifc->name, strerror(-err));
 	}
+	/* After the sweep: its timeouts are in this reading. */
+	svc_view_sample(d, now);
 }
 
 void daemon_stop(struct sl_daemon *d)
 {
 	top_stop(d);
+	svc_view_free(d);
 	for (int i = 0; i < d->niface; i++)
 		loader_close(&d->ifaces[i]);
 	d->niface = 0;
