@@ -86,7 +86,7 @@ static const struct {
 	{ "not a mapping", SVC_HEAD "  - api\n",
 	  "t.yaml:5:5: services[0]: expected a service like {name: api, port: 80, paths: [/api]}, got 'api'" },
 	{ "unknown key", SVC_HEAD "  - {name: api, port: 80, colour: red}\n",
-	  "t.yaml:5:27: services[0].colour: expected a key among name, port, address, paths, priority, slow, timeout, tls, breaker, fallback, got 'colour'" },
+	  "t.yaml:5:27: services[0].colour: expected a key among name, port, address, paths, priority, slow, timeout, tls, breaker, on_open, fallback, got 'colour'" },
 	{ "no name", SVC_HEAD "  - {port: 80}\n",
 	  "t.yaml:5:5: services[0].name: expected a service name, got nothing" },
 	{ "bad name", SVC_HEAD "  - {name: 'a b', port: 80}\n",
