@@ -164,15 +164,16 @@ static int dg_min_requests(struct cfg_walk *w, yaml_node_t *v, void *obj)
 static int shed_level(struct cfg_walk *w, yaml_node_t *v, void *obj, int prio)
 {
 	const char *s = walk_scalar(v);
-	uint64_t x = 0;
-	int err = 0;
+	int x = 0;
 
-	if (!s || strcmp(s, "never"))
-		err = walk_uint(w, v, 1, DEGRADE_MAX,
-				"the first level that sheds it, or never", &x);
-	if (!err)
-		((struct degrade_cfg *)obj)->shed_from[prio] = x;
-	return err;
+	if (s && !strcmp(s, "never"))
+		x = 0;
+	else if (s && strlen(s) == 1 && s[0] >= '1' && s[0] <= '0' + DEGRADE_MAX)
+		x = s[0] - '0';
+	else
+		return walk_expect(w, v, "the first level that sheds it, 1..3, or never");
+	((struct degrade_cfg *)obj)->shed_from[prio] = x;
+	return 0;
 }
 
 static int shed_core(struct cfg_walk *w, yaml_node_t *v, void *obj)
@@ -275,7 +276,10 @@ int cfg_parse_tier_degrade(struct cfg_walk *w, yaml_node_t *v, void *obj)
 	double f[DEGRADE_LEVELS];
 	int err = 0;
 
-	if (!v || v->type != YAML_SEQUENCE_NODE || walk_seq_len(v) != DEGRADE_LEVELS)
+	if (v && v->type == YAML_SEQUENCE_NODE && walk_seq_len(v) != DEGRADE_LEVELS)
+		return walk_err(w, v, "expected four rate factors for levels 0..3 like [1.0, 0.5, 0.2, 0.1], got %d",
+				walk_seq_len(v));
+	if (!v || v->type != YAML_SEQUENCE_NODE)
 		return walk_expect(w, v, "four rate factors for levels 0..3 like [1.0, 0.5, 0.2, 0.1]");
 	for (int l = 0; l < DEGRADE_LEVELS && !err; l++) {
 		yaml_node_t *item = walk_seq_item(w, v, l);

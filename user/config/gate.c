@@ -56,7 +56,7 @@ BRK_NUMBER(brk_failure_rate, failure_rate, 0, 1,
 	   "a failure rate 0..1 like 0.5 (0: off)")
 BRK_NUMBER(brk_slow_rate, slow_rate, 0, 1, "a slow rate 0..1 like 0.8 (0: off)")
 BRK_UINT(brk_consecutive, consecutive_failures, 0, 1000000,
-	 "a number of failures in a row (0: off)")
+	 "a number of failures in a row, 0 for off")
 BRK_DURATION(brk_open, open_ns, 100 * MS, 24 * 3600 * S, "100ms..24h")
 BRK_DURATION(brk_max_open, max_open_ns, 100 * MS, 24 * 3600 * S, "100ms..24h")
 BRK_NUMBER(brk_backoff, backoff, 1, 100, "a factor 1..100 like 2.0 (1: none)")
