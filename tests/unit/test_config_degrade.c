@@ -141,9 +141,7 @@ static void test_webhook(void)
 }
 
 /* Every message, whole. */
-static const struct {
-	const char *what, *text, *want;
-} bad[] = {
+static const struct cfg_bad bad[] = {
 	{ "degrade not a mapping", TOP "degrade: 2\n",
 	  "t.yaml:4:10: degrade: expected a mapping like {levels: {...}, hold: 30s, shed: {optional: 1}}, got '2'" },
 	{ "degrade unknown key", TOP "degrade: {auto: {}}\n",
@@ -239,17 +237,7 @@ static const struct {
 
 static void test_errors(void)
 {
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		struct sl_config *cfg = (void *)1;
-		char err[CFG_ERR_MAX];
-
-		test_subtest_begin(bad[i].what);
-		ASSERT_EQ(cfg_parse("t.yaml", bad[i].text, strlen(bad[i].text),
-				    &cfg, err), -EINVAL, "refused");
-		ASSERT_TRUE(cfg == NULL, "nothing returned");
-		ASSERT_STREQ(err, bad[i].want, "message");
-		test_subtest_end();
-	}
+	expect_errors(bad, sizeof(bad) / sizeof(bad[0]));
 }
 
 TEST_MAIN("unit/config_degrade",

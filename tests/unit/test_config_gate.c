@@ -217,9 +217,7 @@ static void test_render(void)
 }
 
 /* Every message, whole. */
-static const struct {
-	const char *what, *text, *want;
-} bad[] = {
+static const struct cfg_bad bad[] = {
 	{ "breaker not a mapping", SVC_HEAD "  - {name: api, port: 80, breaker: yes}\n",
 	  "t.yaml:5:36: services[0].breaker: expected a breaker like {window: 10s, failure_rate: 0.5, open: 30s}, {} or on for the defaults, or off, got 'yes'" },
 	{ "breaker unknown key", SVC_HEAD "  - {name: api, port: 80, breaker: {window_s: 10}}\n",
@@ -290,17 +288,7 @@ static const struct {
 
 static void test_errors(void)
 {
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		struct sl_config *cfg = (void *)1;
-		char err[CFG_ERR_MAX];
-
-		test_subtest_begin(bad[i].what);
-		ASSERT_EQ(cfg_parse("t.yaml", bad[i].text, strlen(bad[i].text),
-				    &cfg, err), -EINVAL, "refused");
-		ASSERT_TRUE(cfg == NULL, "nothing returned");
-		ASSERT_STREQ(err, bad[i].want, "message");
-		test_subtest_end();
-	}
+	expect_errors(bad, sizeof(bad) / sizeof(bad[0]));
 }
 
 /* A fallback past one segment: its size in the message. */

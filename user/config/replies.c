@@ -178,7 +178,9 @@ static int reply_finish(struct cfg_walk *w, yaml_node_t *v,
 	return 0;
 }
 
-int cfg_parse_reply(struct cfg_walk *w, yaml_node_t *v, struct cfg_reply **out)
+/* A `reply` or a `fallback`: the same keys, their own defaults. */
+static int reply_parse(struct cfg_walk *w, yaml_node_t *v, bool fallback,
+		       struct cfg_reply **out)
 {
 	struct cfg_reply *r = calloc(1, sizeof(*r));
 	unsigned seen;
@@ -186,30 +188,25 @@ int cfg_parse_reply(struct cfg_walk *w, yaml_node_t *v, struct cfg_reply **out)
 
 	if (!r)
 		return -ENOMEM;
-	*out = r;	/* freed with the tier, also after an error */
-	r->status = CFG_REPLY_STATUS;
-	err = walk_map(w, v, reply_keys, NKEYS(reply_keys), r,
+	*out = r;	/* freed with its tier or service, also after an error */
+	r->status = fallback ? CFG_FALLBACK_STATUS : CFG_REPLY_STATUS;
+	err = walk_map(w, v, reply_keys, NKEYS(reply_keys), r, fallback ?
+		       "a fallback like {status: 200, content_type: application/json, body: '{\"status\":\"degraded\"}'}" :
 		       "a reply like {status: 429, content_type: application/json, body: \"...\", headers: {...}}",
 		       &seen);
-	return err ? err : reply_finish(w, v, r, false);
+	if (!err && fallback && !(seen & KEY_BIT(RK_BODY)))
+		err = walk_missing(w, v, "body", "the fallback's body (a string; \"\" for none)");
+	return err ? err : reply_finish(w, v, r, fallback);
+}
+
+int cfg_parse_reply(struct cfg_walk *w, yaml_node_t *v, struct cfg_reply **out)
+{
+	return reply_parse(w, v, false, out);
 }
 
 int cfg_parse_fallback(struct cfg_walk *w, yaml_node_t *v, struct cfg_reply **out)
 {
-	struct cfg_reply *r = calloc(1, sizeof(*r));
-	unsigned seen;
-	int err;
-
-	if (!r)
-		return -ENOMEM;
-	*out = r;	/* freed with the service, also after an error */
-	r->status = CFG_FALLBACK_STATUS;
-	err = walk_map(w, v, reply_keys, NKEYS(reply_keys), r,
-		       "a fallback like {status: 200, content_type: application/json, body: '{\"status\":\"degraded\"}'}",
-		       &seen);
-	if (!err && !(seen & KEY_BIT(RK_BODY)))
-		err = walk_missing(w, v, "body", "the fallback's body (a string; \"\" for none)");
-	return err ? err : reply_finish(w, v, r, true);
+	return reply_parse(w, v, true, out);
 }
 
 void cfg_reply_free(struct cfg_reply *r)

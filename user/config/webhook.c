@@ -18,12 +18,7 @@ void cfg_webhook_default(struct cfg_webhook *wh)
 
 static int wh_listen(struct cfg_walk *w, yaml_node_t *v, void *obj)
 {
-	struct cfg_webhook *wh = obj;
-	const char *s = walk_scalar(v);
-
-	if (!s || cfg_listen_parse(s, &wh->listen))
-		return walk_expect(w, v, "an address and port like 127.0.0.1:9470 or [::1]:9470, or off");
-	return 0;
+	return cfg_listen_node(w, v, 9470, &((struct cfg_webhook *)obj)->listen);
 }
 
 static int wh_token_file(struct cfg_walk *w, yaml_node_t *v, void *obj)
