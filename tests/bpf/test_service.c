@@ -17,6 +17,7 @@
 
 #include "lib/expect.h"
 #include "lib/edge_fixture.h"
+#include "lib/svc_rig.h"
 #include "kern/apply.h"
 #include "kern/services.h"
 #include "config/config.h"
@@ -39,90 +40,6 @@
 	"  - {name: plain, port: 8081}\n"
 
 #define NONE	NULL
-
-struct rig {
-	struct xdp_fixture fx;
-	struct sl_iface ifc;
-	int names_fd, svc_names_fd;
-	__u16 sport;		/* a new connection per request unless told */
-};
-
-/* The loader's part, minus the interface: the skeleton's maps and both
- * names maps, read into ifc (again after a "restart"). */
-static int rig_iface(struct rig *r)
-{
-	struct sl_tier_name tn;
-	struct sl_svc_name sn;
-
-	memset(&r->ifc, 0, sizeof(r->ifc));
-	snprintf(r->ifc.name, sizeof(r->ifc.name), "test");
-	r->ifc.skel = r->fx.skel;
-	r->ifc.names_fd = r->names_fd;
-	r->ifc.svc_names_fd = r->svc_names_fd;
-	r->ifc.link_fd = r->ifc.dir_fd = -1;
-	for (__u32 id = 0; id < SL_MAX_TIERS; id++) {
-		if (bpf_map_lookup_elem(r->names_fd, &id, &tn))
-			return -errno;
-		memcpy(r->ifc.tier_names[id], tn.name, CFG_NAME_MAX);
-	}
-	for (__u32 id = 0; id < SL_MAX_SERVICES; id++) {
-		if (bpf_map_lookup_elem(r->svc_names_fd, &id, &sn))
-			return -errno;
-		memcpy(r->ifc.svc_names[id], sn.name, SL_SVC_NAME_MAX);
-	}
-	return 0;
-}
-
-static bool rig_open(struct rig *r)
-{
-	memset(r, 0, sizeof(*r));
-	r->names_fd = r->svc_names_fd = -1;
-	r->sport = 30000;
-	if (!FIXTURE_SETUP(&r->fx, FIXTURE_CLIENTS))
-		return false;
-	memset(&r->fx.global, 0, sizeof(r->fx.global));
-	r->names_fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, SL_MAP_TIER_NAMES, 4,
-				     sizeof(struct sl_tier_name), SL_MAX_TIERS,
-				     NULL);
-	r->svc_names_fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, SL_MAP_SVC_NAMES, 4,
-					 sizeof(struct sl_svc_name),
-					 SL_MAX_SERVICES, NULL);
-	return ASSERT_OK(fixture_set_global(&r->fx), "zero sl_global") &&
-	       ASSERT_TRUE(r->names_fd >= 0 && r->svc_names_fd >= 0, "names maps") &&
-	       ASSERT_OK(rig_iface(r), "iface");
-}
-
-static void rig_close(struct rig *r)
-{
-	stats_free(&r->ifc.stats);
-	if (r->names_fd >= 0)
-		close(r->names_fd);
-	if (r->svc_names_fd >= 0)
-		close(r->svc_names_fd);
-	if (r->fx.skel)
-		fixture_close(&r->fx);
-}
-
-static bool rig_apply(struct rig *r, const char *text, struct apply_summary *sum)
-{
-	struct apply_summary own = {};
-	char err[CFG_ERR_MAX];
-	struct sl_config *cfg;
-	bool ok;
-
-	if (!ASSERT_OK(cfg_parse("test.yaml", text, strlen(text), &cfg, err),
-		       "cfg_parse")) {
-		fprintf(stderr, "    %s\n", err);
-		return false;
-	}
-	stats_free(&r->ifc.stats);
-	ok = ASSERT_OK(stats_init(&r->ifc.stats), "stats") &&
-	     ASSERT_OK(apply_config(&r->ifc, cfg, sum ? sum : &own), "apply_config");
-	apply_summary_free(&own);
-	cfg_free(cfg);
-	apply_global_get(&r->ifc, &r->fx.global);
-	return ok;
-}
 
 /* requests and edge_replies of service `name`, summed over CPUs. */
 static void svc_counts(struct rig *r, const char *name, __u64 *req, __u64 *edge)

@@ -3,6 +3,7 @@
 #ifndef SLUICE_TEST_CONFIG_UTIL_H
 #define SLUICE_TEST_CONFIG_UTIL_H
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -21,6 +22,26 @@ static inline struct sl_config *parse_ok(const char *text)
 	if (!ASSERT_OK(ret, "cfg_parse"))
 		fprintf(stderr, "    %s\n", err);
 	return cfg;
+}
+
+/* A config that must be refused with exactly this message. */
+struct cfg_bad {
+	const char *what, *text, *want;
+};
+
+static inline void expect_errors(const struct cfg_bad *bad, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct sl_config *cfg = (void *)1;
+		char err[CFG_ERR_MAX];
+
+		test_subtest_begin(bad[i].what);
+		ASSERT_EQ(cfg_parse("t.yaml", bad[i].text, strlen(bad[i].text),
+				    &cfg, err), -EINVAL, "refused");
+		ASSERT_TRUE(cfg == NULL, "nothing returned");
+		ASSERT_STREQ(err, bad[i].want, "message");
+		test_subtest_end();
+	}
 }
 
 #endif /* SLUICE_TEST_CONFIG_UTIL_H */

@@ -225,7 +225,8 @@ static void test_default_tier_rule(void)
 	cfg_free(cfg);
 }
 
-/* The design's sketch, with later issues' keys accepted and ignored.
+/* The design's sketch, in the keys issue 11 settled (window: 10s, not
+ * window_s; degrade factors above 0), with redis accepted and ignored.
  * "::/0" is quoted: libyaml reads a leading ':' inside [...] as a key. */
 static void test_design_example(void)
 {
@@ -239,14 +240,17 @@ static void test_design_example(void)
 		"    limits:\n"
 		"      - {unit: requests, rate: 1, burst: 5, action: http}\n"
 		"      - {unit: connections, rate: 10, burst: 20, action: reset}\n"
-		"    degrade: [1.0, 0.5, 0.1, 0.0]\n"
+		"    degrade: [1.0, 0.5, 0.1, 0.05]\n"
 		"  - {name: vip, match: [198.18.10.0/24], limits: [{unit: requests, rate: 10, burst: 20}]}\n"
 		"  - {name: blocked, match: [198.18.66.0/24], verdict: drop}\n"
 		"services:\n"
 		"  - name: api\n"
 		"    port: 80\n"
-		"    breaker: {window_s: 10, min_requests: 20}\n"
-		"degrade: {auto: {error_rate: 0.5, latency_ms: 1000, hold_s: 10}}\n"
+		"    breaker: {window: 10s, min_requests: 20}\n"
+		"    fallback: {status: 200, content_type: application/json,\n"
+		"               body: '{\"status\":\"degraded\",\"data\":[]}'}\n"
+		"    on_open: fallback\n"
+		"degrade: {levels: {1: {enter: {error_rate: 0.05, p99: 1s}, exit: {p99: 500ms}}}, hold: 10s}\n"
 		"metrics: {listen: 127.0.0.1:9469}\n"
 		"redis: {whatever: 1}\n";
 	struct sl_config *cfg = parse_ok(text);

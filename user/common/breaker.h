@@ -57,7 +57,7 @@ struct breaker_cfg {
 	__u32 failures;			/* SL_SVC_FAIL_* */
 };
 
-/* The defaults (docs/breaker-defaults.md says why). */
+/* The defaults (README.md, Breakers, says why). */
 void breaker_cfg_default(struct breaker_cfg *cfg);
 
 /* 0, or -EINVAL with what is wrong in err (a key name first). */

@@ -15,10 +15,12 @@
 #include <yaml.h>
 
 #include "config/config.h"
+#include "config/degrade.h"
 #include "config/metrics.h"
 #include "config/services.h"
 #include "config/tiers.h"
 #include "config/walk.h"
+#include "config/webhook.h"
 #include "common/names.h"
 #include "common/proto.h"
 
@@ -165,7 +167,8 @@ static const struct cfg_key top_keys[] = {
 	{ "control_socket", parse_socket },
 	{ "log_level", parse_log_level },
 	{ "services", cfg_parse_services },
-	{ "degrade", NULL },
+	{ "degrade", cfg_parse_degrade },
+	{ "webhook", cfg_parse_webhook },
 	{ "metrics", cfg_parse_metrics },
 	{ "edge_connections", cfg_parse_edge_conn },
 	{ "redis", NULL },
@@ -187,11 +190,7 @@ static int cfg_walk_top(struct cfg_walk *w, yaml_node_t *root)
 	cfg_listen_parse(CFG_METRICS_DEFAULT, &cfg->metrics);
 	cfg->edge_conn.min_wait_ns = CFG_EDGE_MIN_WAIT_NS;
 	degrade_cfg_default(&cfg->degrade);
-	cfg_listen_parse("127.0.0.1:9470", &cfg->webhook.listen);
-	snprintf(cfg->webhook.label, sizeof(cfg->webhook.label), "sluice_degrade");
-	snprintf(cfg->webhook.breaker_label, sizeof(cfg->webhook.breaker_label),
-		 "sluice_breaker");
-	cfg->webhook.max_body = 1U << 20;
+	cfg_webhook_default(&cfg->webhook);
 
 	if (!root)
 		return walk_err(w, NULL, "expected a mapping with interfaces and tiers, got an empty file");
@@ -334,6 +333,8 @@ void cfg_free(struct sl_config *cfg)
 			cfg_reply_free(cfg->tiers[i].meters[k].reply);
 	}
 	free(cfg->tiers);
+	for (int i = 0; i < cfg->nservices && cfg->services; i++)
+		cfg_reply_free(cfg->services[i].fallback);
 	free(cfg->services);
 	free(cfg);
 }

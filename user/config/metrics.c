@@ -65,14 +65,22 @@ int cfg_listen_parse(const char *s, struct cfg_listen *out)
 	return 0;
 }
 
+int cfg_listen_node(struct cfg_walk *w, yaml_node_t *v, unsigned port,
+		    struct cfg_listen *out)
+{
+	const char *s = walk_scalar(v);
+	char what[96];
+
+	if (s && !cfg_listen_parse(s, out))
+		return 0;
+	snprintf(what, sizeof(what), "an address and port like 127.0.0.1:%u or [::1]:%u, or off",
+		 port, port);
+	return walk_expect(w, v, what);
+}
+
 static int parse_listen(struct cfg_walk *w, yaml_node_t *v, void *obj)
 {
-	struct sl_config *cfg = obj;
-	const char *s = walk_scalar(v);
-
-	if (!s || cfg_listen_parse(s, &cfg->metrics))
-		return walk_expect(w, v, "an address and port like 127.0.0.1:9469 or [::1]:9469, or off");
-	return 0;
+	return cfg_listen_node(w, v, 9469, &((struct sl_config *)obj)->metrics);
 }
 
 static const struct cfg_key metrics_keys[] = {

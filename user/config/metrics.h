@@ -25,6 +25,11 @@ struct cfg_walk;
 /* "A.B.C.D:PORT", "[V6]:PORT" (port 1..65535) or "off": 0 or -EINVAL. */
 int cfg_listen_parse(const char *s, struct cfg_listen *out);
 
+/* A `listen` value (cfg_listen_parse) into *out; `port` is the example's
+ * in the message. */
+int cfg_listen_node(struct cfg_walk *w, yaml_node_t *v, unsigned port,
+		    struct cfg_listen *out);
+
 /* The `metrics` mapping; obj is the struct sl_config. */
 int cfg_parse_metrics(struct cfg_walk *w, yaml_node_t *v, void *obj);
 

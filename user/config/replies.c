@@ -131,26 +131,30 @@ static int reply_headers(struct cfg_walk *w, yaml_node_t *v, void *obj)
 	return 0;
 }
 
+enum { RK_STATUS, RK_REASON, RK_CTYPE, RK_BODY, RK_HEADERS };
+
 static const struct cfg_key reply_keys[] = {
-	{ "status", reply_status },
-	{ "reason", reply_reason_key },
-	{ "content_type", reply_ctype },
-	{ "body", reply_body },
-	{ "headers", reply_headers },
+	[RK_STATUS]	= { "status", reply_status },
+	[RK_REASON]	= { "reason", reply_reason_key },
+	[RK_CTYPE]	= { "content_type", reply_ctype },
+	[RK_BODY]	= { "body", reply_body },
+	[RK_HEADERS]	= { "headers", reply_headers },
 };
 
-/* Headers the status adds itself, and how many fields there are. */
+/* Headers the status adds itself (none on a fallback: it asks for
+ * the delay where it wants it), and how many fields there are. */
 static int reply_finish(struct cfg_walk *w, yaml_node_t *v,
-			const struct cfg_reply *r)
+			const struct cfg_reply *r, bool fallback)
 {
-	int fields = auto_fields(r->status) + reply_count_fields(r->body);
+	int autos = fallback ? 0 : auto_fields(r->status);
+	int fields = autos + reply_count_fields(r->body);
 	yaml_node_t *hn = walk_map_get(w, v, "headers");
 
 	for (int i = 0; i < r->nheaders; i++) {
 		const char *name = r->headers[i].name;
 
 		fields += reply_count_fields(r->headers[i].value);
-		if (auto_header(r->status, name)) {
+		if (!fallback && auto_header(r->status, name)) {
 			size_t mark = walk_path_key(w, "headers");
 			yaml_node_t *k = NULL;
 			int err;
@@ -169,12 +173,14 @@ static int reply_finish(struct cfg_walk *w, yaml_node_t *v,
 	}
 	if (fields > SL_REPLY_FIELDS)
 		return walk_err(w, v, "expected at most %d places for the retry delay (" REPLY_PLACEHOLDER ") in the reply, got %d%s",
-				SL_REPLY_FIELDS, fields, auto_fields(r->status) ?
+				SL_REPLY_FIELDS, fields, autos ?
 				" (counting those the automatic headers hold)" : "");
 	return 0;
 }
 
-int cfg_parse_reply(struct cfg_walk *w, yaml_node_t *v, struct cfg_reply **out)
+/* A `reply` or a `fallback`: the same keys, their own defaults. */
+static int reply_parse(struct cfg_walk *w, yaml_node_t *v, bool fallback,
+		       struct cfg_reply **out)
 {
 	struct cfg_reply *r = calloc(1, sizeof(*r));
 	unsigned seen;
@@ -182,12 +188,25 @@ int cfg_parse_reply(struct cfg_walk *w, yaml_node_t *v, struct cfg_reply **out)
 
 	if (!r)
 		return -ENOMEM;
-	*out = r;	/* freed with the tier, also after an error */
-	r->status = CFG_REPLY_STATUS;
-	err = walk_map(w, v, reply_keys, NKEYS(reply_keys), r,
+	*out = r;	/* freed with its tier or service, also after an error */
+	r->status = fallback ? CFG_FALLBACK_STATUS : CFG_REPLY_STATUS;
+	err = walk_map(w, v, reply_keys, NKEYS(reply_keys), r, fallback ?
+		       "a fallback like {status: 200, content_type: application/json, body: '{\"status\":\"degraded\"}'}" :
 		       "a reply like {status: 429, content_type: application/json, body: \"...\", headers: {...}}",
 		       &seen);
-	return err ? err : reply_finish(w, v, r);
+	if (!err && fallback && !(seen & KEY_BIT(RK_BODY)))
+		err = walk_missing(w, v, "body", "the fallback's body (a string; \"\" for none)");
+	return err ? err : reply_finish(w, v, r, fallback);
+}
+
+int cfg_parse_reply(struct cfg_walk *w, yaml_node_t *v, struct cfg_reply **out)
+{
+	return reply_parse(w, v, false, out);
+}
+
+int cfg_parse_fallback(struct cfg_walk *w, yaml_node_t *v, struct cfg_reply **out)
+{
+	return reply_parse(w, v, true, out);
 }
 
 void cfg_reply_free(struct cfg_reply *r)
@@ -305,6 +324,52 @@ int cfg_reply_render(const struct cfg_tier *t, int k, struct sl_reply *out,
 		s.body = body;
 	}
 	return reply_render(&s, out, err, errlen);
+}
+
+/* The longest delay a gate can count down: the breaker's longest
+ * opening with its jitter, and at least CFG_GATE_DELAY_S (a shed's end
+ * is the degrade level's, unbounded: a longer one shows clamped). */
+static uint64_t gate_delay_max(const struct cfg_service *s)
+{
+	uint64_t d = CFG_GATE_DELAY_S;
+
+	if (s->has_breaker) {
+		double open = (double)s->breaker.max_open_ns * (1 + s->breaker.jitter);
+		uint64_t b = (uint64_t)(open / SL_NSEC_PER_SEC) + 2;
+
+		if (b > d)
+			d = b;
+	}
+	return d;
+}
+
+int cfg_gate_render(const struct cfg_service *s, struct sl_reply *out,
+		    char *err, size_t errlen)
+{
+	const struct cfg_reply *f = s->on_open == CFG_ON_OPEN_FALLBACK ? s->fallback : NULL;
+	struct reply_header hdrs[CFG_REPLY_HEADERS], *h = hdrs;
+	struct reply_spec spec = { .width = reply_width_for(gate_delay_max(s)) };
+	char body[SL_SVC_NAME_MAX + 96];
+
+	if (f) {
+		spec.status = f->status;
+		spec.reason = f->reason;
+		spec.content_type = f->content_type;
+		spec.body = f->body;
+		for (int i = 0; i < f->nheaders; i++)
+			*h++ = (struct reply_header){ f->headers[i].name,
+						      f->headers[i].value };
+	} else {
+		spec.status = 503;
+		*h++ = (struct reply_header){ "Retry-After", REPLY_PLACEHOLDER };
+		snprintf(body, sizeof(body),
+			 "{\"error\":\"service_unavailable\",\"service\":\"%s\",\"retry_after_s\":" REPLY_PLACEHOLDER "}",
+			 s->name);
+		spec.body = body;
+	}
+	spec.headers = hdrs;
+	spec.nheaders = h - hdrs;
+	return reply_render(&spec, out, err, errlen);
 }
 
 /* ---- checks after a tier is parsed ---------------------------------- */

@@ -24,6 +24,8 @@
 #define CFG_REPLY_STATUS	429
 #define CFG_REASON_MAX		64
 #define CFG_REPLY_HEADERS	32
+#define CFG_FALLBACK_STATUS	200
+#define CFG_GATE_DELAY_S	86400	/* a gate's Retry-After digits cover a day at least */
 
 struct cfg_header {
 	char *name;
@@ -42,9 +44,14 @@ struct cfg_reply {
 struct cfg_walk;
 struct cfg_tier;
 struct cfg_meter;
+struct cfg_service;
 
 /* A `reply` mapping into a new *out (freed by cfg_reply_free). */
 int cfg_parse_reply(struct cfg_walk *w, yaml_node_t *v, struct cfg_reply **out);
+/* A service's `fallback`: the same keys, status 200 unless set, `body`
+ * required, and no automatic headers (Retry-After only where its body or
+ * headers hold REPLY_PLACEHOLDER). */
+int cfg_parse_fallback(struct cfg_walk *w, yaml_node_t *v, struct cfg_reply **out);
 void cfg_reply_free(struct cfg_reply *r);
 
 /* Does meter `m` answer a refused request with a template?  Action
@@ -62,6 +69,16 @@ unsigned cfg_reply_status(const struct cfg_tier *t, int k);
  * error. */
 int cfg_reply_render(const struct cfg_tier *t, int k, struct sl_reply *out,
 		     char *err, size_t errlen);
+
+/* Render the answer of service `s`'s gate (on_open 503 or fallback; a
+ * reset has none): the 503 is
+ *   HTTP/1.1 503 Service Unavailable, Retry-After: N, and
+ *   {"error":"service_unavailable","service":"NAME","retry_after_s":N};
+ * the fallback is its status, headers and body as written.  The delay's
+ * width covers the breaker's longest opening (max_open with its jitter)
+ * and a day.  0, or reply_render()'s error. */
+int cfg_gate_render(const struct cfg_service *s, struct sl_reply *out,
+		    char *err, size_t errlen);
 
 /* After a tier is parsed (`n` its mapping): replies only where a limit
  * answers, and each one renders. */

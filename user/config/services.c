@@ -7,6 +7,7 @@
 
 #include "config/services.h"
 #include "config/config.h"
+#include "config/gate.h"
 
 static const char *const priority[] = {
 	[SL_SVC_PRIO_CORE] = "core", [SL_SVC_PRIO_NORMAL] = "normal",
@@ -202,8 +203,9 @@ static const struct cfg_key svc_keys[] = {
 	[SK_SLOW]	= { "slow", svc_slow },
 	[SK_TIMEOUT]	= { "timeout", svc_timeout },
 	[SK_TLS]	= { "tls", svc_tls },
-	{ "breaker", NULL },
-	{ "fallback", NULL },
+	{ "breaker", cfg_parse_breaker },
+	{ "on_open", cfg_parse_on_open },
+	{ "fallback", cfg_parse_service_fallback },
 };
 
 static int svc_parse(struct cfg_walk *w, yaml_node_t *n, struct cfg_service *s)
@@ -240,7 +242,7 @@ static int svc_parse(struct cfg_walk *w, yaml_node_t *n, struct cfg_service *s)
 		return walk_expect_key(w, v, v, seen & KEY_BIT(SK_SLOW) ?
 				       "slow" : "timeout", what);
 	}
-	return 0;
+	return cfg_check_gate(w, n, s);
 }
 
 /* ---- overlaps ------------------------------------------------------- */

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "config/tiers.h"
+#include "config/degrade.h"
 #include "config/limits.h"
 #include "config/replies.h"
 #include "common/names.h"
@@ -210,7 +211,8 @@ static int tier_reply(struct cfg_walk *w, yaml_node_t *v, void *obj)
 	return cfg_parse_reply(w, v, &((struct cfg_tier *)obj)->reply);
 }
 
-enum { TK_NAME, TK_MATCH, TK_KEY, TK_VERDICT, TK_LIMITS, TK_FLOOD };
+enum { TK_NAME, TK_MATCH, TK_KEY, TK_VERDICT, TK_LIMITS, TK_FLOOD, TK_REPLY,
+       TK_DEGRADE };
 
 static const struct cfg_key tier_keys[] = {
 	[TK_NAME]	= { "name", tier_name },
@@ -219,8 +221,8 @@ static const struct cfg_key tier_keys[] = {
 	[TK_VERDICT]	= { "verdict", tier_verdict },
 	[TK_LIMITS]	= { "limits", tier_limits },
 	[TK_FLOOD]	= { "flood_guard", tier_flood },
-	{ "reply", tier_reply },
-	{ "degrade", NULL },
+	[TK_REPLY]	= { "reply", tier_reply },
+	[TK_DEGRADE]	= { "degrade", cfg_parse_tier_degrade },
 };
 
 static int tier_parse(struct cfg_walk *w, yaml_node_t *n, struct cfg_tier *t)
@@ -255,6 +257,12 @@ static int tier_parse(struct cfg_walk *w, yaml_node_t *n, struct cfg_tier *t)
 	if (t->verdict != SL_TIER_LIMIT && t->flood_guard) {
 		v = walk_map_get(w, n, "flood_guard");
 		return walk_expect_key(w, v, v, "flood_guard", what);
+	}
+	snprintf(what, sizeof(what), "no degrade factors on a tier with verdict %s (it has no limits)",
+		 verdict_name(t->verdict));
+	if (t->verdict != SL_TIER_LIMIT && (seen & KEY_BIT(TK_DEGRADE))) {
+		v = walk_map_get(w, n, "degrade");
+		return walk_expect_key(w, v, v, "degrade", what);
 	}
 	return cfg_check_replies(w, n, t);
 }

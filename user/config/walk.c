@@ -7,10 +7,12 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "config/walk.h"
 #include "config/config.h"	/* CFG_ERR_MAX */
+#include "config/duration.h"
 
 /* ---- messages ------------------------------------------------------- */
 
@@ -271,6 +273,66 @@ int walk_uint(struct cfg_walk *w, yaml_node_t *v, uint64_t min,
 	}
 	*out = x;
 	return 0;
+}
+
+int walk_number(struct cfg_walk *w, yaml_node_t *v, double min, double max,
+		const char *what, double *out)
+{
+	const char *s = walk_scalar(v);
+	size_t digits;
+	char *end;
+	double x;
+
+	/* strtod alone would take "-1", " 1", "1e3", "0x1p3", "nan". */
+	digits = s ? strspn(s, "0123456789") : 0;
+	if (digits && s[digits] == '.')
+		digits += 1 + strspn(s + digits + 1, "0123456789");
+	if (!digits || s[digits] || s[digits - 1] == '.')
+		return walk_expect(w, v, what);
+	x = strtod(s, &end);
+	if (*end || !(x >= min && x <= max))
+		return walk_expect(w, v, what);
+	*out = x;
+	return 0;
+}
+
+int walk_duration(struct cfg_walk *w, yaml_node_t *v, uint64_t min_ns,
+		  uint64_t max_ns, const char *bounds, uint64_t *out)
+{
+	const char *s = walk_scalar(v);
+	char what[128];
+	uint64_t ns;
+
+	if (s && !cfg_duration_parse(s, &ns) && ns >= min_ns && ns <= max_ns) {
+		*out = ns;
+		return 0;
+	}
+	snprintf(what, sizeof(what), "a duration like 500ms, 10s or 5m (%s)", bounds);
+	return walk_expect(w, v, what);
+}
+
+int walk_check_err(struct cfg_walk *w, yaml_node_t *map, const char *msg)
+{
+	const char *sep = strstr(msg, ": ");
+	yaml_node_t *at = NULL;
+	char key[64], desc[96];
+	size_t mark;
+	int err;
+
+	if (!sep || (size_t)(sep - msg) >= sizeof(key))
+		return walk_err(w, map, "%s", msg);
+	memcpy(key, msg, sep - msg);
+	key[sep - msg] = '\0';
+	if (map && map->type == YAML_MAPPING_NODE)
+		at = walk_map_get(w, map, key);
+	mark = walk_path_key(w, key);
+	if (at)
+		err = walk_err(w, at, "%s, got %s", sep + 2,
+			       node_desc(at, desc, sizeof(desc)));
+	else
+		err = walk_err(w, map, "%s, got its default (set %s)", sep + 2, key);
+	walk_path_pop(w, mark);
+	return err;
 }
 
 /* Does a flow value start with ':' at text[i] (an address like ::/0),

@@ -75,6 +75,20 @@ int walk_enum(struct cfg_walk *w, yaml_node_t *v, const struct sl_names *t,
 int walk_uint(struct cfg_walk *w, yaml_node_t *v, uint64_t min, uint64_t max,
 	      const char *what, uint64_t *out);
 
+/* A decimal number ("0.5", "2", "1.25"; no sign, exponent or hex),
+ * min..max; `what` says what it is ("a rate 0..1"). */
+int walk_number(struct cfg_walk *w, yaml_node_t *v, double min, double max,
+		const char *what, double *out);
+/* A duration (config/duration.h) min_ns..max_ns; `bounds` is how the
+ * message says them ("100ms..1h"). */
+int walk_duration(struct cfg_walk *w, yaml_node_t *v, uint64_t min_ns,
+		  uint64_t max_ns, const char *bounds, uint64_t *out);
+
+/* A checker's message "KEY: expected ..." (breaker_cfg_check and the
+ * like) about mapping `map`: reported at KEY's value with what it holds,
+ * or at the mapping when KEY was left out (its default). */
+int walk_check_err(struct cfg_walk *w, yaml_node_t *map, const char *msg);
+
 /* libyaml's own message for a document it could not load. */
 int walk_yaml_fail(struct cfg_walk *w, const yaml_parser_t *p,
 		   const char *text, size_t len);

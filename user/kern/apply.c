@@ -559,7 +559,7 @@ int apply_config(struct sl_iface *ifc, const struct sl_config *cfg,
 		err = apply_tiers(ifc, cfg, ids, old, ng.tier_gen, fresh, purge,
 				  &rp, sum);
 	if (!err)
-		err = services_write(ifc, cfg, ng.tier_gen, fresh, &sa, sum);
+		err = services_write(ifc, cfg, &rp, ng.tier_gen, fresh, &sa, sum);
 	if (err)
 		goto out;
 	err = apply_global_set(ifc, &ng);

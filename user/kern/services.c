@@ -10,6 +10,7 @@
 
 #include "kern/services.h"
 #include "kern/apply.h"
+#include "kern/replies.h"
 #include "common/log.h"
 #include "sluice_svc_match.h"
 #include "sluice_xdp.skel.h"
@@ -148,7 +149,8 @@ static void svc_to_abi(const struct cfg_service *s, struct sl_service *out)
 	memset(out, 0, sizeof(*out));
 	out->slow_ns = s->slow_ns;
 	out->timeout_ns = s->timeout_ns;
-	out->failures = SL_SVC_FAIL_DEFAULT;
+	/* The egress failure run counts what the breaker counts. */
+	out->failures = s->has_breaker ? s->breaker.failures : SL_SVC_FAIL_DEFAULT;
 	out->port = s->port;
 	out->priority = s->priority;
 	out->flags = SL_SVC_F_USED | (s->tls ? SL_SVC_F_TLS : 0);
@@ -283,8 +285,8 @@ static int svc_write_ports(struct sl_iface *ifc, const struct sl_config *cfg,
 }
 
 int services_write(struct sl_iface *ifc, const struct sl_config *cfg,
-		   __u32 gen, bool fresh, struct svc_apply *sa,
-		   struct apply_summary *sum)
+		   const struct reply_plan *rp, __u32 gen, bool fresh,
+		   struct svc_apply *sa, struct apply_summary *sum)
 {
 	int sfd = bpf_map__fd(ifc->skel->maps.sl_services);
 	int mfd = bpf_map__fd(ifc->skel->maps.sl_svc_match);
@@ -305,6 +307,7 @@ int services_write(struct sl_iface *ifc, const struct sl_config *cfg,
 		__u32 id = sa->ids[i], slot = sl_svc_slot(!gen, id);
 
 		svc_to_abi(s, &next[id]);
+		replies_service_set(rp, i, s, &next[id]);
 		cfg_service_describe(s, desc, sizeof(desc));
 		if (fresh || strcmp(sa->old[id], s->name)) {
 			apply_note(sum, "service %s added (id %u): %s", s->name, id, desc);
@@ -314,7 +317,8 @@ int services_write(struct sl_iface *ifc, const struct sl_config *cfg,
 			err = -errno;
 			goto out;
 		}
-		if (memcmp(&cur, &next[id], sizeof(cur)) ||
+		if (!replies_service_same(bpf_map__fd(ifc->skel->maps.sl_replies),
+					  !gen, &cur, rp, &next[id], s->name, sum) ||
 		    !svc_same_matches(have, nhave, !gen, want, nwant, id))
 			apply_note(sum, "service %s changed: %s", s->name, desc);
 	}

@@ -25,6 +25,7 @@
 #include "sluice_service.h"
 
 struct apply_summary;
+struct reply_plan;
 
 struct svc_apply {
 	int ids[SL_MAX_SERVICES];		/* by config service */
@@ -33,10 +34,11 @@ struct svc_apply {
 };
 
 /* Steps 1 and 2 for generation `gen` (`fresh`: nothing was written
- * before, the half is the live one). */
+ * before, the half is the live one); the gates' answers are `rp`'s
+ * (kern/replies.h), written into sl_replies with the tiers'. */
 int services_write(struct sl_iface *ifc, const struct sl_config *cfg,
-		   __u32 gen, bool fresh, struct svc_apply *sa,
-		   struct apply_summary *sum);
+		   const struct reply_plan *rp, __u32 gen, bool fresh,
+		   struct svc_apply *sa, struct apply_summary *sum);
 
 /* Step 3, after sl_global's flip. */
 int services_cleanup(struct sl_iface *ifc, const struct svc_apply *sa,
