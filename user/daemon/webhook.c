@@ -46,7 +46,7 @@ struct webhook {
 	char addr[64];
 	/* the log's rate limit */
 	uint64_t log_window_ns;
-	unsigned int log_n, log_dropped;
+	unsigned int log_n[WEBHOOK_RESULTS], log_dropped[WEBHOOK_RESULTS];
 	struct webhook_counts n;
 	struct alerts_batch batch;	/* one request at a time: the loop's */
 };
@@ -144,25 +144,27 @@ bool webhook_token_eq(const char *tok, const char *authorization)
 
 /* ---- the log ---------------------------------------------------------------- */
 
-/* At most WEBHOOK_LOG_BURST lines a window; the rest counted, said at
- * the next line after the window. */
-static bool hook_log_ok(struct webhook *w)
+/* At most WEBHOOK_LOG_BURST lines a window for each result (a flood of
+ * 401s hides no 400 or 200); the rest counted, said after the window. */
+static bool hook_log_ok(struct webhook *w, enum webhook_result r)
 {
 	uint64_t now = clock_ns(CLOCK_MONOTONIC);
 
 	if (now - w->log_window_ns >= WEBHOOK_LOG_WINDOW_S * 1000000000ULL) {
-		if (w->log_dropped)
-			log_warn("webhook: %u more requests not logged in %d s (see sluice_webhook_requests_total)",
-				 w->log_dropped, WEBHOOK_LOG_WINDOW_S);
+		for (int i = 0; i < WEBHOOK_RESULTS; i++) {
+			if (w->log_dropped[i])
+				log_warn("webhook: %u more %s requests not logged in %d s (see sluice_webhook_requests_total)",
+					 w->log_dropped[i], webhook_result_name(i),
+					 WEBHOOK_LOG_WINDOW_S);
+			w->log_n[i] = w->log_dropped[i] = 0;
+		}
 		w->log_window_ns = now;
-		w->log_n = 0;
-		w->log_dropped = 0;
 	}
-	if (w->log_n < WEBHOOK_LOG_BURST) {
-		w->log_n++;
+	if (w->log_n[r] < WEBHOOK_LOG_BURST) {
+		w->log_n[r]++;
 		return true;
 	}
-	w->log_dropped++;
+	w->log_dropped[r]++;
 	return false;
 }
 
@@ -193,7 +195,7 @@ static void hook_note(struct webhook *w, struct MHD_Connection *c,
 	va_list ap;
 
 	w->n.requests[r]++;
-	if (!hook_log_ok(w))
+	if (!hook_log_ok(w, r))
 		return;
 	va_start(ap, fmt);
 	vsnprintf(what, sizeof(what), fmt, ap);

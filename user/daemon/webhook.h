@@ -16,8 +16,8 @@
  *   token 401.
  *
  * Every request counts once by result and logs one line (at most
- * WEBHOOK_LOG_BURST in WEBHOOK_LOG_WINDOW_S, then a count of those not
- * logged); each event also logs a debug line.  A body sent in chunks
+ * WEBHOOK_LOG_BURST of each result in WEBHOOK_LOG_WINDOW_S, then a
+ * count of those not logged); each event also logs a debug line.  A body sent in chunks
  * with no Content-Length that grows past max_body is cut off: counted
  * too_large, the connection closed without an answer.
  *
