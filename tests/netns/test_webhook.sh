@@ -22,7 +22,14 @@
 #             credentials_file, is re-sent (repeat_interval), then
 #             resolved; the counters say ok and nothing else
 . "$(dirname "$0")/lib.sh"
-netns_init prometheus-alertmanager
+netns_init prometheus-alertmanager amtool
+
+# The section's parser comes with the config work of issue 11: until
+# sluiced knows the key there is nothing to test (a skip, which fails
+# under CI=true).
+printf 'interfaces: [lo]\ntiers: [{name: a, match: [0.0.0.0/0], verdict: pass}]\nwebhook: {listen: 127.0.0.1:9470, token_file: /nonexistent}\n' >"$T_DIR/probe.yaml"
+[[ $("$SLUICED" -t -c "$T_DIR/probe.yaml" 2>&1) == *"got 'webhook'"* ]] &&
+	skip_all "this sluiced does not parse the webhook: section yet"
 
 METRICS=127.0.0.1:9469
 HOOK=127.0.0.1:9470
