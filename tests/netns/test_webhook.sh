@@ -256,16 +256,9 @@ EOF
 }
 
 am_pids() { pgrep -f -- "--storage.path=$T_DIR/am/" || true; }
-am_gone() { ! kill -0 "$AM_PID" 2>/dev/null; }
 am_ready() { on gw curl -sf --max-time 2 -o /dev/null "http://$AM/-/ready"; }
 
-am_stop() {
-	[[ -n $AM_PID ]] || return 0
-	kill "$AM_PID" 2>/dev/null
-	wait_for 10 am_gone || kill -9 "$AM_PID" 2>/dev/null
-	wait "$AM_PID" 2>/dev/null
-	AM_PID=
-}
+am_stop() { proc_stop "$AM_PID"; AM_PID=; }
 
 after_test() { am_stop; }
 

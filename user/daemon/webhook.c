@@ -19,6 +19,7 @@
 #include "daemon/webhook.h"
 #include "common/clock.h"
 #include "common/log.h"
+#include "export/metrics.h"
 
 static const char *const result_names[WEBHOOK_RESULTS] = {
 	[WEBHOOK_OK]		= "ok",
@@ -384,16 +385,6 @@ static void hook_completed(void *cls, struct MHD_Connection *c, void **reqp,
 	*reqp = NULL;
 }
 
-static void hook_mhd_log(void *cls, const char *fmt, va_list ap)
-{
-	char buf[512];
-
-	(void)cls;
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	buf[strcspn(buf, "\n")] = '\0';
-	log_dbg("webhook: %s", buf);
-}
-
 /* ---- the loop ------------------------------------------------------------------- */
 
 /* Run MHD, then arm the timer for what it waits on next. */
@@ -479,7 +470,7 @@ static int hook_start(struct webhook *w, const struct cfg_listen *l)
 	mhd = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
 			       (l->family == AF_INET6 ? MHD_USE_IPv6 : 0),
 			       0, NULL, NULL, hook_answer, w,
-			       MHD_OPTION_EXTERNAL_LOGGER, hook_mhd_log, NULL,
+			       MHD_OPTION_EXTERNAL_LOGGER, metrics_mhd_log, "webhook",
 			       MHD_OPTION_NOTIFY_COMPLETED, hook_completed, NULL,
 			       MHD_OPTION_LISTEN_SOCKET, fd,
 			       MHD_OPTION_CONNECTION_LIMIT, (unsigned)WEBHOOK_CONN_MAX,
