@@ -58,7 +58,8 @@ LIB_OBJS   := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRCS))
 LIB        := $(BUILD)/libsluice.a
 BINS       := $(BUILD)/sluiced $(BUILD)/sluicectl
 # Alert rules, dashboard and example scrape config (tools/monitoring/).
-MONITORING_FILES := $(addprefix tools/monitoring/,sluice.rules.yml sluice-dashboard.json prometheus.yml)
+MONITORING_FILES := $(addprefix tools/monitoring/,sluice.rules.yml sluice-dashboard.json prometheus.yml \
+	sluice-degrade.rules.yml alertmanager.yml)
 
 TEST_LIB_OBJS := $(BUILD)/tests/lib/test.o
 UNIT_TESTS    := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(wildcard tests/unit/test_*.c))

@@ -8,7 +8,7 @@ PKGS=(
 	libbpf-dev bpftool libelf-dev zlib1g-dev linux-libc-dev
 	libyaml-dev libmicrohttpd-dev libhiredis-dev libcmocka-dev libjson-c-dev
 	iproute2 ethtool iptables nftables
-	nginx redis-server redis-tools wrk hey hping3 curl jq prometheus
+	nginx redis-server redis-tools wrk hey hping3 curl jq prometheus prometheus-alertmanager
 	procps psmisc python3-yaml gnuplot-nox fonts-dejavu-core
 )
 

@@ -2,10 +2,16 @@
 # The alert rules and the example scrape config, checked with promtool:
 #   config    promtool check config tools/monitoring/prometheus.yml
 #   rules     promtool check rules tools/monitoring/sluice.rules.yml
-#   runbook/ALERT   every alert has a summary, a description and a runbook
-#             saying what it means, what to check and what to do
+#   degrade-rules   the same for sluice-degrade.rules.yml (the alerts that
+#             drive degrade levels and breakers through the webhook)
+#   alertmanager    amtool check-config tools/monitoring/alertmanager.yml
+#   runbook/ALERT   every alert of both files has a summary, a description
+#             and a runbook saying what it means, what to check and what
+#             to do
 #   ALERT/TEST      each test group of tests/monitoring/*.test.yml
-#             (promtool test rules), one result per group
+#             (promtool test rules, against the rule_files it names:
+#             sluice.rules.yml unless it says otherwise), one result per
+#             group
 # The unit tests compare labels and the summary only: they run against a
 # copy of the rules without the description and runbook annotations
 # (prose, checked for shape above), each group in a file of its own.
@@ -14,6 +20,7 @@ set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 2
 SUITE=monitoring/rules
 RULES=tools/monitoring/sluice.rules.yml
+DEGRADE_RULES=tools/monitoring/sluice-degrade.rules.yml
 pass=0 fail=0 skip=0
 
 if ! command -v promtool >/dev/null; then
@@ -57,11 +64,18 @@ check() {	# NAME COMMAND...: one result from a command's exit status
 
 check config promtool check config tools/monitoring/prometheus.yml
 check rules promtool check rules "$RULES"
+check degrade-rules promtool check rules "$DEGRADE_RULES"
+if command -v amtool >/dev/null; then
+	check alertmanager amtool check-config tools/monitoring/alertmanager.yml
+elif picked alertmanager; then
+	echo "  skip  alertmanager: amtool not found (make deps: prometheus-alertmanager)"
+	skip=$((skip + 1))
+fi
 
 # The prose annotations, per alert: present, and a runbook in three parts.
-python3 - "$RULES" >"$tmp/runbooks" <<'PY'
+python3 - "$RULES" "$DEGRADE_RULES" >"$tmp/runbooks" <<'PY'
 import sys, yaml
-for g in yaml.safe_load(open(sys.argv[1]))["groups"]:
+for g in [g for f in sys.argv[1:] for g in yaml.safe_load(open(f))["groups"]]:
     for r in g["rules"]:
         if "alert" not in r:
             continue
@@ -77,23 +91,26 @@ while read -r alert missing; do
 	result "runbook/$alert" "$([[ $missing == - ]]; echo $?)" "$tmp/out"
 done <"$tmp/runbooks"
 
-# One file per test group, next to a copy of the rules without the prose.
-python3 - "$RULES" "$tmp" tests/monitoring/*.test.yml >"$tmp/groups" <<'PY'
+# One file per test group, next to copies of the rules without the prose.
+python3 - "$tmp" "$RULES" "$DEGRADE_RULES" -- tests/monitoring/*.test.yml >"$tmp/groups" <<'PY'
 import os, sys, yaml
-rules, out, tests = sys.argv[1], sys.argv[2], sys.argv[3:]
-doc = yaml.safe_load(open(rules))
-for g in doc["groups"]:
-    for r in g["rules"]:
-        for k in ("description", "runbook"):
-            r.get("annotations", {}).pop(k, None)
-yaml.safe_dump(doc, open(os.path.join(out, "sluice.rules.yml"), "w"))
+args = sys.argv[1:]
+out, rules, tests = args[0], args[1:args.index("--")], args[args.index("--") + 1:]
+for path in rules:
+    doc = yaml.safe_load(open(path))
+    for g in doc["groups"]:
+        for r in g["rules"]:
+            for k in ("description", "runbook"):
+                r.get("annotations", {}).pop(k, None)
+    yaml.safe_dump(doc, open(os.path.join(out, os.path.basename(path)), "w"))
 n = 0
 for t in tests:
     spec = yaml.safe_load(open(t))
     base = os.path.basename(t).removesuffix(".test.yml")
+    files = [os.path.basename(f) for f in spec.get("rule_files", ["sluice.rules.yml"])]
     for case in spec["tests"]:
         n += 1
-        one = dict(spec, rule_files=["sluice.rules.yml"], tests=[case])
+        one = dict(spec, rule_files=files, tests=[case])
         path = os.path.join(out, "g%03d.yml" % n)
         yaml.safe_dump(one, open(path, "w"))
         print(path, base + "/" + case.get("name", "test %d" % n))

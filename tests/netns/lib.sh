@@ -546,6 +546,16 @@ sluiced_refused() {	# CONFIG [ARGS...]
 
 status_json() { ctl -j status | jq -c '.data // .'; }
 
+# A server a test started itself (Prometheus, Alertmanager): SIGTERM,
+# SIGKILL after 10 s; waited for either way.
+pid_gone() { ! kill -0 "$1" 2>/dev/null; }	# PID
+proc_stop() {	# PID ("" does nothing)
+	[[ -n $1 ]] || return 0
+	kill "$1" 2>/dev/null
+	wait_for 10 pid_gone "$1" || kill -9 "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+}
+
 log_mark() { wc -l <"$DAEMON_LOG" 2>/dev/null || echo 0; }
 log_since() { tail -n +$(($1 + 1)) "$DAEMON_LOG"; }	# MARK
 # Read afresh on every call, so it can be polled (assert_wait).

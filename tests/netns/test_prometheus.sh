@@ -70,15 +70,7 @@ EOF
 }
 
 prom_pids() { pgrep -f -- "--storage.tsdb.path=$T_DIR/prom/" || true; }
-prom_gone() { ! kill -0 "$PROM_PID" 2>/dev/null; }
-
-prom_stop() {	# SIGTERM, SIGKILL after 10 s; waited for either way
-	[[ -n $PROM_PID ]] || return 0
-	kill "$PROM_PID" 2>/dev/null
-	wait_for 10 prom_gone || kill -9 "$PROM_PID" 2>/dev/null
-	wait "$PROM_PID" 2>/dev/null
-	PROM_PID=
-}
+prom_stop() { proc_stop "$PROM_PID"; PROM_PID=; }
 
 after_test() { prom_stop; }
 

@@ -8,6 +8,7 @@
 #include "daemon/daemon.h"
 #include "daemon/svc_view.h"
 #include "daemon/top.h"
+#include "daemon/webhook.h"
 #include "kern/egress.h"
 #include "kern/tc.h"
 #include "export/metrics.h"
@@ -90,6 +91,11 @@ int daemon_start(struct sl_daemon *d, struct sl_config *cfg)
 		 cfg->path, (unsigned long long)cfg->hash,
 		 mode_name(cfg->mode),
 		 d->niface, d->niface == 1 ? "" : "s");
+	/* The receiver is optional: one that cannot start says why and
+	 * sluiced runs on.  The alert handler (degrade, breakers) goes in
+	 * webhook_new's NULL; without it events are only logged. */
+	if (d->loop && !webhook_new(&d->webhook, d->loop, NULL, d))
+		webhook_apply(d->webhook, &cfg->webhook);
 	return 0;
 fail:
 	free(d->ifaces);
@@ -235,6 +241,8 @@ int daemon_reload(struct sl_daemon *d, const char *why,
 	d->loaded_at = time(NULL);
 	if (!d->verbose)
 		log_set_level(cfg->log_level);
+	if (d->webhook)
+		webhook_apply(d->webhook, &cfg->webhook);
 	daemon_log_summary(why, sum);
 	if (rc)
 		log_err("reload (%s) applied with errors: %s", why, err);
@@ -321,6 +329,8 @@ void daemon_stop(struct sl_daemon *d)
 {
 	top_stop(d);
 	svc_view_free(d);
+	webhook_free(d->webhook);
+	d->webhook = NULL;
 	for (int i = 0; i < d->niface; i++)
 		loader_close(&d->ifaces[i]);
 	d->niface = 0;

@@ -24,6 +24,7 @@ struct loop;
 struct metrics;
 struct talkers;
 struct svc_view;
+struct webhook;
 
 struct sl_daemon {
 	char cfg_path[4096];	/* absolute, so a reload finds it */
@@ -36,6 +37,7 @@ struct sl_daemon {
 	struct metrics *metrics;	/* NULL: metrics.listen is off */
 	struct talkers *talkers;	/* sluicectl top (daemon/top.h) */
 	struct svc_view *svc_view;	/* sluicectl services (daemon/svc_view.h) */
+	struct webhook *webhook;	/* the Alertmanager receiver (daemon/webhook.h) */
 	uint64_t reloads_ok, reloads_failed;	/* since start */
 	time_t reload_ok_at;	/* the last successful start or reload */
 	int niface;

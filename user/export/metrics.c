@@ -121,14 +121,13 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *c,
 	return reply_text(c, MHD_HTTP_NOT_FOUND, "not found: try /metrics\n");
 }
 
-static void mhd_log(void *cls, const char *fmt, va_list ap)
+void metrics_mhd_log(void *cls, const char *fmt, va_list ap)
 {
 	char buf[512];
 
-	(void)cls;
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	buf[strcspn(buf, "\n")] = '\0';
-	log_dbg("metrics: %s", buf);
+	log_dbg("%s: %s", (const char *)cls, buf);
 }
 
 static int metrics_listen(struct metrics *m, const struct cfg_listen *l)
@@ -211,7 +210,7 @@ int metrics_open(struct metrics **out, const struct cfg_listen *l)
 	m->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG |
 				  (l->family == AF_INET6 ? MHD_USE_IPv6 : 0),
 				  0, NULL, NULL, answer, m,
-				  MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+				  MHD_OPTION_EXTERNAL_LOGGER, metrics_mhd_log, "metrics",
 				  MHD_OPTION_LISTEN_SOCKET, m->fd,
 				  MHD_OPTION_CONNECTION_LIMIT, (unsigned)METRICS_CONN_MAX,
 				  MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)METRICS_CONN_PER_IP,

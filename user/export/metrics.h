@@ -17,6 +17,8 @@
 #ifndef SLUICE_EXPORT_METRICS_H
 #define SLUICE_EXPORT_METRICS_H
 
+#include <stdarg.h>
+
 #include "config/metrics.h"
 
 #define METRICS_CONN_MAX	8
@@ -44,6 +46,10 @@ void metrics_sampled(struct metrics *m, struct sl_daemon *d);
 /* The address served ("off" for NULL): metrics.listen at start, which
  * a reload does not change. */
 const char *metrics_addr(const struct metrics *m);
+
+/* libmicrohttpd's messages as debug lines; cls: the prefix ("metrics").
+ * The webhook's server uses it too. */
+void metrics_mhd_log(void *cls, const char *fmt, va_list ap);
 
 /* Stop the HTTP thread and free; m may be NULL. */
 void metrics_close(struct metrics *m);

@@ -16,6 +16,7 @@
 
 #include "daemon/daemon.h"
 #include "export/render.h"
+#include "export/webhook.h"
 #include "common/log.h"
 #include "common/names.h"
 #include "common/proto.h"
@@ -458,6 +459,7 @@ int render_all(struct render *r, struct sl_daemon *d, bool sampled)
 	render_limits(r, d->cfg);
 	render_config(r, d);
 	render_info(r, d);
+	render_webhook(r, d->webhook);
 	err = render_services(r, d);
 	render_process(r);
 	free(cur);
