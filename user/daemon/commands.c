@@ -15,6 +15,7 @@
 #include "daemon/daemon.h"
 #include "daemon/loop.h"
 #include "daemon/top.h"
+#include "daemon/gates.h"
 #include "config/rate.h"
 #include "common/clock.h"
 #include "common/gcra.h"
@@ -451,5 +452,7 @@ const struct control_cmd daemon_cmds[] = {
 	{ "mode", cmd_mode },
 	{ "detach", cmd_detach },
 	{ "top", top_cmd },
+	{ "breaker", gates_cmd_breaker },
+	{ "degrade", gates_cmd_degrade },
 	{ NULL, NULL },
 };

@@ -7,6 +7,7 @@
 
 #include "daemon/daemon.h"
 #include "daemon/top.h"
+#include "daemon/gates.h"
 #include "kern/egress.h"
 #include "kern/tc.h"
 #include "export/metrics.h"
@@ -179,7 +180,8 @@ int daemon_reload(struct sl_daemon *d, const char *why,
 			continue;
 		/* A new interface's "tier added" lines would only confuse
 		 * the reload's summary. */
-		rc = daemon_iface_up(&added[nadded], ci, cfg, &fresh);
+		rc = daemon_iface_up(&added[nadded], ci, gates_cfg(d, cfg),
+				     &fresh);
 		apply_summary_free(&fresh);
 		if (rc) {
 			snprintf(err, errlen,
@@ -199,7 +201,7 @@ int daemon_reload(struct sl_daemon *d, const char *why,
 
 		ifc = &d->ifaces[i];
 		if (cfg_has_iface(cfg, ifc->name)) {
-			e = apply_config(ifc, cfg, sum);
+			e = apply_config(ifc, gates_cfg(d, cfg), sum);
 			if (e && !rc)
 				snprintf(err, errlen,
 					 "%s: writing the new config into the maps failed: %s (see the daemon's log)",
@@ -234,6 +236,7 @@ int daemon_reload(struct sl_daemon *d, const char *why,
 	d->loaded_at = time(NULL);
 	if (!d->verbose)
 		log_set_level(cfg->log_level);
+	gates_reload(d);
 	daemon_log_summary(why, sum);
 	if (rc)
 		log_err("reload (%s) applied with errors: %s", why, err);
@@ -315,6 +318,7 @@ void daemon_sample(struct sl_daemon *d)
 void daemon_stop(struct sl_daemon *d)
 {
 	top_stop(d);
+	gates_stop(d);
 	for (int i = 0; i < d->niface; i++)
 		loader_close(&d->ifaces[i]);
 	d->niface = 0;

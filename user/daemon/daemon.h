@@ -23,6 +23,7 @@
 struct loop;
 struct metrics;
 struct talkers;
+struct gates;
 
 struct sl_daemon {
 	char cfg_path[4096];	/* absolute, so a reload finds it */
@@ -34,6 +35,7 @@ struct sl_daemon {
 	struct control ctl;
 	struct metrics *metrics;	/* NULL: metrics.listen is off */
 	struct talkers *talkers;	/* sluicectl top (daemon/top.h) */
+	struct gates *gates;	/* breakers and degrade (daemon/gates.h) */
 	uint64_t reloads_ok, reloads_failed;	/* since start */
 	time_t reload_ok_at;	/* the last successful start or reload */
 	int niface;
