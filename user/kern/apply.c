@@ -11,7 +11,6 @@
 #include "kern/tier_abi.h"
 #include "kern/replies.h"
 #include "kern/services.h"
-#include "kern/svc_reply.h"
 #include "common/log.h"
 #include "common/names.h"
 #include "common/proto.h"
@@ -539,8 +538,6 @@ int apply_config(struct sl_iface *ifc, const struct sl_config *cfg,
 	err = apply_assign(ifc, cfg, ids, old);
 	if (!err)
 		err = replies_plan(cfg, &rp);
-	if (!err)	/* the services' gate replies join the plan */
-		err = svc_reply_plan(cfg, &rp, sa.gate_reply);
 	if (err)
 		goto out;
 

@@ -9,7 +9,6 @@
 #include <bpf/libbpf.h>
 
 #include "kern/services.h"
-#include "kern/svc_reply.h"
 #include "kern/apply.h"
 #include "common/log.h"
 #include "sluice_svc_match.h"
@@ -306,7 +305,6 @@ int services_write(struct sl_iface *ifc, const struct sl_config *cfg,
 		__u32 id = sa->ids[i], slot = sl_svc_slot(!gen, id);
 
 		svc_to_abi(s, &next[id]);
-		svc_reply_abi(s, sa->gate_reply[i], &next[id]);
 		cfg_service_describe(s, desc, sizeof(desc));
 		if (fresh || strcmp(sa->old[id], s->name)) {
 			apply_note(sum, "service %s added (id %u): %s", s->name, id, desc);

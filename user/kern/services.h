@@ -30,9 +30,6 @@ struct svc_apply {
 	int ids[SL_MAX_SERVICES];		/* by config service */
 	char old[SL_MAX_SERVICES][SL_SVC_NAME_MAX];	/* names before */
 	bool removed[SL_MAX_SERVICES];		/* by id */
-	/* by config service: its gate's reply id (kern/svc_reply.h), set
-	 * before services_write */
-	__u16 gate_reply[SL_MAX_SERVICES];
 };
 
 /* Steps 1 and 2 for generation `gen` (`fresh`: nothing was written
