@@ -31,8 +31,9 @@ void gate_plan_want(const struct breaker *b, bool shed, __u64 shed_until_ns,
 		w->state = SL_GATE_HALF_OPEN;
 		w->probes = breaker_probe_budget(b);
 		w->half_since_ns = b->since_ns;
-		/* Past the budget: ask again about when the probes decide. */
-		w->until_ns = now_ns + GATE_SOFT_NS;
+		/* Past the budget: ask again about when the probes decide
+		 * (refreshed about once a second, not every tick). */
+		w->until_ns = now_ns + 2 * GATE_SOFT_NS;
 		w->until_soft = true;
 		break;
 	default:
