@@ -20,6 +20,7 @@
 #include "common/addr.h"
 #include "config/config.h"
 #include "ctl/ctl_client.h"
+#include "ctl/ctl_gates.h"
 #include "ctl/ctl_print.h"
 #include "common/names.h"
 #include "common/proto.h"
@@ -44,6 +45,7 @@ struct ctl_opts {
 	const char *socket;
 	int timeout_ms;
 	struct top_opts top;
+	struct ctl_gate_opts gate;	/* breaker, degrade */
 };
 
 struct ctl_cmd {
@@ -394,6 +396,20 @@ static int run_top(const struct ctl_opts *o, const struct ctl_cmd *cmd,
 	return CTL_EXIT_OK;
 }
 
+/* breaker, degrade: the request from their arguments and options. */
+static int run_gate(const struct ctl_opts *o, const struct ctl_cmd *cmd,
+		    int argc, char **argv)
+{
+	char err[256];
+	json_object *req = !strcmp(cmd->name, "breaker") ?
+		ctl_breaker_request(argc, argv, &o->gate, err, sizeof(err)) :
+		ctl_degrade_request(argc, argv, &o->gate, err, sizeof(err));
+
+	if (!req && *err)
+		return ctl_usage(o, cmd, "%s", err);
+	return ctl_run(o, cmd, req, cmd->print);
+}
+
 static int run_help(const struct ctl_opts *o, const struct ctl_cmd *cmd,
 		    int argc, char **argv)
 {
@@ -502,6 +518,43 @@ static const struct ctl_cmd commands[] = {
 	  "  sluicectl services api\n"
 	  "  sluicectl -j services | jq '.services[] | {name, e5xx: .counters.responses[\"5xx\"]}'\n",
 	  0, 1, run_services, ctl_print_services },
+	{ "breaker", "[NAME open|closed|auto [--for DURATION]]",
+	  "the services' circuit breakers, or force one",
+	  "One row per service with a breaker: its state (closed, open,\n"
+	  "half_open), since when, the failure and slow rates over its window\n"
+	  "(with the counts: failed or slow of completed), the next timed\n"
+	  "transition (an open breaker goes half_open), how often it opened, and\n"
+	  "whether it is forced (by sluicectl or an alert) and for how long.\n\n"
+	  "  NAME open|closed     force the breaker of service NAME: open answers\n"
+	  "                       its requests at the edge (its on_open), closed\n"
+	  "                       lets every request through; shown as forced\n"
+	  "  NAME auto            back to the automatic state machine (a forced\n"
+	  "                       open ends half_open: it probes first)\n"
+	  "  --for DURATION       the forced state ends by itself after DURATION\n"
+	  "                       (30s, 5m, 1h; at most 7d)",
+	  "  sluicectl breaker\n"
+	  "  sluicectl breaker api open --for 2m\n"
+	  "  sluicectl breaker api auto\n"
+	  "  sluicectl -j breaker | jq '.breakers[] | {service, state}'\n",
+	  0, 2, run_gate, ctl_print_breaker },
+	{ "degrade", "[LEVEL [--for DURATION] [--reason TEXT] [--pin] | auto]",
+	  "the degrade level and why, or set it by hand",
+	  "Show the degrade level (0 normal to 3), where it comes from (auto,\n"
+	  "manual, alert, pinned), since when and why, the services it sheds\n"
+	  "and keeps, the tier rate factors in force, the manual setting, the\n"
+	  "auto controller's signal and the alerts holding a level.\n\n"
+	  "  LEVEL                set a manual level; the highest of auto, manual\n"
+	  "                       and alerts is in force\n"
+	  "  --for DURATION       the manual level ends by itself after DURATION\n"
+	  "  --reason TEXT        shown as why, and logged\n"
+	  "  --pin                the manual level is in force whatever auto and\n"
+	  "                       the alerts say (also lower than theirs)\n"
+	  "  auto                 the manual level (pinned or not) ends",
+	  "  sluicectl degrade\n"
+	  "  sluicectl degrade 1 --for 10m --reason 'db failover'\n"
+	  "  sluicectl degrade 0 --pin\n"
+	  "  sluicectl degrade auto\n",
+	  0, 1, run_gate, ctl_print_degrade },
 	{ "help", "[COMMAND]", "this help, or a command's",
 	  "Print the list of commands, or the help of COMMAND (the same as\n"
 	  "sluicectl COMMAND --help).",
@@ -520,7 +573,8 @@ static const struct ctl_cmd *cmd_find(const char *name)
 
 /* ---- main ------------------------------------------------------------ */
 
-enum { OPT_VERSION = 256, OPT_BY, OPT_TIER, OPT_WATCH };
+enum { OPT_VERSION = 256, OPT_BY, OPT_TIER, OPT_WATCH, OPT_FOR, OPT_REASON,
+       OPT_PIN };
 
 static int parse_count(const char *s, int *n)
 {
@@ -561,6 +615,9 @@ int main(int argc, char **argv)
 		{ "by",      required_argument, NULL, OPT_BY },
 		{ "tier",    required_argument, NULL, OPT_TIER },
 		{ "watch",   optional_argument, NULL, OPT_WATCH },
+		{ "for",     required_argument, NULL, OPT_FOR },
+		{ "reason",  required_argument, NULL, OPT_REASON },
+		{ "pin",     no_argument,       NULL, OPT_PIN },
 		{ 0 },
 	};
 	struct ctl_opts o = { .timeout_ms = CTL_TIMEOUT_MS };
@@ -576,7 +633,20 @@ int main(int argc, char **argv)
 				     opt == OPT_TIER || opt == OPT_WATCH))
 			o.top.given = opt == 'n' ? "-n" : opt == OPT_BY ? "--by" :
 				      opt == OPT_TIER ? "--tier" : "--watch";
+		if (!o.gate.given && (opt == OPT_FOR || opt == OPT_REASON ||
+				      opt == OPT_PIN))
+			o.gate.given = opt == OPT_FOR ? "--for" :
+				       opt == OPT_REASON ? "--reason" : "--pin";
 		switch (opt) {
+		case OPT_FOR:
+			o.gate.for_arg = optarg;
+			break;
+		case OPT_REASON:
+			o.gate.reason = optarg;
+			break;
+		case OPT_PIN:
+			o.gate.pin = true;
+			break;
 		case 'n':
 			if (parse_count(optarg, &o.top.n))
 				bad = "n";
@@ -648,6 +718,10 @@ int main(int argc, char **argv)
 	if (o.top.given && strcmp(cmd->name, "top"))
 		return ctl_usage(&o, cmd, "option '%s' applies to top only",
 				 o.top.given);
+	if (o.gate.given && strcmp(cmd->name, "breaker") &&
+	    strcmp(cmd->name, "degrade"))
+		return ctl_usage(&o, cmd, "option '%s' applies to breaker and degrade only",
+				 o.gate.given);
 	optind++;
 	nargs = argc - optind;
 	if (nargs < cmd->min_args)

@@ -16,6 +16,7 @@
 #include "daemon/loop.h"
 #include "daemon/svc_view.h"
 #include "daemon/top.h"
+#include "daemon/gates.h"
 #include "config/rate.h"
 #include "common/clock.h"
 #include "common/gcra.h"
@@ -453,5 +454,7 @@ const struct control_cmd daemon_cmds[] = {
 	{ "detach", cmd_detach },
 	{ "top", top_cmd },
 	{ "services", svc_view_cmd },
+	{ "breaker", gates_cmd_breaker },
+	{ "degrade", gates_cmd_degrade },
 	{ NULL, NULL },
 };

@@ -9,6 +9,7 @@
 #include "daemon/svc_view.h"
 #include "daemon/top.h"
 #include "daemon/webhook.h"
+#include "daemon/gates.h"
 #include "kern/egress.h"
 #include "kern/tc.h"
 #include "export/metrics.h"
@@ -186,7 +187,8 @@ int daemon_reload(struct sl_daemon *d, const char *why,
 			continue;
 		/* A new interface's "tier added" lines would only confuse
 		 * the reload's summary. */
-		rc = daemon_iface_up(&added[nadded], ci, cfg, &fresh);
+		rc = daemon_iface_up(&added[nadded], ci, gates_cfg(d, cfg),
+				     &fresh);
 		apply_summary_free(&fresh);
 		if (rc) {
 			snprintf(err, errlen,
@@ -206,7 +208,7 @@ int daemon_reload(struct sl_daemon *d, const char *why,
 
 		ifc = &d->ifaces[i];
 		if (cfg_has_iface(cfg, ifc->name)) {
-			e = apply_config(ifc, cfg, sum);
+			e = apply_config(ifc, gates_cfg(d, cfg), sum);
 			if (e && !rc)
 				snprintf(err, errlen,
 					 "%s: writing the new config into the maps failed: %s (see the daemon's log)",
@@ -243,6 +245,7 @@ int daemon_reload(struct sl_daemon *d, const char *why,
 		log_set_level(cfg->log_level);
 	if (d->webhook)
 		webhook_apply(d->webhook, &cfg->webhook);
+	gates_reload(d);
 	daemon_log_summary(why, sum);
 	if (rc)
 		log_err("reload (%s) applied with errors: %s", why, err);
@@ -331,6 +334,7 @@ void daemon_stop(struct sl_daemon *d)
 	svc_view_free(d);
 	webhook_free(d->webhook);
 	d->webhook = NULL;
+	gates_stop(d);
 	for (int i = 0; i < d->niface; i++)
 		loader_close(&d->ifaces[i]);
 	d->niface = 0;

@@ -25,6 +25,7 @@ struct metrics;
 struct talkers;
 struct svc_view;
 struct webhook;
+struct gates;
 
 struct sl_daemon {
 	char cfg_path[4096];	/* absolute, so a reload finds it */
@@ -38,6 +39,7 @@ struct sl_daemon {
 	struct talkers *talkers;	/* sluicectl top (daemon/top.h) */
 	struct svc_view *svc_view;	/* sluicectl services (daemon/svc_view.h) */
 	struct webhook *webhook;	/* the Alertmanager receiver (daemon/webhook.h) */
+	struct gates *gates;	/* breakers and degrade (daemon/gates.h) */
 	uint64_t reloads_ok, reloads_failed;	/* since start */
 	time_t reload_ok_at;	/* the last successful start or reload */
 	int niface;

@@ -32,6 +32,7 @@
 #include "daemon/daemon.h"
 #include "daemon/loop.h"
 #include "daemon/top.h"
+#include "daemon/gates.h"
 #include "export/metrics.h"
 #include "common/clock.h"
 #include "common/log.h"
@@ -339,6 +340,8 @@ static int run(struct sl_daemon *d, struct loop *l)
 	}
 	if (!err)
 		err = top_start(d, l);
+	if (!err)
+		err = gates_start(d, l);
 	if (!err)
 		metrics_update(d->metrics, d);
 	if (!err)

@@ -57,6 +57,10 @@ void render_histogram(struct render *r, const struct expo_label *l, int nl,
  * (services.c); 0 or -ENOMEM.  A map read failing clears r->healthy. */
 int render_services(struct render *r, struct sl_daemon *d);
 
+/* sluice_breaker_*, sluice_degrade_*, sluice_shed_requests_total: the
+ * breakers and degrade level in sluiced (gates.c). */
+void render_gates(struct render *r, struct sl_daemon *d);
+
 /* process_*: the families of the official client libraries, from
  * /proc/self (process.c). */
 void render_process(struct render *r);
