@@ -63,6 +63,29 @@ static void daemon_iface_rollback(struct sl_iface *ifaces, int n)
 	}
 }
 
+/* An alert from Alertmanager (daemon/webhook.c): a degrade level held
+ * while it fires, a breaker forced open; a resolved one lets go.  An
+ * alert that stops being re-sent ends after degrade.alert_expire. */
+static void daemon_alert(void *ctx, const struct alert_event *ev,
+			 uint64_t now_ns)
+{
+	struct sl_daemon *d = ctx;
+	int err;
+
+	err = gates_alert(d, ev->fp, ev->name, ev->level,
+			  ev->breaker[0] ? ev->breaker : NULL, ev->firing, 0,
+			  now_ns);
+	if (err == -ENOENT)
+		log_warn("alert %s (%s): no breaker of service '%s' (its degrade level, if any, applies)",
+			 ev->name, ev->fp, ev->breaker);
+	else if (err == -ENOSPC)
+		log_warn("alert %s (%s): too many alerts held (%d): ignored",
+			 ev->name, ev->fp, DEGRADE_ALERTS);
+	else if (err && err != -ENODEV)
+		log_warn("alert %s (%s): not applied: %s", ev->name, ev->fp,
+			 strerror(-err));
+}
+
 int daemon_start(struct sl_daemon *d, struct sl_config *cfg)
 {
 	struct apply_summary sum = {};
@@ -93,9 +116,9 @@ int daemon_start(struct sl_daemon *d, struct sl_config *cfg)
 		 mode_name(cfg->mode),
 		 d->niface, d->niface == 1 ? "" : "s");
 	/* The receiver is optional: one that cannot start says why and
-	 * sluiced runs on.  The alert handler (degrade, breakers) goes in
-	 * webhook_new's NULL; without it events are only logged. */
-	if (d->loop && !webhook_new(&d->webhook, d->loop, NULL, d))
+	 * sluiced runs on.  Its alerts go to the degrade controller and the
+	 * breakers (daemon/gates.c). */
+	if (d->loop && !webhook_new(&d->webhook, d->loop, daemon_alert, d))
 		webhook_apply(d->webhook, &cfg->webhook);
 	return 0;
 fail:
