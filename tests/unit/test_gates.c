@@ -162,9 +162,34 @@ static void test_scale(void)
 	ASSERT_EQ(t[0].meters[0].period_ns, S, "the config is untouched");
 }
 
+/* A service on several interfaces: its probe budget shared out, the
+ * parts adding up to it exactly. */
+static void test_share(void)
+{
+	static const struct { __u32 budget; int count; } c[] = {
+		{ 3, 1 }, { 3, 2 }, { 3, 3 }, { 3, 4 }, { 10, 3 }, { 0, 2 },
+	};
+
+	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		__u32 sum = 0, lo = ~0U, hi = 0;
+
+		for (int k = 0; k < c[i].count; k++) {
+			__u32 p = gate_plan_share(c[i].budget, k, c[i].count);
+
+			sum += p;
+			lo = p < lo ? p : lo;
+			hi = p > hi ? p : hi;
+		}
+		ASSERT_EQ(sum, c[i].budget, "the parts add up to the budget");
+		ASSERT_LE(hi - lo, 1, "no part more than one above another");
+	}
+	ASSERT_EQ(gate_plan_share(3, 0, 0), 3, "no interface counted: the budget");
+}
+
 TEST_MAIN("unit/gates",
 	  TEST(test_want_states),
 	  TEST(test_merge),
 	  TEST(test_tripped_adopt),
 	  TEST(test_add_signal),
-	  TEST(test_scale))
+	  TEST(test_scale),
+	  TEST(test_share))

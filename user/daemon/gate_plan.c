@@ -79,6 +79,13 @@ bool gate_plan_merge(const struct sl_svc_gate *cur, const struct gate_want *w,
 	return memcmp(cur, out, sizeof(*out)) != 0;
 }
 
+__u32 gate_plan_share(__u32 budget, int nth, int count)
+{
+	if (count <= 1)
+		return budget;
+	return budget / count + ((__u32)nth < budget % count);
+}
+
 bool gate_plan_tripped(const struct sl_svc_gate *g, __u32 seen_trips,
 		       __u64 *tripped_ns)
 {

@@ -51,6 +51,10 @@ bool gate_plan_merge(const struct sl_svc_gate *cur, const struct gate_want *w,
 		     __u64 now_ns, __u64 *half_since, struct sl_svc_gate *out);
 
 /* A gate the data path tripped since `seen_trips`: its tripped_ns. */
+/* The part of a half-open gate's probe budget interface `nth` of
+ * `count` gets: the parts add up to the budget exactly. */
+__u32 gate_plan_share(__u32 budget, int nth, int count);
+
 bool gate_plan_tripped(const struct sl_svc_gate *g, __u32 seen_trips,
 		       __u64 *tripped_ns);
 

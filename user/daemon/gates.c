@@ -365,17 +365,26 @@ static void tick_write(struct sl_daemon *d, __u64 now_ns)
 		struct gate_want w;
 
 		gs->shed = degrade_shed(&cfg->degrade, gs->priority, level);
+		int nifc = 0, k = 0;
+
 		gate_plan_want(gs->has_breaker ? &gs->b : NULL, gs->shed,
 			       shed_until(&g->deg), now_ns, &w);
+		for (int i = 0; i < d->niface && i < CFG_MAX_IFACES; i++)
+			nifc += g->ok[i] && g->ids[i][s] >= 0;
 		for (int i = 0; i < d->niface && i < CFG_MAX_IFACES; i++) {
 			struct sl_iface *ifc = &d->ifaces[i];
 			int fd = bpf_map__fd(ifc->skel->maps.sl_svc_gate);
 			__u64 half = gs->half_since[i];
 			struct sl_svc_gate out, again;
+			struct gate_want wi = w;
 			int id = g->ids[i][s];
 
-			if (!g->ok[i] || id < 0 ||
-			    !gate_plan_merge(&g->cur[i][s], &w, now_ns, &half, &out))
+			if (!g->ok[i] || id < 0)
+				continue;
+			/* One budget for the service, shared out: each
+			 * interface's data path takes its own part. */
+			wi.probes = gate_plan_share(w.probes, k++, nifc);
+			if (!gate_plan_merge(&g->cur[i][s], &wi, now_ns, &half, &out))
 				continue;
 			/* The data path may have tripped it since the read:
 			 * then the next tick sees the trip first. */
