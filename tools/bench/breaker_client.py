@@ -6,7 +6,8 @@ to 500 (STATUS_FILE) and requests go on until the edge has answered
 AFTER of them (or MAX_S passed).  Each answer is timed on arrival
 (CLOCK_MONOTONIC) and classed: ok / fail (the backend's 200 / 500, it
 names itself in X-Backend), edge (sluice's answer: no X-Backend), error.
-Prints one JSON object:
+It starts after a random 0..200 ms, so that the repetitions fall on
+every phase of the daemon's tick.  Prints one JSON object:
 
   rate:        the moment the failure-rate condition is first met in the
                window (a backend answer's arrival: at least MIN_REQUESTS
@@ -21,6 +22,7 @@ Prints one JSON object:
                       WINDOW_S MIN_REQUESTS FAILURE_RATE RUN [AFTER [MAX_S]]
 """
 import json
+import random
 import socket
 import sys
 import time
@@ -63,6 +65,9 @@ def main():
     after = int(a[9]) if len(a) > 9 else 3
     max_s = float(a[10]) if len(a) > 10 else 5.0
 
+    # Not in step with the daemon's 100 ms tick (sluiced has just
+    # started): the phase of the trip against the tick is what varies.
+    time.sleep(random.uniform(0, 0.2))
     ev = []
     for i in range(healthy):
         ev.append(request(addr, "%s?h=%d" % (path, i)))

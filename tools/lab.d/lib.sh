@@ -73,7 +73,8 @@ flip_backend_up() {	# PORT STATUS_FILE LOG_FILE LOCATION
 	on gw nginx -q -p "$LAB_RUN/nginx/" -c "$LAB_RUN/nginx.conf" -s reload \
 		2>>"$log.err"
 	# From the gateway itself (over lo, past no XDP program): nginx has
-	# reloaded and the backend listens.
+	# reloaded and the backend answers (its X-Backend: a worker on the
+	# old config answers 200 too, and a backend not yet up a 502).
 	wait_for 5 flip_backend_answers "$loc" || {
 		echo "flip backend on :$port behind $loc does not answer (see $log.err)" >&2
 		return 1
@@ -82,8 +83,8 @@ flip_backend_up() {	# PORT STATUS_FILE LOG_FILE LOCATION
 }
 
 flip_backend_answers() {	# LOCATION
-	[[ $(on gw curl -s -o /dev/null -m 1 -w '%{http_code}' \
-		"http://$LAB_GW4$1/ready") == 200 ]]
+	[[ $(on gw curl -s -o /dev/null -m 1 -w '%{http_code} %header{x-backend}' \
+		"http://$LAB_GW4$1/ready") == "200 flip" ]]
 }
 
 flip_backend_down() {
