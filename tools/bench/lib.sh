@@ -58,6 +58,9 @@ edge     LISTEN     BENCH_EDGE_LISTEN    deferred
 services SECS       BENCH_SVC_SECONDS    5
 services ROUNDS     BENCH_SVC_ROUNDS     3
 services CONNS      BENCH_SVC_CONNS      50
+breaker  ROUNDS     BENCH_BRK_ROUNDS     7
+breaker  MINREQ     BENCH_BRK_MIN_REQUESTS 20
+breaker  RUN        BENCH_BRK_RUN        5
 '
 
 bench_log() { printf '%s\n' "$*" >&2; }

@@ -13,6 +13,8 @@
 #             against nginx limit_req: rejected/s, CPU/10k        edge.json
 #   services  nginx through sluice with and without the services'
 #             HTTP statistics: requests/s and p99               services.json
+#   breaker   a breaker's reaction: rate trip to the first edge
+#             answer (ms), requests past a consecutive-failure run  breaker.json
 #
 # BENCH_ONLY="flood accuracy" runs a subset; BENCH_SECONDS (default 5) is
 # the flood window per scenario; each script lists its other knobs.  On
@@ -22,7 +24,7 @@ cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
 export BUILD
 
-PARTS=${BENCH_ONLY:-"testrun flood accuracy loadtest legit edge services"}
+PARTS=${BENCH_ONLY:-"testrun flood accuracy loadtest legit edge services breaker"}
 
 # Checked first, so that a long run does not end without its charts.
 command -v "${GNUPLOT:-gnuplot}" >/dev/null ||
@@ -60,8 +62,12 @@ for part in $PARTS; do
 		echo "== services: what the HTTP statistics cost nginx"
 		tools/bench/services.sh
 		;;
+	breaker)
+		echo "== breaker: reaction times of a rate trip and a consecutive-failure trip"
+		tools/bench/breaker.sh
+		;;
 	*)
-		echo "bench: unknown part '$part' (testrun flood accuracy loadtest legit edge services)" >&2
+		echo "bench: unknown part '$part' (testrun flood accuracy loadtest legit edge services breaker)" >&2
 		exit 2
 		;;
 	esac
