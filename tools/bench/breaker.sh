@@ -26,31 +26,13 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 . tools/bench/lib.sh
 
-SLUICED=$BUILD/sluiced
-SLUICECTL=$BUILD/sluicectl
-[[ -x $SLUICED && -x $SLUICECTL ]] || bench_die "$SLUICED or $SLUICECTL missing: run make"
+bench_sluiced_require
 bench_start breaker jq nginx python3 nsenter
 
-IF=slbk$$
-PIN_DIR=/sys/fs/bpf/sluice/$IF
-SOCK=$BENCH_TMP/sluiced.sock
-CFG=$BENCH_TMP/sluice.yaml
-SL_LOG=$BENCH_TMP/sluiced.log
-SL_PID=
+bench_sluiced_prepare slbk$$
 FLIP_PORT=8090
 STATUS=$BENCH_TMP/flip.status
 FLIP_LOG=$BENCH_TMP/flip.log
-
-brk_cleanup() {
-	set +e
-	bench_sluiced_stop
-	bench_cleanup
-}
-trap brk_cleanup EXIT
-
-ip -n "$NS_RX" link set veth1 down
-ip -n "$NS_RX" link set veth1 name "$IF"
-ip -n "$NS_RX" link set "$IF" up
 
 brk_cfg() {	# BREAKER_KEYS
 	cat <<-EOF

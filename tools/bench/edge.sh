@@ -41,33 +41,14 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 . tools/bench/lib.sh
 
-SLUICED=$BUILD/sluiced
-SLUICECTL=$BUILD/sluicectl
-[[ -x $SLUICED && -x $SLUICECTL ]] || bench_die "$SLUICED or $SLUICECTL missing: run make"
+bench_sluiced_require
 bench_start edge jq nginx wrk nft nsenter ss
 ((CLIENTS >= 1 && CLIENTS <= 240)) || bench_die "BENCH_EDGE_CLIENTS=$CLIENTS: 1 to 240"
 ((BURST >= 1 && PROCS >= 1 && CONNS >= PROCS)) ||
 	bench_die "BENCH_EDGE_BURST >= 1 and BENCH_EDGE_CONNS >= BENCH_EDGE_PROCS >= 1"
 
-# sluiced pins by interface name: a name of this run's, not veth1.
-IF=slbe$$
-PIN_DIR=/sys/fs/bpf/sluice/$IF
-SOCK=$BENCH_TMP/sluiced.sock
-CFG=$BENCH_TMP/sluice.yaml
-SL_LOG=$BENCH_TMP/sluiced.log
-SL_PID=
+bench_sluiced_prepare slbe$$
 HZ=$(getconf CLK_TCK)
-
-edge_cleanup() {
-	set +e	# a killed wrk's status must not end the cleanup halfway
-	sluice_stop
-	bench_cleanup
-}
-trap edge_cleanup EXIT
-
-ip -n "$NS_RX" link set veth1 down
-ip -n "$NS_RX" link set veth1 name "$IF"
-ip -n "$NS_RX" link set "$IF" up
 
 # ---- the clients: CLIENTS source addresses, SNAT round-robin -------------
 

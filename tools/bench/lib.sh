@@ -332,6 +332,30 @@ median() {
 
 ctl() { timeout 10 "$SLUICECTL" -s "$SOCK" "$@"; }
 
+# Before bench_start: this build's daemon and CLI, or stop here.
+bench_sluiced_require() {
+	SLUICED=$BUILD/sluiced
+	SLUICECTL=$BUILD/sluicectl
+	[[ -x $SLUICED && -x $SLUICECTL ]] ||
+		bench_die "$SLUICED or $SLUICECTL missing: run make"
+}
+
+# After bench_start: the receiving veth renamed IFNAME (sluiced pins by
+# interface name: a name of this run's, not veth1), the daemon's files in
+# the run's directory, and a cleanup that stops it, pass or fail.
+bench_sluiced_prepare() {	# IFNAME
+	IF=$1
+	PIN_DIR=/sys/fs/bpf/sluice/$IF
+	SOCK=$BENCH_TMP/sluiced.sock
+	CFG=$BENCH_TMP/sluice.yaml
+	SL_LOG=$BENCH_TMP/sluiced.log
+	SL_PID=
+	trap 'set +e; bench_sluiced_stop; bench_cleanup' EXIT
+	ip -n "$NS_RX" link set veth1 down
+	ip -n "$NS_RX" link set veth1 name "$IF"
+	ip -n "$NS_RX" link set "$IF" up
+}
+
 # In the receiver's network namespace but the host's mount namespace
 # (nsenter, not ip netns exec), so the pins are in the real /sys/fs/bpf.
 bench_sluiced_start() {

@@ -21,28 +21,10 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 . tools/bench/lib.sh
 
-SLUICED=$BUILD/sluiced
-SLUICECTL=$BUILD/sluicectl
-[[ -x $SLUICED && -x $SLUICECTL ]] || bench_die "$SLUICED or $SLUICECTL missing: run make"
+bench_sluiced_require
 bench_start services jq nginx wrk nsenter
 
-IF=slbs$$
-PIN_DIR=/sys/fs/bpf/sluice/$IF
-SOCK=$BENCH_TMP/sluiced.sock
-CFG=$BENCH_TMP/sluice.yaml
-SL_LOG=$BENCH_TMP/sluiced.log
-SL_PID=
-
-svc_cleanup() {
-	set +e
-	sluice_stop
-	bench_cleanup
-}
-trap svc_cleanup EXIT
-
-ip -n "$NS_RX" link set veth1 down
-ip -n "$NS_RX" link set veth1 name "$IF"
-ip -n "$NS_RX" link set "$IF" up
+bench_sluiced_prepare slbs$$
 
 sluice_cfg() {	# services|sluice
 	cat <<-EOF
