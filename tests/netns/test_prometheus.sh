@@ -4,9 +4,11 @@
 # scrape and rule evaluation every second, the repo's alert rules) while
 # clients send bursts over every kind of meter, a short spoofed flood,
 # a few malformed and non-IP frames, and requests to services (200s,
-# 500s and a slow one through nginx's backends).  Then, through its HTTP API: the
+# 500s and a slow one through nginx's backends; the backend service has a
+# breaker that stays closed).  Then, through its HTTP API: the
 # per-tier counts agree exactly with sluicectl -j tiers and with what the
-# clients saw, so do the services' requests and status codes, up is 1,
+# clients saw, so do the services' requests and status codes, the
+# breaker and degrade families are there (closed, level 0), up is 1,
 # every rule evaluates ("ok"), and every PromQL expression of the Grafana
 # dashboard returns at least one series.
 . "$(dirname "$0")/lib.sh"
@@ -34,7 +36,7 @@ prom_sluice_cfg() {
 		"flood_guard: {new_clients: 10/s, burst: 10}"
 	cfg_set services "
   - {name: site, port: 80}
-  - {name: backend, port: 80, paths: [/backend/], slow: 250ms}"
+  - {name: backend, port: 80, paths: [/backend/], slow: 250ms, breaker: {min_requests: 1000, consecutive_failures: 1000}}"
 	cfg_print
 }
 TIERS=(web conn udp bulk guarded)
@@ -238,6 +240,19 @@ test_prometheus() {
 		"$(prom_value "$(svc_sel sluice_service_response_duration_seconds_count backend)")"
 	assert_eq "backend: slow threshold" 0.25 "$(prom_value 'sluice_service_slow_seconds{job="sluice",service="backend"}')"
 
+	subtest "breakers and degrade: the series the dashboard's rows draw"
+	assert_eq "backend's breaker: closed" 1 "$(prom_value 'sluice_breaker_state{job="sluice",service="backend",state="closed"}')"
+	assert_eq "backend's breaker: open and half_open 0" 0 \
+		"$(prom_value 'sum(sluice_breaker_state{job="sluice",service="backend",state!="closed"})')"
+	assert_eq "backend's breaker: no transition" 0 "$(prom_value 'sum(sluice_breaker_transitions_total{job="sluice",service="backend"})')"
+	assert_eq "backend's breaker: automatic" 0 "$(prom_value 'sluice_breaker_forced{job="sluice",service="backend"}')"
+	assert_eq "site has no breaker" 0 "$(prom_query 'sluice_breaker_state{job="sluice",service="site"}' | jq '.data.result | length')"
+	assert_eq "nothing shed (breaker and degrade, both services)" "0 4" \
+		"$(prom_query 'sluice_shed_requests_total{job="sluice"}' | jq -r '[.data.result[].value[1] | tonumber] | "\(add) \(length)"')"
+	assert_eq "degrade level 0" 0 "$(prom_value 'sluice_degrade_level{job="sluice"}')"
+	assert_eq "its source: auto" auto \
+		"$(prom_query 'sluice_degrade_level_source{job="sluice"} == 1' | jq -r '[.data.result[].metric.source] | join(" ")')"
+
 	subtest "alert rules"
 	assert_wait "every rule evaluated" 10 rules_evaluated
 	got=$(prom_api rules | jq -r '.data.groups[].rules[] | select(.health != "ok") | "\(.name): \(.health) \(.lastError // "")"')
@@ -289,7 +304,7 @@ dashboard_exprs() {
 		(.templating.list[] | select(.type == "query") | (.query.query // .query) as $q
 			| ($q | capture("^label_values\\((?<s>.*),\\s*(?<l>[a-zA-Z_]+)\\)$")) as $c
 			| {name: ("variable/" + .name), expr: $c.s, label: $c.l})' "$DASH")
-	assert_ge "dashboard expressions checked" 30 "$total"
+	assert_ge "dashboard expressions checked" 60 "$total"
 	assert_none "dashboard expressions with no series (of $total)" "${empty[*]}"
 }
 

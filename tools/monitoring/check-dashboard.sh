@@ -58,6 +58,13 @@ declare -A FAMILY=(
 	[sluice_service_pending_requests]="interface service"
 	[sluice_service_consecutive_failures]="interface service"
 	[sluice_service_slow_seconds]="service"
+	[sluice_breaker_state]="service state"
+	[sluice_breaker_transitions_total]="service from to"
+	[sluice_breaker_forced]="service"
+	[sluice_breaker_open_remaining_seconds]="service"
+	[sluice_degrade_level]=""
+	[sluice_degrade_level_source]="source"
+	[sluice_shed_requests_total]="service reason"
 	[process_start_time_seconds]=""
 	[process_cpu_seconds_total]=""
 	[process_resident_memory_bytes]=""
@@ -110,6 +117,21 @@ structure "services row" '[.panels as $p | $p | to_entries[] | select(.value.typ
 		and any(test("code=\"5xx\"") and test("sluice_service_failures_total") and test("_count"))
 		and any(test("histogram_quantile\\(0.99, .*sluice_service_response_duration_seconds_bucket"))
 		and any(test("rate\\(sluice_service_slow_responses_total")))'
+# The breakers and degrade rows (collapsed: their panels inside them):
+# each family of theirs drawn, the state and the level with their
+# mappings and sources.
+row_exprs() {	# TITLE: the expressions of that collapsed row's panels
+	printf '[.panels[] | select(.type == "row" and .title == "%s") | .panels[] | .targets[].expr]' "$1"
+}
+structure "breakers row" "$(row_exprs Breakers) | (any(test(\"sluice_breaker_state\\\\{[^}]*state=\\\"open\\\"\"))
+		and any(test(\"sluice_breaker_state\\\\{[^}]*state=\\\"half_open\\\"\"))
+		and any(test(\"increase\\\\(sluice_breaker_transitions_total\"))
+		and any(test(\"sluice_breaker_open_remaining_seconds\")) and any(test(\"sluice_breaker_forced\")))"
+structure "breaker states mapped" '[.panels[] | select(.type == "row" and .title == "Breakers") | .panels[]
+	| select(.type == "state-timeline") | .fieldConfig.defaults.mappings[0].options | [.["0"].text, .["1"].text, .["2"].text]]
+	| length > 0 and all(. == ["closed", "half_open", "open"])'
+structure "degrade row" "$(row_exprs Degrade) | (any(test(\"sluice_degrade_level\\\\{\") and test(\"sluice_degrade_level_source\"))
+		and any(test(\"rate\\\\(sluice_shed_requests_total\") and test(\"by \\\\(service, reason\\\\)\")))"
 
 # Every expression, named by where it is: "panel title/refId".
 jq -c "[($P[] | .title as \$t | .targets[]? | select(.expr) | {name: (\$t + \"/\" + .refId), expr}),
@@ -172,6 +194,25 @@ synthetic() {
 	series "process_open_fds{$j}" '12x40'
 	series "process_max_fds{$j}" '1024x40'
 	series "up{$j}" '1x40'
+	# Breakers: api closed, opening at 5m (half_open at 7m), forced from 7m;
+	# web without one.  The level 1 from 5m, by an alert.
+	for t in closed:'1x20 0x20' open:'0x20 1x8 0x12' half_open:'0x28 1x12'; do
+		series "sluice_breaker_state{$j,service=\"api\",state=\"${t%%:*}\"}" "${t#*:}"
+	done
+	for t in closed:open:'0x20 1x20' open:half_open:'0x28 1x12' half_open:closed:0x40 half_open:open:0x40 open:closed:0x40 closed:half_open:0x40; do
+		IFS=: read -r f to v <<<"$t"
+		series "sluice_breaker_transitions_total{$j,service=\"api\",from=\"$f\",to=\"$to\"}" "$v"
+	done
+	series "sluice_breaker_forced{$j,service=\"api\"}" '0x28 1x12'
+	series "sluice_breaker_open_remaining_seconds{$j,service=\"api\"}" '0x20 30-3.75x8 0x12'
+	series "sluice_degrade_level{$j}" '0x20 1x20'
+	for t in auto:'1x20 0x20' manual:0x40 alert:'0x20 1x20' pinned:0x40; do
+		series "sluice_degrade_level_source{$j,source=\"${t%%:*}\"}" "${t#*:}"
+	done
+	for s in api web; do
+		series "sluice_shed_requests_total{$j,service=\"$s\",reason=\"breaker\"}" '0x20 0+5x20'
+		series "sluice_shed_requests_total{$j,service=\"$s\",reason=\"degrade\"}" '0x20 0+2x20'
+	done
 }
 # One service: 10 requests a step, 1 answered at the edge, 9 responses
 # (8 within 50 ms, 1 a 500 slower than 1 s), a no_response; a timeout

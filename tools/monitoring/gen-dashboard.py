@@ -21,6 +21,10 @@ y = [0]          # the grid line being filled, its next column, its height
 x = [0]
 rowh = [0]
 panels = []
+into = [panels]  # where the next panel goes: a collapsed row holds its own
+
+def add(p):
+    into[0].append(p)
 
 def nid():
     pid[0] += 1
@@ -33,6 +37,7 @@ def row(title, collapsed=False, repeat=None):
     if repeat:
         p["repeat"] = repeat
     panels.append(p)
+    into[0] = p["panels"] if collapsed else panels
     y[0] += 1
 
 def newline():
@@ -79,7 +84,7 @@ def ts(title, desc, targets, unit="short", w=12, h=8, stack=False, overrides=Non
     if thresholds:
         defaults["thresholds"] = {"mode": "absolute", "steps": thresholds}
         custom["thresholdsStyle"] = {"mode": "line"}
-    panels.append({
+    add({
         "type": "timeseries", "id": nid(), "title": title, "description": desc,
         "datasource": DS, "gridPos": place(w, h),
         "fieldConfig": {"defaults": defaults, "overrides": overrides or []},
@@ -90,7 +95,7 @@ def ts(title, desc, targets, unit="short", w=12, h=8, stack=False, overrides=Non
 
 def stat(title, desc, targets, unit="short", w=4, h=4, thresholds=None, mappings=None,
          text="value", calc="lastNotNull"):
-    panels.append({
+    add({
         "type": "stat", "id": nid(), "title": title, "description": desc,
         "datasource": DS, "gridPos": place(w, h),
         "fieldConfig": {"defaults": {
@@ -103,8 +108,25 @@ def stat(title, desc, targets, unit="short", w=4, h=4, thresholds=None, mappings
                     "orientation": "auto"},
         "targets": refs(targets)})
 
+def timeline(title, desc, targets, mappings, w=24, h=6):
+    add({
+        "type": "state-timeline", "id": nid(), "title": title, "description": desc,
+        "datasource": DS, "gridPos": place(w, h),
+        "fieldConfig": {"defaults": {"mappings": mappings, "color": {"mode": "thresholds"},
+                                     "thresholds": {"mode": "absolute", "steps": [{"color": "green", "value": None}]},
+                                     "custom": {"fillOpacity": 80, "lineWidth": 0}},
+                        "overrides": []},
+        "options": {"mergeValues": True, "showValue": "auto", "alignValue": "left", "rowHeight": 0.8,
+                    "legend": {"displayMode": "list", "placement": "bottom", "showLegend": False},
+                    "tooltip": {"mode": "single", "sort": "none"}},
+        "targets": refs(targets)})
+
+def states(*names):  # value mappings 0, 1, ...: (text, color)
+    return [{"type": "value", "options": {str(i): {"text": t, "color": c, "index": i}
+                                          for i, (t, c) in enumerate(names)}}]
+
 def table(title, desc, targets, w=12, h=8, exclude=(), merge=True):
-    panels.append({
+    add({
         "type": "table", "id": nid(), "title": title, "description": desc,
         "datasource": DS, "gridPos": place(w, h),
         "fieldConfig": {"defaults": {"custom": {"align": "auto", "filterable": True}}, "overrides": []},
@@ -186,7 +208,7 @@ table("Configured limits",
       [tgt('max by (tier, unit, meter) (sluice_limit_rate{%s,tier=~"$tier"})' % SEL, "rate"),
        tgt('max by (tier, unit, meter) (sluice_limit_burst{%s,tier=~"$tier"})' % SEL, "burst")],
       w=24, h=7)
-panels[-1]["fieldConfig"]["overrides"] = [
+into[0][-1]["fieldConfig"]["overrides"] = [
     {"matcher": {"id": "byName", "options": "Value #A"}, "properties": [{"id": "displayName", "value": "rate /s"}]},
     {"matcher": {"id": "byName", "options": "Value #B"}, "properties": [{"id": "displayName", "value": "burst"}]}]
 
@@ -312,9 +334,71 @@ ts("Pending requests and failure runs",
     ('max by (service) (sluice_service_consecutive_failures{%s})' % SVC, "{{service}} failure run")],
    w=8, minv=0, overrides=[dashed(".* failure run")])
 
-# ---------------------------------------------------------------- later issues
-for t in ("Breakers", "Degrade"):
-    row(t, collapsed=True)
+# ---------------------------------------------------------------- breakers
+# Collapsed: quiet while every breaker is closed.  The state as a number,
+# 0 closed, 1 half_open, 2 open (`or`: the two states' series differ in
+# their state label, so both are kept and summed per service).
+BRK = SEL + ',service=~"$service"'
+BRK_STATE = ('sum by (service) (sluice_breaker_state{%s,state="half_open"} or 2 * sluice_breaker_state{%s,state="open"})'
+             % (BRK, BRK))
+BRK_STATES = states(("closed", "green"), ("half_open", "yellow"), ("open", "red"))
+row("Breakers", collapsed=True)
+timeline("Breaker state per service",
+         "sluice_breaker_state per service over time: closed, half_open (probing: half_open_probes "
+         "requests let through, the rest answered at the edge) or open (every request answered at "
+         "the edge with the service's on_open); a forced state included (alert SluiceBreakerOpen "
+         "after 3m).",
+         [(BRK_STATE, "{{service}}")], BRK_STATES, w=16)
+stat("Breaker state now", "The state each breaker is in now, as the data path enforces it.",
+     [(BRK_STATE, "{{service}}", "A", True)], w=4, h=6, text="value_and_name",
+     thresholds=[{"color": "green", "value": None}, {"color": "yellow", "value": 1}, {"color": "red", "value": 2}],
+     mappings=BRK_STATES)
+stat("Forced", "sluice_breaker_forced: forced open or closed by sluicectl breaker or an alert "
+     "(sluice_breaker label), or automatic.",
+     [('max by (service) (sluice_breaker_forced{%s})' % BRK, "{{service}}", "A", True)], w=4, h=6,
+     text="value_and_name",
+     thresholds=[{"color": "green", "value": None}, {"color": "orange", "value": 1}],
+     mappings=states(("auto", "green"), ("forced", "orange")))
+ts("Breaker transitions",
+   "Transitions per interval by service and the states left and entered "
+   "(increase of sluice_breaker_transitions_total: a breaker moves a few times an hour, "
+   "a per-second rate would read 0.00); closed -> open again and again is a failing upstream.",
+   [('sum by (service, from, to) (increase(sluice_breaker_transitions_total{%s}[%s]))' % (BRK, RI),
+     "{{service}} {{from}} -> {{to}}")],
+   draw="bars", stack=True, minv=0)
+ts("Open time remaining",
+   "sluice_breaker_open_remaining_seconds: until the open breaker goes half_open (the Retry-After "
+   "its 503s count down); each reopening is open times backoff, up to max_open.",
+   [('max by (service) (sluice_breaker_open_remaining_seconds{%s})' % BRK, "{{service}}")],
+   unit="s", minv=0)
+
+# ---------------------------------------------------------------- degrade
+# The level as a series per source: level x (the source that is 1).
+LEVEL_BY_SOURCE = ('max by (source) (max by (job, instance) (sluice_degrade_level{%s}) '
+                   '* on (job, instance) group_right () (sluice_degrade_level_source{%s} == 1))' % (SEL, SEL))
+row("Degrade", collapsed=True)
+ts("Degrade level and its source",
+   "sluice_degrade_level (0 normal to 3), one line per source it came from "
+   "(sluice_degrade_level_source: auto, manual, alert, pinned); from level 1 optional services are "
+   "shed, from 2 normal ones, and the tiers' rates scaled by their degrade factors "
+   "(alert SluiceDegradedForLong after 15m above 0).",
+   [(LEVEL_BY_SOURCE, "level ({{source}})")],
+   interp="stepAfter", minv=0, maxv=3, w=16,
+   thresholds=[{"color": "green", "value": None}, {"color": "orange", "value": 1}, {"color": "red", "value": 2}])
+stat("Degrade level now", "sluice_degrade_level in force now.",
+     [('max(sluice_degrade_level{%s})' % SEL, "level", "A", True)], w=4, h=8,
+     thresholds=[{"color": "green", "value": None}, {"color": "orange", "value": 1}, {"color": "red", "value": 2}])
+stat("Level source", "Where the level comes from now (sluice_degrade_level_source): auto (the "
+     "error rate and p99 controller), manual (sluicectl degrade), alert (Alertmanager's webhook) "
+     "or pinned (sluicectl degrade --pin).",
+     [('max by (source) (sluice_degrade_level_source{%s}) == 1' % SEL, "{{source}}", "A", True)],
+     w=4, h=8, text="name")
+ts("Shed requests per service",
+   "Requests/s the services' gates answered at the edge instead of passing them "
+   "(sluice_shed_requests_total, summed over the interfaces), by service and reason: breaker "
+   "(open, or half_open past its probes) or degrade (shed by the level).",
+   [('sum by (service, reason) (rate(sluice_shed_requests_total{%s}[%s]))' % (BRK, RI), "{{service}} {{reason}}")],
+   unit="reqps", stack=True, w=24)
 
 def var(name, label, query, desc):
     return {"name": name, "label": label, "type": "query", "datasource": DS,
@@ -332,7 +416,8 @@ dash = {
         {"type": "datasource", "id": "prometheus", "name": "Prometheus", "version": "1.0.0"},
         {"type": "panel", "id": "timeseries", "name": "Time series", "version": ""},
         {"type": "panel", "id": "stat", "name": "Stat", "version": ""},
-        {"type": "panel", "id": "table", "name": "Table", "version": ""}],
+        {"type": "panel", "id": "table", "name": "Table", "version": ""},
+        {"type": "panel", "id": "state-timeline", "name": "State timeline", "version": ""}],
     "annotations": {"list": [
         {"builtIn": 1, "datasource": {"type": "grafana", "uid": "-- Grafana --"}, "enable": True, "hide": True,
          "iconColor": "rgba(0, 211, 255, 1)", "name": "Annotations & Alerts", "type": "dashboard"},
@@ -340,7 +425,7 @@ dash = {
          "expr": 'changes(sluice_config_last_reload_success_timestamp_seconds{%s}[1m]) > 0' % SEL,
          "step": "1m", "titleFormat": "config reloaded", "textFormat": "{{instance}}"}]},
     "description": "sluice, the XDP rate limiter: passed and refused traffic per tier against its limits, "
-                   "flood guard, client table, parser, reloads, and the services' HTTP statistics read from the wire.  Installed as share/sluice/monitoring/sluice-dashboard.json.",
+                   "flood guard, client table, parser, reloads, and the services' HTTP statistics read from the wire, their circuit breakers and the degrade level.  Installed as share/sluice/monitoring/sluice-dashboard.json.",
     "editable": True, "fiscalYearStartMonth": 0, "graphTooltip": 1, "id": None,
     "links": [], "liveNow": False, "panels": panels, "refresh": "30s",
     "schemaVersion": 38, "style": "dark", "tags": ["sluice", "xdp", "rate-limit"],
