@@ -37,10 +37,9 @@ PROM=127.0.0.1:9090	# the gateway namespace is this run's: fixed ports
 AM=127.0.0.1:9093
 TOKEN=$T_DIR/webhook.token
 C4=198.18.1.21
-FLIP_CLIENT=$C4
 SHIPPED=$NETNS_TOP/tools/monitoring
 RULES=$T_DIR/sluice-degrade.rules.yml
-PROM_PID= AM_PID= LOAD_PID=
+PROM_PID='' AM_PID='' LOAD_PID=''
 # shellcheck source=lib_flip.sh
 . "$(dirname "$0")/lib_flip.sh"
 
@@ -195,7 +194,7 @@ after_test() {
 	load_stop
 	proc_stop "$AM_PID"
 	proc_stop "$PROM_PID"
-	AM_PID= PROM_PID=
+	AM_PID='' PROM_PID=''
 }
 
 # ---- the test ----------------------------------------------------------------

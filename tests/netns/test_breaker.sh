@@ -14,7 +14,6 @@ LAB_BACKENDS=1 lab_up
 
 FALLBACK='{"status":"degraded","data":[]}'
 C4=198.18.1.21
-FLIP_CLIENT=$C4
 # shellcheck source=lib_flip.sh
 . "$(dirname "$0")/lib_flip.sh"
 
