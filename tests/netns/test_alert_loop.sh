@@ -85,6 +85,16 @@ am_copy() {	# the shipped receiver config, pointed at this run's webhook
 
 # ---- Prometheus and Alertmanager ---------------------------------------------
 
+# A server in the gateway's namespace, in the background, its output in
+# DIR/log; its pid in SERVER_PID (nsenter --net execs it in place, and
+# it stays this shell's child, so proc_stop can wait for it).
+gw_server() {	# DIR CMD...
+	local dir=$1
+	shift
+	nsenter --net="/run/netns/$(lab_ns gw)" -- "$@" >"$dir/log" 2>&1 &
+	SERVER_PID=$!
+}
+
 prom_start() {
 	local dir=$T_DIR/prom
 	mkdir -p "$dir/data"
@@ -99,11 +109,9 @@ scrape_configs:
     static_configs: [{targets: ["$METRICS"]}]
 EOF
 	assert_ok "promtool check config" promtool check config "$dir/prometheus.yml"
-	# nsenter --net execs the server in place: $! is its pid.
-	nsenter --net="/run/netns/$(lab_ns gw)" -- prometheus \
-		--config.file="$dir/prometheus.yml" --storage.tsdb.path="$dir/data" \
-		--web.listen-address="$PROM" --log.level=warn >"$dir/log" 2>&1 &
-	PROM_PID=$!
+	gw_server "$dir" prometheus --config.file="$dir/prometheus.yml" \
+		--storage.tsdb.path="$dir/data" --web.listen-address="$PROM" --log.level=warn
+	PROM_PID=$SERVER_PID
 	note "prometheus pid $PROM_PID on $PROM (gateway namespace)"
 }
 
@@ -111,11 +119,10 @@ am_start() {
 	local dir=$T_DIR/am
 	mkdir -p "$dir/data"
 	am_copy
-	nsenter --net="/run/netns/$(lab_ns gw)" -- prometheus-alertmanager \
-		--config.file="$dir/alertmanager.yml" --storage.path="$dir/data" \
-		--web.listen-address="$AM" --cluster.listen-address= --log.level=info \
-		>"$dir/log" 2>&1 &
-	AM_PID=$!
+	gw_server "$dir" prometheus-alertmanager --config.file="$dir/alertmanager.yml" \
+		--storage.path="$dir/data" --web.listen-address="$AM" \
+		--cluster.listen-address= --log.level=info
+	AM_PID=$SERVER_PID
 	note "alertmanager pid $AM_PID on $AM (gateway namespace)"
 }
 
