@@ -5,7 +5,7 @@
 # real prometheus-alertmanager routes their alerts to sluiced's webhook
 # with the bearer token from credentials_file (the shipped
 # tools/monitoring/alertmanager.yml), and nginx proxies service api
-# (core) to a backend the test switches to 500s while a client keeps
+# (core) to the lab's flip backend, switched to 500s while a client keeps
 # asking (4 requests/s, bounded):
 #   the backend fails   the error ratio crosses the rule's threshold,
 #             SluiceDegradeServiceFailing fires, Alertmanager posts it,
@@ -40,8 +40,7 @@ C4=198.18.1.21
 SHIPPED=$NETNS_TOP/tools/monitoring
 RULES=$T_DIR/sluice-degrade.rules.yml
 PROM_PID='' AM_PID='' LOAD_PID=''
-# shellcheck source=lib_flip.sh
-. "$(dirname "$0")/lib_flip.sh"
+FLIP_STATUS=$T_DIR/flip.status
 
 loop_cfg() {
 	cfg_new
@@ -212,8 +211,9 @@ test_loop() {
 	chmod 600 "$TOKEN"
 	loop_cfg >"$T_DIR/sluice.yaml"
 	sluiced_up "$T_DIR/sluice.yaml"
-	flip_up
-	T_UNDO+=("flip_down")
+	T_UNDO+=("flip_backend_down")
+	flip_backend_up 8090 "$FLIP_STATUS" "$T_DIR/flip.log" /flip ||
+		{ t_fail "nginx proxies /flip to the flip backend"; finish; }
 	am_start
 	prom_start
 	assert_wait "Alertmanager ready" 15 ready "$AM"
@@ -238,7 +238,7 @@ test_loop() {
 	subtest "the backend answers 500s"
 	mark=$(log_mark)
 	t0=$(now_ms)
-	flip 500
+	echo 500 >"$FLIP_STATUS"
 	assert_wait "SluiceDegradeServiceFailing fires in Prometheus" 30 firing SluiceDegradeServiceFailing
 	assert_wait "the degrade level rises to the rule's 2" 20 level_is 2
 	note "level 2 $(elapsed_since "$t0") ms after the backend began to fail"
@@ -265,7 +265,7 @@ test_loop() {
 	subtest "the backend recovers"
 	mark=$(log_mark)
 	t0=$(now_ms)
-	flip 200
+	echo 200 >"$FLIP_STATUS"
 	assert_wait "the alerts resolve in Prometheus" 30 none_firing
 	assert_wait "the level returns to 0" 20 level_is 0
 	note "level 0 $(elapsed_since "$t0") ms after the backend recovered"

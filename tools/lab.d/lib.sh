@@ -9,6 +9,7 @@
 # shellcheck source=topology.sh
 . "$(dirname "${BASH_SOURCE[0]}")/topology.sh"
 
+LAB_D=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 DAEMON_PID=
 
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
@@ -50,6 +51,47 @@ host_of() {	# ADDR: the lab client that owns ADDR
 gw_url() {	# SRC [PATH]: the gateway's URL in SRC's address family
 	if [[ $1 == *:* ]]; then echo "http://[$LAB_GW6]${2:-/}"
 	else echo "http://$LAB_GW4${2:-/}"; fi
+}
+
+# ---- the flip backend ----------------------------------------------------------
+
+# flip_backend.py in the gateway's namespace on 127.0.0.1:PORT, answering
+# the status in STATUS_FILE (200 to start), behind the lab's nginx at
+# LOCATION (a prefix: LOCATION/anything); LOG_FILE is its own access
+# log, empty once this returns.  FLIP_PID is its pid; flip_backend_down
+# stops it and removes the location.
+flip_backend_up() {	# PORT STATUS_FILE LOG_FILE LOCATION
+	local port=$1 status=$2 log=$3 loc=$4
+	echo 200 >"$status"
+	: >"$log"
+	on gw python3 "$LAB_D/flip_backend.py" "$port" "$status" "$log" \
+		>>"$log.err" 2>&1 &
+	FLIP_PID=$!
+	FLIP_CONF=$LAB_RUN/nginx/conf.d/gw/flip-$port.conf
+	printf 'location %s {\n\tproxy_pass http://127.0.0.1:%s;\n}\n' "$loc" "$port" \
+		>"$FLIP_CONF"
+	on gw nginx -q -p "$LAB_RUN/nginx/" -c "$LAB_RUN/nginx.conf" -s reload \
+		2>>"$log.err"
+	# From the gateway itself (over lo, past no XDP program): nginx has
+	# reloaded and the backend answers (its X-Backend: a worker on the
+	# old config answers 200 too, and a backend not yet up a 502).
+	wait_for 5 flip_backend_answers "$loc" || {
+		echo "flip backend on :$port behind $loc does not answer (see $log.err)" >&2
+		return 1
+	}
+	: >"$log"
+}
+
+flip_backend_answers() {	# LOCATION
+	[[ $(on gw curl -s -o /dev/null -m 1 -w '%{http_code} %header{x-backend}' \
+		"http://$LAB_GW4$1/ready") == "200 flip" ]]
+}
+
+flip_backend_down() {
+	[[ -n ${FLIP_PID:-} ]] && kill "$FLIP_PID" 2>/dev/null
+	[[ -n ${FLIP_CONF:-} ]] && rm -f "$FLIP_CONF"
+	FLIP_PID='' FLIP_CONF=''
+	return 0
 }
 
 # ---- sluiced -----------------------------------------------------------------
