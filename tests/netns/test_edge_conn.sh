@@ -78,18 +78,6 @@ test_curl6() {
 	check_conn "$SRC6"
 }
 
-# hey's report: "200S 429S OTHER" (other: any other status, any error).
-hey_counts() {	# N C [HEY ARGS...]
-	local n=$1 c=$2
-	shift 2
-	on normal hey -n "$n" -c "$c" -t 5 "$@" "http://$LAB_GW4/" >"$T_DIR/hey.out" 2>&1
-	awk '/responses$/ && /\[[0-9][0-9][0-9]\]/ {
-		if ($1 == "[200]") ok += $2; else if ($1 == "[429]") lim += $2
-		else other += $2; next }
-	     /^ *\[[0-9]+\]\t/ { n = $1; gsub(/[][]/, "", n); other += n }
-	     END { print ok + 0, lim + 0, other + 0 }' "$T_DIR/hey.out"
-}
-
 hey_check() {	# WHAT MAX_ACCEPTS N C [HEY ARGS...]
 	local what=$1 most=$2 n=$3 before after ok lim other a0 a1
 	shift 2

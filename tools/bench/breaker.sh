@@ -35,13 +35,8 @@ STATUS=$BENCH_TMP/flip.status
 FLIP_LOG=$BENCH_TMP/flip.log
 
 brk_cfg() {	# BREAKER_KEYS
+	bench_sluiced_cfg_head
 	cat <<-EOF
-	interfaces: [$IF]
-	control_socket: $SOCK
-	metrics: {listen: off}
-	client_table_size: 4096
-	log_level: info
-	mode: enforce
 	tiers:
 	  - {name: all, match: [0.0.0.0/0, "::/0"], verdict: pass}
 	services:

@@ -101,13 +101,8 @@ EOF
 sluice_cfg() {	# on|off: edge_connections
 	local ec=
 	[[ $1 == on ]] && ec="edge_connections: {ports: [80]}"
+	bench_sluiced_cfg_head
 	cat <<-EOF
-	interfaces: [$IF]
-	control_socket: $SOCK
-	metrics: {listen: off}
-	client_table_size: 4096
-	log_level: info
-	mode: enforce
 	$ec
 	tiers:
 	  - name: rest

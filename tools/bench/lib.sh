@@ -340,6 +340,18 @@ bench_sluiced_require() {
 		bench_die "$SLUICED or $SLUICECTL missing: run make"
 }
 
+# The head of a bench's sluiced config, up to `tiers:` (excluded).
+bench_sluiced_cfg_head() {
+	cat <<-EOF
+	interfaces: [$IF]
+	control_socket: $SOCK
+	metrics: {listen: off}
+	client_table_size: 4096
+	log_level: info
+	mode: enforce
+	EOF
+}
+
 # After bench_start: the receiving veth renamed IFNAME (sluiced pins by
 # interface name: a name of this run's, not veth1), the daemon's files in
 # the run's directory, and a cleanup that stops it, pass or fail.

@@ -27,13 +27,8 @@ bench_start services jq nginx wrk nsenter
 bench_sluiced_prepare slbs$$
 
 sluice_cfg() {	# services|sluice
+	bench_sluiced_cfg_head
 	cat <<-EOF
-	interfaces: [$IF]
-	control_socket: $SOCK
-	metrics: {listen: off}
-	client_table_size: 4096
-	log_level: info
-	mode: enforce
 	tiers:
 	  - name: all
 	    match: [0.0.0.0/0, "::/0"]
