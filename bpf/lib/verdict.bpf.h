@@ -238,7 +238,7 @@ static __always_inline int verdict_xdp(const struct pkt_ctx *c,
 {
 	struct service_gate sg = {};
 	struct verdict_plan plan;
-	__u32 reason;
+	__u32 reason, fate;
 	int act;
 
 	if (!g || v->outcome == VERDICT_NO_CONFIG)
@@ -246,11 +246,13 @@ static __always_inline int verdict_xdp(const struct pkt_ctx *c,
 	plan = verdict_plan(v, g, p);
 	/* Before the act: a refused request may become its reply, and a
 	 * request its service's gate stops is answered instead of passed.
-	 * A SYN counts a connection. */
-	if (p->is_request || (p->l4proto == IPPROTO_TCP &&
-			      (p->tcp_flags & (TCPF_SYN | TCPF_ACK)) == TCPF_SYN)) {
-		service_note(c->ctx, p, g->tier_gen,
-			     verdict_service_fate(plan, g), &sg);
+	 * A SYN counts a connection.  A dropped one counts nowhere: a flood
+	 * of them pays no call. */
+	fate = verdict_service_fate(plan, g);
+	if (fate != SERVICE_NONE &&
+	    (p->is_request || (p->l4proto == IPPROTO_TCP &&
+			       (p->tcp_flags & (TCPF_SYN | TCPF_ACK)) == TCPF_SYN))) {
+		service_note(c->ctx, p, g->tier_gen, fate, &sg);
 		if (sg.kind) {
 			v->outcome = VERDICT_GATED;
 			v->gate = sg.kind;
