@@ -13,6 +13,7 @@
 #include "sluice_edge.h"
 #include "sluice_reply.h"
 #include "sluice_gate.h"
+#include "sluice_glob.h"
 #include "sluice_service.h"
 #include "sluice_svc_match.h"
 #include "counters.bpf.h"
@@ -157,6 +158,23 @@ struct {
 	__type(key, __u32);
 	__type(value, struct sl_svc_key);
 } sl_svc_scratch SEC(".maps");
+
+/* Global limits (include/sluice_glob.h): what each active global client
+ * used and asked for (the data path adds), and what sluiced granted it
+ * from the global state in Redis. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, SL_GLOB_CLIENTS);
+	__type(key, struct sl_client_key);
+	__type(value, struct sl_glob_use);
+} sl_glob_use SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, SL_GLOB_CLIENTS);
+	__type(key, struct sl_client_key);
+	__type(value, struct sl_glob_grant);
+} sl_glob_grant SEC(".maps");
 
 #ifdef SL_ABI_NEXT
 /* The upgrade test's second build adds a map (tests/netns/test_upgrade.sh). */

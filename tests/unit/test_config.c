@@ -226,7 +226,7 @@ static void test_default_tier_rule(void)
 }
 
 /* The design's sketch, in the keys issue 11 settled (window: 10s, not
- * window_s; degrade factors above 0), with redis accepted and ignored.
+ * window_s; degrade factors above 0), with a redis section.
  * "::/0" is quoted: libyaml reads a leading ':' inside [...] as a key. */
 static void test_design_example(void)
 {
@@ -252,7 +252,7 @@ static void test_design_example(void)
 		"    on_open: fallback\n"
 		"degrade: {levels: {1: {enter: {error_rate: 0.05, p99: 1s}, exit: {p99: 500ms}}}, hold: 10s}\n"
 		"metrics: {listen: 127.0.0.1:9469}\n"
-		"redis: {whatever: 1}\n";
+		"redis: {address: 127.0.0.1:6379}\n";
 	struct sl_config *cfg = parse_ok(text);
 	char err[CFG_ERR_MAX];
 	const char *bare = strstr(text, "\"::/0\"");

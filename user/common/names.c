@@ -75,6 +75,17 @@ static const char *const log_level[] = {
 	[CFG_LOG_ERROR] = "error", [CFG_LOG_WARN] = "warn",
 	[CFG_LOG_INFO] = "info", [CFG_LOG_DEBUG] = "debug",
 };
+static const char *const on_down[] = {
+	[CFG_DOWN_LOCAL] = "local", [CFG_DOWN_SHARE] = "share",
+};
+static const char *const scope[] = {
+	[CFG_SCOPE_LOCAL] = "local", [CFG_SCOPE_GLOBAL] = "global",
+};
+static const char *const algorithm[] = {
+	[CFG_ALG_TOKEN_BUCKET] = "token_bucket",
+	[CFG_ALG_SLIDING_WINDOW] = "sliding_window",
+	[CFG_ALG_FIXED_WINDOW] = "fixed_window",
+};
 
 /* A new enum value without a name fails the build here. */
 #define SAME(arr, max)	_Static_assert(sizeof(arr) / sizeof(arr[0]) == (max), \
@@ -99,6 +110,9 @@ const struct sl_names sl_reason_names = NAMES(reason);
 const struct sl_names sl_attach_names = NAMES(attach);
 const struct sl_names sl_log_level_names = NAMES(log_level);
 const struct sl_names sl_svc_code_names = NAMES(svc_code);
+const struct sl_names sl_on_down_names = NAMES(on_down);
+const struct sl_names sl_scope_names = NAMES(scope);
+const struct sl_names sl_algorithm_names = NAMES(algorithm);
 
 const char *name_of(const struct sl_names *t, int v)
 {

@@ -24,6 +24,9 @@ extern const struct sl_names sl_reason_names;	/* enum sl_reason: counter rows */
 extern const struct sl_names sl_event_names;	/* enum sl_event: parser events */
 extern const struct sl_names sl_attach_names;	/* enum cfg_attach: auto|native|generic */
 extern const struct sl_names sl_log_level_names; /* enum log_level / cfg_log_level */
+extern const struct sl_names sl_on_down_names;	/* enum cfg_on_down: local|share */
+extern const struct sl_names sl_scope_names;	/* enum cfg_scope: local|global */
+extern const struct sl_names sl_algorithm_names; /* enum cfg_algorithm */
 extern const struct sl_names sl_svc_code_names;	/* enum sl_svc_code: other|1xx..5xx|429|500|502..504 */
 
 /* `v`'s name, or "?" for a value the table does not know. */

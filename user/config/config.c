@@ -171,7 +171,8 @@ static const struct cfg_key top_keys[] = {
 	{ "webhook", cfg_parse_webhook },
 	{ "metrics", cfg_parse_metrics },
 	{ "edge_connections", cfg_parse_edge_conn },
-	{ "redis", NULL },
+	{ "redis", cfg_parse_redis },
+	{ "config_source", cfg_parse_config_source },
 };
 
 static int cfg_walk_top(struct cfg_walk *w, yaml_node_t *root)
@@ -191,6 +192,7 @@ static int cfg_walk_top(struct cfg_walk *w, yaml_node_t *root)
 	cfg->edge_conn.min_wait_ns = CFG_EDGE_MIN_WAIT_NS;
 	degrade_cfg_default(&cfg->degrade);
 	cfg_webhook_default(&cfg->webhook);
+	cfg_redis_default(&cfg->redis);
 
 	if (!root)
 		return walk_err(w, NULL, "expected a mapping with interfaces and tiers, got an empty file");
@@ -203,7 +205,7 @@ static int cfg_walk_top(struct cfg_walk *w, yaml_node_t *root)
 				    "a list of interfaces like [eth0]");
 	if (!(seen & KEY_BIT(K_TIERS)))
 		return walk_missing(w, root, "tiers", "a list of tiers");
-	return 0;
+	return cfg_redis_finish(w, root, cfg);
 }
 
 /* ---- entry points --------------------------------------------------- */

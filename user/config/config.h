@@ -15,6 +15,7 @@
 #include "common/degrade.h"	/* struct degrade_cfg */
 #include "config/edge.h"	/* struct cfg_edge_conn */
 #include "config/metrics.h"	/* struct cfg_listen */
+#include "config/redis.h"	/* struct cfg_redis, cfg_config_source */
 #include "config/replies.h"	/* struct cfg_reply */
 #include "config/services.h"	/* struct cfg_service */
 
@@ -39,9 +40,25 @@ enum cfg_log_level {
 	CFG_LOG_DEBUG,
 };
 
+/* A limit's scope and, for a global one, how Redis keeps it (issue 12,
+ * include/sluice_glob.h; names in common/names.h). */
+enum cfg_scope {
+	CFG_SCOPE_LOCAL = 0,	/* this host alone (the GCRA meter) */
+	CFG_SCOPE_GLOBAL,	/* shared through redis: */
+};
+
+enum cfg_algorithm {
+	CFG_ALG_TOKEN_BUCKET = 0,	/* rate, burst */
+	CFG_ALG_SLIDING_WINDOW,		/* rate x window in any window */
+	CFG_ALG_FIXED_WINDOW,		/* rate x window per aligned window */
+};
+
 struct cfg_meter {
 	uint8_t  unit;		/* enum sl_unit */
 	uint8_t  action;	/* enum sl_action */
+	uint8_t  scope;		/* enum cfg_scope */
+	uint8_t  algorithm;	/* enum cfg_algorithm (global only) */
+	uint64_t window_ns;	/* the windows' length (default 1 s) */
 	uint64_t count;		/* rate = count per period_ns */
 	uint64_t period_ns;
 	uint32_t burst;
@@ -101,6 +118,8 @@ struct sl_config {
 	bool     has_degrade;		/* `degrade:` given (defaults otherwise) */
 	struct degrade_cfg degrade;
 	struct cfg_webhook webhook;	/* `webhook:` (off unless given) */
+	struct cfg_redis redis;		/* `redis:` (off unless given) */
+	struct cfg_config_source config_source;	/* off unless given */
 };
 
 /* Parse and validate `path`.  On error returns a negative errno, *out is

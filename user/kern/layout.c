@@ -12,6 +12,7 @@
 #include "sluice_edge.h"
 #include "sluice_reply.h"
 #include "sluice_gate.h"
+#include "sluice_glob.h"
 #include "sluice_service.h"
 #include "sluice_svc_match.h"
 #include "sluice_talk.h"
@@ -31,6 +32,8 @@ static const struct map_class map_classes[] = {
 	{ SL_MAP_SVC_GATE,	MAP_STATE,	"per-service gates (breakers, shedding)" },
 	{ SL_MAP_CONNS,		MAP_STATE,	"pending requests per connection" },
 	{ SL_MAP_SVC_NAMES,	MAP_STATE,	"service ids" },
+	{ SL_MAP_GLOB_USE,	MAP_STATE,	"global limits' use per client" },
+	{ SL_MAP_GLOB_GRANT,	MAP_STATE,	"global limits' allowances" },
 	{ SL_MAP_GLOBAL,	MAP_CONFIG,	"switches" },
 	{ SL_MAP_TIERS,		MAP_CONFIG,	"tiers" },
 	{ SL_MAP_PFX_V4,	MAP_CONFIG,	"IPv4 prefixes" },
