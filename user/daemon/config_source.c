@@ -11,6 +11,7 @@
 #include "daemon/config_source.h"
 #include "daemon/daemon.h"
 #include "daemon/loop.h"
+#include "export/metrics.h"
 #include "common/clock.h"
 #include "common/log.h"
 
@@ -173,6 +174,7 @@ int config_source_take(struct config_source *cs, const char *text,
 			log_info("%s: Redis holds the version running from the cache (hash %016llx): following Redis again",
 				 cs->name, (unsigned long long)h);
 			now_from_redis(cs, text, len);
+			metrics_update(d->metrics, d);
 		}
 		return 0;
 	}
@@ -189,6 +191,7 @@ int config_source_take(struct config_source *cs, const char *text,
 		log_err("%s: version %016llx refused (%s): %s; still enforcing the running config (hash %016llx, from %s)",
 			cs->name, (unsigned long long)h, why, cerr,
 			(unsigned long long)d->cfg->hash, config_source_names[prev]);
+		metrics_update(d->metrics, d);
 		return rc;
 	}
 	log_info("%s: applying version %016llx (%s; was %016llx from %s)",
@@ -202,6 +205,7 @@ int config_source_take(struct config_source *cs, const char *text,
 		return rc;
 	cs->loads++;
 	now_from_redis(cs, text, len);
+	metrics_update(d->metrics, d);
 	return rc;
 }
 
@@ -303,6 +307,8 @@ static void on_tick(struct loop *l, int id, void *arg)
 	struct config_source *cs = arg;
 	uint64_t now = now_ms();
 
+	bool was_up = cs->sub_fd >= 0 && cs->redis_ok;
+
 	(void)l, (void)id;
 	if (cs->sub_fd < 0)
 		sub_connect(cs);
@@ -310,6 +316,9 @@ static void on_tick(struct loop *l, int id, void *arg)
 		check(cs, cs->check_now ? "subscribed" : "periodic check");
 	if (now_ms() >= cs->next_report_ms)
 		config_source_report(cs);
+	/* sluice_config_source_up without waiting for the next sample. */
+	if (was_up != (cs->sub_fd >= 0 && cs->redis_ok))
+		metrics_update(cs->d->metrics, cs->d);
 }
 
 /* ---- start, reload, stop --------------------------------------------- */
