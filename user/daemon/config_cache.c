@@ -20,6 +20,7 @@ const char *const config_source_names[CSRC__MAX] = {
 static int mkdirs_for(const char *path)
 {
 	char dir[PATH_MAX];
+	struct stat st;
 	char *slash;
 
 	if (snprintf(dir, sizeof(dir), "%s", path) >= (int)sizeof(dir))
@@ -28,17 +29,22 @@ static int mkdirs_for(const char *path)
 	if (!slash || slash == dir)
 		return 0;
 	*slash = '\0';
-	for (char *p = dir + 1; *p; p++) {
-		if (*p != '/')
+	for (char *p = dir + 1;; p++) {
+		if (*p && *p != '/')
 			continue;
+		char c = *p;
+
 		*p = '\0';
 		if (mkdir(dir, 0755) && errno != EEXIST)
 			return -errno;
-		*p = '/';
+		if (!c)
+			break;
+		*p = c;
 	}
-	if (mkdir(dir, 0755) && errno != EEXIST)
+	/* There, but is it a directory? */
+	if (stat(dir, &st))
 		return -errno;
-	return 0;
+	return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
 }
 
 static int write_all(int fd, const char *p, size_t len)
@@ -160,6 +166,7 @@ int config_compose(const struct sl_config *boot, const char *name,
 	struct sl_config *cfg;
 	int rc;
 
+	*out = NULL;
 	rc = cfg_parse(name, text, len, &cfg, err);
 	if (rc)
 		return rc;
