@@ -143,7 +143,6 @@ all_run() {	# HASH
 	local i
 	for i in "${GWS[@]}"; do gw_runs "$i" "$1" || return 1; done
 }
-file_hash() { "$SLUICECTL" -j config check "$1" | jq -r '.hash'; }	# FILE
 metric() {	# I NAME{LABELS}: its value on gw I
 	nsenter --net="/run/netns/$(gw_ns "$1")" -- curl -s -m 2 http://127.0.0.1:9464/metrics |
 		awk -v m="$2" '$1 == m { print $2 }'
@@ -169,7 +168,7 @@ done
 
 subtest "a pushed config reaches all three within 1 s"
 central_cfg 100 >"$T_DIR/v1.yaml"
-V1=$(file_hash "$T_DIR/v1.yaml")
+V1=$(cfg_hash "$T_DIR/v1.yaml")
 t0=$(now_ms)
 assert_exit "config push v1 through gw1" 0 gctl 1 config push "$T_DIR/v1.yaml"
 assert_has "push: says what it published" "published $KEY: hash $V1" "$T_OUT"
@@ -217,7 +216,7 @@ for i in "${GWS[@]}"; do
 done
 kill -STOP "${GPID[3]}"
 central_cfg 200 >"$T_DIR/v2.yaml"
-V2=$(file_hash "$T_DIR/v2.yaml")
+V2=$(cfg_hash "$T_DIR/v2.yaml")
 assert_exit "config push v2 while gw3 is paused" 0 gctl 1 config push "$T_DIR/v2.yaml"
 assert_wait "gw1 and gw2 run v2" 5 eval "gw_runs 1 $V2 && gw_runs 2 $V2"
 assert_wait "config status: gw1 and gw2 reported v2" 10 eval "gctl 1 -j config status | jq -e '.summary.same == 2'"
@@ -246,7 +245,7 @@ assert_eq "gw1: down" 0 "$(metric 1 sluice_config_source_up)"
 subtest "Redis back: they switch to its version"
 redis_up || t_fail "redis-server did not restart"
 central_cfg 300 >"$T_DIR/v3.yaml"
-V3=$(file_hash "$T_DIR/v3.yaml")
+V3=$(cfg_hash "$T_DIR/v3.yaml")
 rcli -x SET "$KEY" <"$T_DIR/v3.yaml" >/dev/null
 for i in "${GWS[@]}"; do
 	# A SET without PUBLISH: seen when the subscription is back (its
@@ -255,6 +254,11 @@ for i in "${GWS[@]}"; do
 	assert_eq "gw$i: source" redis "$(gw_source "$i")"
 done
 assert_wait "config status: all three on v3" 10 eval "gctl 3 -j config status | jq -e '.summary.all_same and .summary.hosts == 3'"
+
+subtest "a reload re-reads the bootstrap: the central config stays"
+assert_exit "sluicectl reload on gw2" 0 gctl 2 reload
+assert_eq "gw2: still v3" "$V3" "$(gw_hash 2)"
+assert_eq "gw2: still from" redis "$(gw_source 2)"
 
 subtest "teardown of the gateways"
 gws_stop

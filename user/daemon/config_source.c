@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* The central config: Redis, the cache, the bootstrap (config_source.h). */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -264,8 +265,11 @@ static void on_sub(struct loop *l, int fd, uint32_t events, void *arg)
 			break;
 		/* ["message", channel, payload]: the payload is only a hint,
 		 * the key is the truth. */
-		if (((redisReply *)r)->type == REDIS_REPLY_ARRAY)
+		if (((redisReply *)r)->type == REDIS_REPLY_ARRAY) {
 			cs->check_now = true;
+			/* Redis is there: the GET need not wait for a backoff. */
+			cs->rc.next_try_ms = 0;
+		}
 		freeReplyObject(r);
 	}
 	if (cs->check_now)
@@ -290,6 +294,10 @@ static void sub_connect(struct config_source *cs)
 		return;
 	}
 	freeReplyObject(r);
+	/* From here on only read when epoll says so, and never wait: a
+	 * wake-up without data is EAGAIN, not a timeout. */
+	cs->sub.c->flags &= ~REDIS_BLOCK;
+	fcntl(cs->sub.c->fd, F_SETFL, fcntl(cs->sub.c->fd, F_GETFL) | O_NONBLOCK);
 	if (loop_add_fd(cs->d->loop, cs->sub.c->fd, EPOLLIN, on_sub, cs)) {
 		redis_conn_fail(&cs->sub, RFAIL_IO, "cannot watch the subscription (out of memory)");
 		return;
