@@ -10,42 +10,12 @@
 #include <unistd.h>
 
 #include "daemon/config_cache.h"
+#include "common/fs.h"
 #include "common/log.h"
 
 const char *const config_source_names[CSRC__MAX] = {
 	[CSRC_FILE] = "file", [CSRC_REDIS] = "redis", [CSRC_CACHE] = "cache",
 };
-
-/* mkdir -p of path's directory. */
-static int mkdirs_for(const char *path)
-{
-	char dir[PATH_MAX];
-	struct stat st;
-	char *slash;
-
-	if (snprintf(dir, sizeof(dir), "%s", path) >= (int)sizeof(dir))
-		return -ENAMETOOLONG;
-	slash = strrchr(dir, '/');
-	if (!slash || slash == dir)
-		return 0;
-	*slash = '\0';
-	for (char *p = dir + 1;; p++) {
-		if (*p && *p != '/')
-			continue;
-		char c = *p;
-
-		*p = '\0';
-		if (mkdir(dir, 0755) && errno != EEXIST)
-			return -errno;
-		if (!c)
-			break;
-		*p = c;
-	}
-	/* There, but is it a directory? */
-	if (stat(dir, &st))
-		return -errno;
-	return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
-}
 
 static int write_all(int fd, const char *p, size_t len)
 {
@@ -70,7 +40,7 @@ int config_cache_write(const char *path, const char *text, size_t len,
 	bool made = false;
 	int fd = -1, rc;
 
-	rc = mkdirs_for(path);
+	rc = fs_mkdirs_for(path);
 	if (rc)
 		goto out;
 	what = "create a temporary file beside it";
