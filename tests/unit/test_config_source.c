@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * The config source's pure parts (daemon/config_cache.h, ctl/ctl_config.h):
+ * The config source's pure parts (common/config_cache.h, ctl/ctl_config.h):
  * the cache written atomically and read back, a central config composed
  * with the bootstrap's host settings, the hosts' reports compared, and
  * `config status` / `config push` printed, compared exactly.
@@ -15,7 +15,8 @@
 #include "capture.h"
 #include "config/config.h"
 #include "ctl/ctl_config.h"
-#include "daemon/config_cache.h"
+#include "ctl/ctl_print.h"
+#include "common/config_cache.h"
 
 static char tmpdir[64];
 
@@ -350,10 +351,31 @@ static void test_push_request(void)
 	tmp_remove();
 }
 
+/* sluicectl status names the source when it is not the file. */
+static void test_print_status_source(void)
+{
+	json_object *o = json_tokener_parse(
+		"{\"version\":\"0.1.0\",\"mode\":\"enforce\",\"config\":{"
+		"\"path\":\"/etc/sluice/sluice.yaml\",\"hash\":\"77f0aff5f1aeaf34\","
+		"\"loaded_at\":1764599875,\"source\":\"cache\"},\"interfaces\":[]}");
+	struct capture c;
+	char *got;
+
+	ASSERT_OK(ctl_print_status(capture_begin(&c), o), "print");
+	got = capture_end(&c);
+	ASSERT_TRUE(got && strstr(got, "\nconfig source:  cache\nconfig hash:    77f0aff5f1aeaf34\n"),
+		    "the source row, before the hash");
+	if (got && !strstr(got, "config source:"))
+		fprintf(stderr, "    got: %s\n", got);
+	free(got);
+	json_object_put(o);
+}
+
 TEST_MAIN("unit/config_source",
 	  TEST(test_cache),
 	  TEST(test_compose),
 	  TEST(test_compare),
 	  TEST(test_print_status),
+	  TEST(test_print_status_source),
 	  TEST(test_print_push),
 	  TEST(test_push_request));

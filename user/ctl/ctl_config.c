@@ -9,8 +9,8 @@
 #include "ctl/ctl_client.h"
 #include "ctl/ctl_config.h"
 #include "ctl/ctl_json.h"
-#include "daemon/control.h"
-#include "daemon/config_cache.h"
+#include "daemon/control.h"	/* CONTROL_REQ_MAX: what one request may carry */
+#include "common/config_cache.h"
 
 json_object *ctl_config_push_request(const char *file, char *err,
 				     size_t errlen)

@@ -39,7 +39,7 @@
 
 #include "common/redis_conn.h"
 #include "config/config.h"
-#include "daemon/config_cache.h"
+#include "common/config_cache.h"
 
 struct sl_daemon;
 struct loop;

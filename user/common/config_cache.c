@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "daemon/config_cache.h"
+#include "common/config_cache.h"
 #include "common/fs.h"
 #include "common/log.h"
 

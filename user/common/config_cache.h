@@ -15,8 +15,8 @@
  * ignored with a warning: a pushed config cannot move the fleet to
  * another Redis.
  */
-#ifndef SLUICE_DAEMON_CONFIG_CACHE_H
-#define SLUICE_DAEMON_CONFIG_CACHE_H
+#ifndef SLUICE_COMMON_CONFIG_CACHE_H
+#define SLUICE_COMMON_CONFIG_CACHE_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -73,4 +73,4 @@ json_object *config_hosts_compare(const char *want, int n,
 				  const char *const *ids,
 				  const char *const *values, int64_t now);
 
-#endif /* SLUICE_DAEMON_CONFIG_CACHE_H */
+#endif /* SLUICE_COMMON_CONFIG_CACHE_H */
