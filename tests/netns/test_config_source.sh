@@ -161,7 +161,8 @@ for i in "${GWS[@]}"; do
 done
 
 subtest "Redis comes up: every gateway subscribes"
-redis_up && t_pass "redis-server answers on $RADDR:$RPORT" || { t_fail "redis-server did not start: $(tail -3 "$T_DIR/redis.log")"; finish; }
+if redis_up; then t_pass "redis-server answers on $RADDR:$RPORT"
+else t_fail "redis-server did not start: $(tail -3 "$T_DIR/redis.log")"; finish; fi
 for i in "${GWS[@]}"; do
 	assert_wait "gw$i: subscribed to $KEY:changed" 15 gw_subscribed "$i"
 done
