@@ -69,6 +69,9 @@ int ctl_print_status(FILE *f, json_object *d)
 	       table_human_duration(v, buf, sizeof(buf)) : "-");
 	kv_add(t[0], "mode", jstr(d, "mode", "-"));
 	kv_add(t[0], "config", jstr(cfg, "path", "-"));
+	/* config_source (issue 12): the file only says where from. */
+	if (strcmp(jstr(cfg, "source", "file"), "file"))
+		kv_add(t[0], "config source", jstr(cfg, "source", "-"));
 	kv_add(t[0], "config hash", jstr(cfg, "hash", "-"));
 	kv_add(t[0], "loaded", loaded_at(cfg, buf, sizeof(buf)));
 	if (ju64(jget(d, "client_table"), "size", &v))

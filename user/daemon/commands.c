@@ -13,6 +13,7 @@
 #include <bpf/libbpf.h>
 
 #include "daemon/daemon.h"
+#include "daemon/config_source.h"
 #include "daemon/loop.h"
 #include "daemon/svc_view.h"
 #include "daemon/top.h"
@@ -71,6 +72,7 @@ static int cmd_status(void *ctx, json_object *req, json_object **data,
 	jset(c, "path", jstr(d->cfg_path));
 	jset(c, "hash", jstr(hash));
 	jset(c, "loaded_at", jint(d->loaded_at));
+	jset(c, "source", jstr(config_source_origin(d)));
 	jset(o, "config", c);
 	ifs = json_object_new_array();
 	for (int i = 0; i < d->niface; i++) {
@@ -456,5 +458,7 @@ const struct control_cmd daemon_cmds[] = {
 	{ "services", svc_view_cmd },
 	{ "breaker", gates_cmd_breaker },
 	{ "degrade", gates_cmd_degrade },
+	{ "config_push", config_cmd_push },
+	{ "config_status", config_cmd_status },
 	{ NULL, NULL },
 };
