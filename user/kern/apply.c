@@ -14,6 +14,7 @@
 #include "common/log.h"
 #include "common/names.h"
 #include "common/proto.h"
+#include "sluice_glob.h"
 #include "sluice_xdp.skel.h"
 
 /* Prefix changes listed one by one before they are only counted. */
@@ -181,9 +182,12 @@ static char *tier_describe(const struct sl_tier *t, char *buf, size_t size)
 		const struct sl_meter *m = &t->meters[i];
 
 		n += snprintf(buf + n, size > n ? size - n : 0,
-			      "%s %s %.6g/s burst %u %s", i ? "," : ":",
+			      "%s %s %.6g/s burst %u %s%s", i ? "," : ":",
 			      unit_name(m->unit), meter_rate(m), m->burst,
-			      action_name(m->action));
+			      action_name(m->action),
+			      (t->flags & SL_TIER_F_GLOBAL) &&
+			      SL_TIER_GLOBAL_METER(t->flags) == (__u32)i ?
+			      " global" : "");
 	}
 	if (t->flags & SL_TIER_F_FLOOD_GUARD)
 		snprintf(buf + n, size > n ? size - n : 0,
