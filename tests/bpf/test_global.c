@@ -94,6 +94,17 @@ static bool key4(struct sl_client_key *k)
 	return ASSERT_OK(fixture_client_key(k, "198.18.0.1", 32, T0), "key");
 }
 
+/* The fixture with tier T0 of one global meter (one unit per second);
+ * *k the client 198.18.0.1.  False: skipped or failed (fx closable). */
+static bool open_one(struct xdp_fixture *fx, __u8 unit, __u8 action,
+		     __u32 burst, struct sl_client_key *k)
+{
+	return FIXTURE_SETUP(fx, FIXTURE_CLIENTS) &&
+	       global_tier(fx, FIXTURE_METERS(
+			{ unit, action, .burst = burst, .per_sec = 1 }), 0, NULL) &&
+	       key4(k);
+}
+
 /* `n` of `s`, each with verdict `verdict` counted under `reason`. */
 static void send_n(struct xdp_fixture *fx, const struct pkt_spec *s, int n,
 		   int verdict, __u32 reason, const char *what)
@@ -110,11 +121,7 @@ static void test_no_grant(void)
 	struct xdp_fixture fx;
 	struct sl_glob_use u;
 
-	if (!FIXTURE_SETUP(&fx, FIXTURE_CLIENTS))
-		return;
-	if (!global_tier(&fx, FIXTURE_METERS(
-			{ SL_UNIT_REQUESTS, SL_ACT_DROP, .burst = 3, .per_sec = 1 }),
-			0, NULL) || !key4(&k))
+	if (!open_one(&fx, SL_UNIT_REQUESTS, SL_ACT_DROP, 3, &k))
 		goto out;
 	send_n(&fx, &req4, 3, XDP_PASS, SL_R_PASSED, "within the burst");
 	send_n(&fx, &req4, 2, XDP_DROP, SL_R_DROPPED, "past the burst");
@@ -139,11 +146,7 @@ static void test_local_refusal_counts(void)
 	struct xdp_fixture fx;
 	struct sl_glob_use u;
 
-	if (!FIXTURE_SETUP(&fx, FIXTURE_CLIENTS))
-		return;
-	if (!global_tier(&fx, FIXTURE_METERS(
-			{ SL_UNIT_PACKETS, SL_ACT_DROP, .burst = 2, .per_sec = 1 }),
-			0, NULL) || !key4(&k))
+	if (!open_one(&fx, SL_UNIT_PACKETS, SL_ACT_DROP, 2, &k))
 		goto out;
 	send_n(&fx, &ack4, 2, XDP_PASS, SL_R_PASSED, "within the burst");
 	send_n(&fx, &ack4, 6, XDP_DROP, SL_R_DROPPED, "past the burst");
@@ -267,11 +270,7 @@ static void test_not_cached(void)
 	struct sl_client_key k;
 	struct xdp_fixture fx;
 
-	if (!FIXTURE_SETUP(&fx, FIXTURE_CLIENTS))
-		return;
-	if (!global_tier(&fx, FIXTURE_METERS(
-			{ SL_UNIT_PACKETS, SL_ACT_DROP, .burst = 100, .per_sec = 1 }),
-			0, NULL) || !key4(&k) ||
+	if (!open_one(&fx, SL_UNIT_PACKETS, SL_ACT_DROP, 100, &k) ||
 	    !grant(&fx, &k, 1, 10 * SL_NSEC_PER_SEC, 5 * SL_NSEC_PER_SEC))
 		goto out;
 	send_n(&fx, &ack4, 1, XDP_PASS, SL_R_PASSED, "the grant");
@@ -291,11 +290,7 @@ static void test_expired(void)
 	struct xdp_fixture fx;
 	struct sl_glob_use u;
 
-	if (!FIXTURE_SETUP(&fx, FIXTURE_CLIENTS))
-		return;
-	if (!global_tier(&fx, FIXTURE_METERS(
-			{ SL_UNIT_REQUESTS, SL_ACT_DROP, .burst = 4, .per_sec = 1 }),
-			0, NULL) || !key4(&k) ||
+	if (!open_one(&fx, SL_UNIT_REQUESTS, SL_ACT_DROP, 4, &k) ||
 	    !grant(&fx, &k, 0, -1, SL_NSEC_PER_SEC))
 		goto out;
 	send_n(&fx, &req4, 4, XDP_PASS, SL_R_PASSED, "expired: the local burst");
@@ -447,11 +442,7 @@ static void test_hostile(void)
 	struct xdp_fixture fx;
 	__u64 sent = 0;
 
-	if (!FIXTURE_SETUP(&fx, FIXTURE_CLIENTS))
-		return;
-	if (!global_tier(&fx, FIXTURE_METERS(
-			{ SL_UNIT_PACKETS, SL_ACT_RESET, .burst = 1000, .per_sec = 1 }),
-			0, NULL) || !key4(&k4) ||
+	if (!open_one(&fx, SL_UNIT_PACKETS, SL_ACT_RESET, 1000, &k4) ||
 	    !ASSERT_OK(fixture_client_key(&k6, "2001:2::1", 64, T0), "key") ||
 	    !grant(&fx, &k4, 0, 10 * SL_NSEC_PER_SEC, SL_NSEC_PER_SEC) ||
 	    !grant(&fx, &k6, 0, 10 * SL_NSEC_PER_SEC, SL_NSEC_PER_SEC))
