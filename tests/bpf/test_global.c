@@ -538,8 +538,38 @@ out:
 	fixture_close(&fx);
 }
 
+#define COST_REPEAT	200000
+
+/* What a global client pays on the pass path, against the same tier
+ * without the flag: printed, not asserted (a shared VM). */
+static void test_cost(void)
+{
+	struct sl_client_key k;
+	struct xdp_fixture fx;
+	__u32 ns[2] = {};
+	struct pkt p;
+
+	if (!open_one(&fx, SL_UNIT_PACKETS, SL_ACT_DROP, 4000000000U, &k) ||
+	    !grant(&fx, &k, ~0ULL >> 1, 60 * SL_NSEC_PER_SEC, SL_NSEC_PER_SEC) ||
+	    !ASSERT_OK(pkt_build(&p, &ack4), "build"))
+		goto out;
+	for (int g = 1; g >= 0; g--) {
+		if (!global_tier(&fx, FIXTURE_METERS(
+				{ SL_UNIT_PACKETS, SL_ACT_DROP, .burst = 4000000000U,
+				  .per_sec = 1000000000 }), g ? 0 : -1, NULL))
+			goto out;
+		ASSERT_EQ(prog_run_repeat(fx.prog_fd, p.data, p.len, COST_REPEAT,
+					  &ns[g]), XDP_PASS, "passes");
+	}
+	printf("# pass path: %u ns a global client, %u ns the same tier local\n",
+	       ns[1], ns[0]);
+	ASSERT_EQ(use_of(&fx, &k).used, COST_REPEAT, "used: every global run");
+out:
+	fixture_close(&fx);
+}
+
 TEST_MAIN("bpf/global",
 	  TEST(test_no_grant), TEST(test_local_refusal_counts),
 	  TEST(test_grant), TEST(test_not_cached), TEST(test_expired),
 	  TEST(test_non_global), TEST(test_ipv6), TEST(test_flood_aggregate),
-	  TEST(test_hostile), TEST(test_two_cpus));
+	  TEST(test_hostile), TEST(test_two_cpus), TEST(test_cost));
