@@ -10,8 +10,12 @@
  * takes no token from them (a refused packet writes no TAT), and `used`
  * is added once every meter admitted.  Two CPUs may both see room for
  * one more unit and both take it: past `granted` by at most one packet
- * per CPU until the next sync corrects it (exact with a CAS loop, but
- * that costs every packet for a sync's worth of slack).
+ * per other CPU, which the next sync counts as used.  A CAS on `used`
+ * would make it exact, at a retry loop on every admitted packet.
+ *
+ * Not counted as demand: segments of connections the edge answers
+ * itself (lib/edge_conn.bpf.h, before the meters), and packets the
+ * refusal cache refuses for another meter of the tier.
  */
 #ifndef SLUICE_GLOBAL_BPF_H
 #define SLUICE_GLOBAL_BPF_H
