@@ -167,7 +167,8 @@ static size_t tier_reasons(json_object *tier, bool none_row,
 static void limit_cell(struct table *t, json_object *lim)
 {
 	uint64_t burst, reply;
-	char st[32] = "";
+	char st[96] = "";
+	size_t n = 0;
 
 	if (!lim) {
 		table_cell(t, "%s", "");
@@ -175,7 +176,14 @@ static void limit_cell(struct table *t, json_object *lim)
 	}
 	/* "http 429": the status the edge answers with. */
 	if (ju64(lim, "reply", &reply))
-		snprintf(st, sizeof(st), " %" PRIu64, reply);
+		n = snprintf(st, sizeof(st), " %" PRIu64, reply);
+	/* "global", "global sliding_window 1s": shared through Redis. */
+	if (!strcmp(jstr(lim, "scope", "local"), "global"))
+		snprintf(st + n, sizeof(st) - n, " global%s%s%s%s",
+			 jget(lim, "window") ? " " : "",
+			 jget(lim, "window") ? jstr(lim, "algorithm", "?") : "",
+			 jget(lim, "window") ? " " : "",
+			 jstr(lim, "window", ""));
 	if (ju64(lim, "burst", &burst))
 		table_cell(t, "%s %s b%" PRIu64 " %s%s", jstr(lim, "unit", "?"),
 			   jstr(lim, "rate", "?"), burst,
