@@ -18,6 +18,7 @@
 #include "daemon/svc_view.h"
 #include "daemon/top.h"
 #include "daemon/gates.h"
+#include "daemon/rollout.h"
 #include "config/duration.h"
 #include "config/rate.h"
 #include "common/clock.h"
@@ -469,5 +470,9 @@ const struct control_cmd daemon_cmds[] = {
 	{ "degrade", gates_cmd_degrade },
 	{ "config_push", config_cmd_push },
 	{ "config_status", config_cmd_status },
+	{ "rollout_start", rollout_cmd_start },
+	{ "rollout_status", rollout_cmd_status },
+	{ "rollout_promote", rollout_cmd_promote },
+	{ "rollout_abort", rollout_cmd_abort },
 	{ NULL, NULL },
 };

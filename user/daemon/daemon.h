@@ -27,6 +27,7 @@ struct svc_view;
 struct webhook;
 struct gates;
 struct config_source;
+struct rollout_run;
 
 struct sl_daemon {
 	char cfg_path[4096];	/* absolute, so a reload finds it */
@@ -42,6 +43,7 @@ struct sl_daemon {
 	struct webhook *webhook;	/* the Alertmanager receiver (daemon/webhook.h) */
 	struct gates *gates;	/* breakers and degrade (daemon/gates.h) */
 	struct config_source *csrc;	/* NULL: no config_source (daemon/config_source.h) */
+	struct rollout_run *rollout;	/* NULL until the loop runs (daemon/rollout.h) */
 	uint64_t reloads_ok, reloads_failed;	/* since start */
 	time_t reload_ok_at;	/* the last successful start or reload */
 	int niface;
