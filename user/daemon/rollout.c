@@ -152,9 +152,12 @@ static int switches_set(struct sl_daemon *d)
 	return rc;
 }
 
-/* Every interface back on the running policy; the files go. */
-static void canary_clear(struct sl_daemon *d)
+/* Every interface back on the running policy; the files go.  The
+ * rollout has ended (counted by outcome). */
+static void canary_clear(struct sl_daemon *d, bool ended)
 {
+	if (ended)
+		d->rollout->ended[d->rollout->ro.state]++;
 	for (int i = 0; i < d->niface; i++) {
 		int e = rollout_clear(&d->ifaces[i], d->cfg, NULL);
 
@@ -284,7 +287,7 @@ int rollout_begin(struct sl_daemon *d, const char *name, const char *text,
 	free(s);
 	return 0;
 clear:
-	canary_clear(d);
+	canary_clear(d, false);
 	run_free(r);
 fail:
 	cfg_free(cand);
@@ -350,11 +353,11 @@ static int promote(struct sl_daemon *d, char *err, size_t errlen)
 			r->name, err, (unsigned long long)d->cfg->hash);
 		r->ro.state = RO_ABORTED;
 		snprintf(r->ro.reason, sizeof(r->ro.reason), "promotion failed: %s", err);
-		canary_clear(d);
+		canary_clear(d, true);
 		return rc;
 	}
 	/* The candidate runs as the control now: its tiers keep their ids. */
-	canary_clear(d);
+	canary_clear(d, true);
 	log_info("rollout of %s promoted (%s): it is the running config (hash %016llx, written to %s)",
 		 r->name, r->ro.reason, (unsigned long long)d->cfg->hash,
 		 d->csrc ? d->csrc->name : d->cfg_path);
@@ -389,7 +392,7 @@ void rollout_sample(struct sl_daemon *d)
 		snprintf(r->by, sizeof(r->by), "guard");
 		log_err("rollout of %s rolled back: %s; every client back on the running config",
 			r->name, r->ro.reason);
-		canary_clear(d);
+		canary_clear(d, true);
 		break;
 	case RO_ACT_PROMOTE:
 		snprintf(r->by, sizeof(r->by), "guard");
@@ -429,7 +432,7 @@ int rollout_abort_now(struct sl_daemon *d, const char *who, char *err,
 		return -ENOENT;
 	}
 	snprintf(r->by, sizeof(r->by), "%s", who);
-	canary_clear(d);
+	canary_clear(d, true);
 	log_info("rollout of %s aborted by %s: every client back on the running config (hash %016llx)",
 		 r->name, who, (unsigned long long)d->cfg->hash);
 	return 0;
@@ -450,7 +453,7 @@ static bool resync(struct sl_daemon *d, const char *why)
 	snprintf(r->ro.reason, sizeof(r->ro.reason), "%s: the canary policy could not be written again (%s): aborted",
 		 why, strerror(-rc));
 	log_err("rollout of %s: %s", r->name, r->ro.reason);
-	canary_clear(d);
+	canary_clear(d, true);
 	return false;
 }
 
@@ -488,7 +491,7 @@ int rollout_open(struct sl_daemon *d, const char *state_dir)
 			state_dir, strerror(-rc));
 		run_free(r);
 		memset(&r->ro, 0, sizeof(r->ro));
-		canary_clear(d);
+		canary_clear(d, false);
 		return 0;
 	}
 	if (!ro_running(&r->ro)) {

@@ -57,6 +57,7 @@ struct rollout_run {
 	char by[64];			/* who ended it (sluicectl, guard) */
 	char state_dir[4096];
 	int last_err;			/* the latest map write: 0 or -errno */
+	uint64_t ended[RO__STATES];	/* rollouts ended by outcome, since start */
 	struct rollout_iface ifs[CFG_MAX_IFACES];
 	int nifs;
 };

@@ -61,6 +61,9 @@ int render_services(struct render *r, struct sl_daemon *d);
  * breakers and degrade level in sluiced (gates.c). */
 void render_gates(struct render *r, struct sl_daemon *d);
 
+/* sluice_rollout_*: the rollout in sluiced (rollout.c). */
+void render_rollout(struct render *r, struct sl_daemon *d);
+
 /* process_*: the families of the official client libraries, from
  * /proc/self (process.c). */
 void render_process(struct render *r);
