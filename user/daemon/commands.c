@@ -371,6 +371,10 @@ static int cmd_client(void *ctx, json_object *req, json_object **data,
 		json_object_array_add(meters, mo);
 	}
 	jset(o, "meters", meters);
+	/* While a rollout runs: which policy this client is on. */
+	a = rollout_client_json(d, &addr);
+	if (a)
+		jset(o, "rollout", a);
 	*data = o;
 	return 0;
 }

@@ -336,6 +336,7 @@ int daemon_detach(struct sl_daemon *d, char names[][IF_NAMESIZE], int *n)
 
 	if (n)
 		*n = 0;
+	rollout_detached(d);
 	for (int i = 0; i < d->niface; i++) {
 		if (names)
 			memcpy(names[(*n)++], d->ifaces[i].name, IF_NAMESIZE);

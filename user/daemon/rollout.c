@@ -486,6 +486,12 @@ int rollout_open(struct sl_daemon *d, const char *state_dir)
 	rc = rollout_restore(d, r);
 	if (rc == -ENOENT)
 		return 0;
+	if (rc == -EXDEV) {
+		log_warn("rollout: %s/rollout.json is the rollout of another config file: left alone (give this sluiced its own --state-dir)",
+			 state_dir);
+		memset(&r->ro, 0, sizeof(r->ro));
+		return 0;
+	}
 	if (rc) {
 		log_err("rollout: the state in %s/rollout.json cannot be resumed (%s): clearing the canary policy, every client on the running config",
 			state_dir, strerror(-rc));
@@ -506,6 +512,18 @@ int rollout_open(struct sl_daemon *d, const char *state_dir)
 		log_info("rollout of %s resumed after a restart: %s at %u%%",
 			 r->name, ro_state_name(r->ro.state), ro_percent(&r->ro));
 	return 0;
+}
+
+void rollout_detached(struct sl_daemon *d)
+{
+	struct rollout_run *r = d->rollout;
+
+	if (!r || !ro_running(&r->ro))
+		return;
+	ro_abort(&r->ro, now_ms(), "aborted: sluiced detached (the maps are gone)");
+	r->ended[RO_ABORTED]++;
+	rollout_unpersist(d);
+	log_info("rollout of %s aborted: sluiced detached", r->name);
 }
 
 void rollout_free(struct sl_daemon *d)

@@ -67,6 +67,10 @@ struct rollout_run {
 int rollout_open(struct sl_daemon *d, const char *state_dir);
 void rollout_free(struct sl_daemon *d);
 
+/* Detached (programs and pins removed): a running rollout ends, its
+ * state files go. */
+void rollout_detached(struct sl_daemon *d);
+
 /* Once a second, after the counters' sample: feed the controller, do
  * what it decides. */
 void rollout_sample(struct sl_daemon *d);
@@ -116,6 +120,10 @@ void rollout_unpersist(struct sl_daemon *d);
 /* The state as JSON (status, and rollout.json's "controller"). */
 json_object *rollout_ro_json(const struct rollout *ro);
 int rollout_ro_from_json(json_object *o, struct rollout *ro);
+
+/* While a rollout runs, {"cohort": "canary"|"control", "point",
+ * "share"} of a client (`sluicectl client`); else NULL. */
+json_object *rollout_client_json(struct sl_daemon *d, const struct cfg_prefix *addr);
 
 /* The control commands (rollout_cmd.c). */
 int rollout_cmd_start(void *ctx, json_object *req, json_object **data,

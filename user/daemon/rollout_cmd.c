@@ -191,6 +191,27 @@ static json_object *status_json(struct sl_daemon *d)
 	return o;
 }
 
+json_object *rollout_client_json(struct sl_daemon *d, const struct cfg_prefix *addr)
+{
+	struct rollout_run *r = d->rollout;
+	json_object *o;
+	__u32 a[4];
+	__u32 point;
+	bool in;
+
+	if (!r || !ro_running(&r->ro))
+		return NULL;
+	memcpy(a, addr->addr, sizeof(a));
+	point = sl_cohort_point(r->seed, addr->family, a);
+	/* In shadow nobody is enforced by the candidate. */
+	in = r->ro.state == RO_STEP && point < ro_share(&r->ro);
+	o = json_object_new_object();
+	jset(o, "cohort", json_object_new_string(in ? "canary" : "control"));
+	jset(o, "point", json_object_new_int64(point));
+	jset(o, "share", json_object_new_int64(ro_share(&r->ro)));
+	return o;
+}
+
 /* ---- the commands ------------------------------------------------------- */
 
 static int opt_u64(json_object *req, const char *key, uint64_t *v)

@@ -225,6 +225,7 @@ int rollout_persist(struct sl_daemon *d)
 	snprintf(hash, sizeof(hash), "%016llx", (unsigned long long)r->cand->hash);
 	jset(o, "version", json_object_new_int(STATE_VERSION));
 	jset(o, "name", json_object_new_string(r->name));
+	jset(o, "config", json_object_new_string(d->cfg_path));
 	jset(o, "hash", json_object_new_string(hash));
 	jset(o, "by", json_object_new_string(r->by));
 	jset(o, "saved_at", json_object_new_int64(time(NULL)));
@@ -271,6 +272,11 @@ int rollout_restore(struct sl_daemon *d, struct rollout_run *r)
 	    !(name = gs(o, "name")) || !(hash = gs(o, "hash")) ||
 	    !json_object_object_get_ex(o, "controller", &c))
 		goto out;
+	/* Another sluiced's (another config file) is not resumed here. */
+	if (!gs(o, "config") || strcmp(gs(o, "config"), d->cfg_path)) {
+		rc = -EXDEV;
+		goto out;
+	}
 	rc = rollout_ro_from_json(c, &r->ro);
 	if (rc || !ro_running(&r->ro))
 		goto out;
