@@ -462,6 +462,7 @@ int render_all(struct render *r, struct sl_daemon *d, bool sampled)
 	render_webhook(r, d->webhook);
 	err = render_services(r, d);
 	render_gates(r, d);
+	render_redis(r, d);
 	render_process(r);
 	free(cur);
 	if (err)
