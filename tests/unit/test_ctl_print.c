@@ -294,6 +294,17 @@ static void test_client(void)
 	"\"fallback\":\"synced\",\"tokens\":-3,\"share\":0.333333,"	\
 	"\"hosts\":3,\"last_sync_ms\":45}}"
 
+/* A client answer with no fields and one empty meter, then a blank. */
+#define CLIENT_EMPTY_ONE_METER						\
+		"address:  -\n"						\
+		"tier:     -\n"						\
+		"key:      -\n"						\
+		"known:    -\n"						\
+		"\n"							\
+		"UNIT  RATE  BURST  TOKENS  NEXT TOKEN\n"			\
+		"-        -      -       -           -\n"			\
+		"\n"
+
 static void test_client_global(void)
 {
 	check_printer(ctl_print_client, GLOBAL_CLIENT_JSON,
@@ -331,14 +342,7 @@ static void test_client_global(void)
 		"\"rate\":\"10/s\",\"window_ms\":1000,\"used\":5,\"demand\":9,"
 		"\"grant\":false,\"granted\":5,\"allowance\":0,"
 		"\"grant_expires_ms\":-20,\"fallback\":\"local\"}}",
-		"address:  -\n"
-		"tier:     -\n"
-		"key:      -\n"
-		"known:    -\n"
-		"\n"
-		"UNIT  RATE  BURST  TOKENS  NEXT TOKEN\n"
-		"-        -      -       -           -\n"
-		"\n"
+		CLIENT_EMPTY_ONE_METER
 		"global:          sliding_window, 10/s, window 1000 ms\n"
 		"allowance left:  0 (granted 5, used 5), expired\n"
 		"grant expires:   expired\n"
@@ -350,14 +354,7 @@ static void test_client_global(void)
 		"sliding window, expired, never synced");
 	check_printer(ctl_print_client,
 		"{\"meters\":[{}],\"global\":{\"grant\":\"x\",\"hosts\":[]}}",
-		"address:  -\n"
-		"tier:     -\n"
-		"key:      -\n"
-		"known:    -\n"
-		"\n"
-		"UNIT  RATE  BURST  TOKENS  NEXT TOKEN\n"
-		"-        -      -       -           -\n"
-		"\n"
+		CLIENT_EMPTY_ONE_METER
 		"global:          -, -, burst -\n"
 		"allowance left:  none (the local meter alone)\n"
 		"grant expires:   -\n"
@@ -368,6 +365,18 @@ static void test_client_global(void)
 		"fallback:        -\n",
 		"global block with fields missing");
 }
+
+/* A status answer's rows before "redis" when it has no fields. */
+#define STATUS_EMPTY_HEAD_AFTER_VERSION					\
+		"pid:           -\n"					\
+		"uptime:        -\n"					\
+		"mode:          -\n"					\
+		"config:        -\n"					\
+		"config hash:   -\n"					\
+		"loaded:        -\n"					\
+		"client table:  -\n"
+#define STATUS_EMPTY_HEAD						\
+		"version:       -\n" STATUS_EMPTY_HEAD_AFTER_VERSION
 
 static void test_status_redis(void)
 {
@@ -380,13 +389,7 @@ static void test_status_redis(void)
 		"\"errors\":{\"connect\":4,\"auth\":0,\"timeout\":1,\"io\":2,"
 		"\"reply\":0},\"last_error\":\"connect: Connection refused\"}}",
 		"version:       0.1.0\n"
-		"pid:           -\n"
-		"uptime:        -\n"
-		"mode:          -\n"
-		"config:        -\n"
-		"config hash:   -\n"
-		"loaded:        -\n"
-		"client table:  -\n"
+		STATUS_EMPTY_HEAD_AFTER_VERSION
 		"redis:         198.18.200.1:6390 down (host gw1)\n"
 		"last sync:     12 s ago (1234 syncs)\n"
 		"redis errors:  connect 4, auth 0, timeout 1, io 2, reply 0\n"
@@ -396,14 +399,7 @@ static void test_status_redis(void)
 		"status with a redis block");
 	check_printer(ctl_print_status,
 		"{\"interfaces\":[],\"redis\":{\"up\":1,\"errors\":[]}}",
-		"version:       -\n"
-		"pid:           -\n"
-		"uptime:        -\n"
-		"mode:          -\n"
-		"config:        -\n"
-		"config hash:   -\n"
-		"loaded:        -\n"
-		"client table:  -\n"
+		STATUS_EMPTY_HEAD
 		"redis:         - - (host -)\n"
 		"last sync:     -\n"
 		"redis errors:  connect -, auth -, timeout -, io -, reply -\n"

@@ -14,6 +14,15 @@
 
 #define LBL(n, v)	((struct expo_label){ (n), (v) })
 
+/* A family of one unlabelled sample, there only while `on`. */
+static void one(struct render *r, bool on, const char *name,
+		enum expo_type type, const char *help, uint64_t v)
+{
+	render_family(r, name, type, help);
+	if (on)
+		render_u64(r, NULL, 0, v);
+}
+
 void render_redis(struct render *r, struct sl_daemon *d)
 {
 	struct glob_status st;
@@ -21,10 +30,9 @@ void render_redis(struct render *r, struct sl_daemon *d)
 
 	glob_sync_status(d->glob, &st);
 	on = st.wanted;
-	render_family(r, "sluice_redis_up", EXPO_GAUGE,
-		      "1 while the global limits' Redis answers and the last sync worked, else 0 (the fallback of on_down holds).");
-	if (on)
-		render_u64(r, NULL, 0, st.up);
+	one(r, on, "sluice_redis_up", EXPO_GAUGE,
+	    "1 while the global limits' Redis answers and the last sync worked, else 0 (the fallback of on_down holds).",
+	    st.up);
 	render_family(r, "sluice_redis_sync_duration_seconds", EXPO_HISTOGRAM,
 		      "Seconds a successful sync took: reading the use maps, the round trip to Redis, writing the grants.");
 	if (on)
@@ -41,18 +49,14 @@ void render_redis(struct render *r, struct sl_daemon *d)
 		      "Unix time of the last successful sync with Redis (0: none since sluiced started).");
 	if (on)
 		render_double(r, NULL, 0, st.last_sync_wall);
-	render_family(r, "sluice_redis_syncs", EXPO_COUNTER,
-		      "Successful syncs of the global limits with Redis.");
-	if (on)
-		render_u64(r, NULL, 0, st.syncs);
-	render_family(r, "sluice_redis_round_trips", EXPO_COUNTER,
-		      "Round trips to Redis (one a sync; one more to load the script after Redis lost it).");
-	if (on)
-		render_u64(r, NULL, 0, st.round_trips);
-	render_family(r, "sluice_redis_commands", EXPO_COUNTER,
-		      "Commands sent to Redis by the sync (one EVALSHA per chunk of clients).");
-	if (on)
-		render_u64(r, NULL, 0, st.commands);
+	one(r, on, "sluice_redis_syncs", EXPO_COUNTER,
+	    "Successful syncs of the global limits with Redis.", st.syncs);
+	one(r, on, "sluice_redis_round_trips", EXPO_COUNTER,
+	    "Round trips to Redis (one a sync; one more to load the script after Redis lost it).",
+	    st.round_trips);
+	one(r, on, "sluice_redis_commands", EXPO_COUNTER,
+	    "Commands sent to Redis by the sync (one EVALSHA per chunk of clients).",
+	    st.commands);
 	render_family(r, "sluice_global_clients", EXPO_GAUGE,
 		      "Active clients of global limits on the interface (demand within the idle timeout).");
 	for (int i = 0; on && i < st.nif; i++) {
@@ -60,12 +64,10 @@ void render_redis(struct render *r, struct sl_daemon *d)
 
 		render_u64(r, l, 1, st.ifs[i].clients);
 	}
-	render_family(r, "sluice_global_fallback", EXPO_GAUGE,
-		      "What holds global limits now: 0 synced with Redis, 1 local limits (on_down: local), 2 the rate shared by the hosts last seen (on_down: share).");
-	if (on)
-		render_u64(r, NULL, 0, st.fallback);
-	render_family(r, "sluice_global_hosts", EXPO_GAUGE,
-		      "Hosts that synced with the same Redis within the last 10 s, as last seen.");
-	if (on)
-		render_u64(r, NULL, 0, st.hosts);
+	one(r, on, "sluice_global_fallback", EXPO_GAUGE,
+	    "What holds global limits now: 0 synced with Redis, 1 local limits (on_down: local), 2 the rate shared by the hosts last seen (on_down: share).",
+	    st.fallback);
+	one(r, on, "sluice_global_hosts", EXPO_GAUGE,
+	    "Hosts that synced with the same Redis within the last 10 s, as last seen.",
+	    st.hosts);
 }
