@@ -50,13 +50,14 @@ mkdir -p "$T_DIR/redis"
 redis_cli() { nsenter --net="/run/netns/$REDIS_NS" -- redis-cli -h "$REDIS_ADDR" -p "$REDIS_PORT" "$@"; }
 redis_ready() { [[ $(redis_cli "$@" ping 2>/dev/null) == PONG ]]; }
 
-redis_start() {	# [REDIS ARGS...]: a fresh, empty redis-server
+redis_start() {	# [PASSWORD]: a fresh, empty redis-server (with requirepass)
+	local auth=()
+	[[ -z ${1:-} ]] || auth=(--requirepass "$1")
 	nsenter --net="/run/netns/$REDIS_NS" -- redis-server \
 		--bind "$REDIS_ADDR" --port "$REDIS_PORT" --save '' --appendonly no --protected-mode no \
-		--dir "$T_DIR/redis" --logfile "$T_DIR/redis/redis.log" "$@" &
+		--dir "$T_DIR/redis" --logfile "$T_DIR/redis/redis.log" "${auth[@]}" &
 	REDIS_PID=$!
-	local auth=()
-	[[ " $* " == *" --requirepass "* ]] && auth=(-a "${*##* }" --no-auth-warning)
+	[[ -z ${1:-} ]] || auth=(-a "$1" --no-auth-warning)
 	wait_for 5 redis_ready "${auth[@]}" || { t_fail "redis-server answers"; return 1; }
 }
 
@@ -205,7 +206,7 @@ test_share() {
 
 test_auth() {
 	local cfg=$T_DIR/auth.yaml pw=$T_DIR/redis.password mark
-	redis_start --requirepass right-one || return
+	redis_start right-one || return
 	echo wrong-one >"$pw"
 	glob_cfg local "password_file: $pw" >"$cfg"
 	mark=$(log_mark)
