@@ -6,6 +6,7 @@
 # 30 requests/s (burst 30) on the catch-all tier; the normal client sends
 # 90/s with hey for 3 s.
 #
+#   script    the Lua script alone: the numbers common/glob.c gives
 #   synced    the limit holds (passed within what 30/s burst 30 allows
 #             in the measured time, and most of it), sluicectl client
 #             shows the global block, the metrics show redis up, syncs,
@@ -110,6 +111,55 @@ client_synced() {	# the client's global block says a sync in the last second
 	local ms
 	ms=$(client_json "$CLIENT" | jq -er '.global.last_sync_ms') || return 1
 	((ms < 1000))
+}
+
+# The Lua script as sluiced embeds it (user/daemon/glob_script.c).
+script_text() {
+	python3 - "$NETNS_TOP/user/daemon/glob_script.c" <<'PY'
+import re, sys
+src = open(sys.argv[1]).read()
+body = src[src.index("glob_script_lua[] ="):]
+body = body[:body.index(";\n")]
+for m in re.finditer(r'^"(.*)\\n"', body, re.M):
+    print(m.group(1).encode().decode("unicode_escape"))
+PY
+}
+
+# The script on its own, against the numbers tests/unit/test_glob.c
+# works out by hand for common/glob.c: the two must agree.
+test_script() {
+	local sha k=sluice:gl:normal:198.18.1.10 w=sluice:gl:win:198.18.1.10 out
+	redis_start || return
+	sha=$(redis_cli script load "$(script_text)")
+	assert_eq "the script loads" 40 "${#sha}"
+	# ARGV: host, ttl 30 s, interval 100 ms, hosts kept 10 s; a client:
+	# used 0, demand 3, 30/s, burst 30, window 1 s, token bucket.
+	glob_eval() { redis_cli evalsha "$sha" 2 sluice:hosts "$1" "$2" 30000 100000 10000 "${@:3}" | paste -sd' '; }
+	# Alone: burst + one interval, 33 (in thousandths), tokens 30, all of
+	# it, one host; in front the hosts in sluice:hosts.
+	assert_eq "one host: all of it" "1 33000 30000 1000000 1" "$(glob_eval "$k" A 0 3 30 30 1000000 0)"
+	# B reports the same demand: half each (tokens still 30 and a bit).
+	out=$(glob_eval "$k" B 0 3 30 30 1000000 0)
+	assert_eq "two hosts: half, of two" "2 500000 2" "$(awk '{ print $1, $4, $5 }' <<<"$out")"
+	assert_range "two hosts: half of 33" 16500 16600 "$(awk '{ print $2 }' <<<"$out")"
+	out=$(glob_eval "$k" C 0 3 30 30 1000000 0)
+	assert_eq "three hosts: a third, of three" "3 333333 3" "$(awk '{ print $1, $4, $5 }' <<<"$out")"
+	assert_range "three hosts: a third of 33" 11000 11100 "$(awk '{ print $2 }' <<<"$out")"
+	# A debits what it used: 30 (capped) - 20 = 10; a third of 10 + 3,
+	# a little more: A's 3 more within milliseconds raise its average
+	# rate to about 33/s (the EWMA weighs them by the time since).
+	out=$(glob_eval "$k" A 20 3 30 30 1000000 0)
+	assert_range "A used 20: tokens 10" 10000 10100 "$(awk '{ print $3 }' <<<"$out")"
+	assert_range "A used 20: allowance about a third of 13" 4333 4800 "$(awk '{ print $2 }' <<<"$out")"
+	# Debt: 100 more is floored at -burst.
+	assert_eq "debt floored at -burst" -30000 "$(glob_eval "$k" A 100 3 30 30 1000000 0 | awk '{ print $3 }')"
+	assert_range "the key expires (ms)" 29000 30000 "$(redis_cli pttl "$k")"
+	assert_eq "a host's demand field" 1 "$(redis_cli hexists "$k" h:B)"
+	# A sliding window (1), used 5: estimate 5, 30 - 5 left; fixed (2) alike.
+	assert_eq "sliding window: 25 of 30 left" "25000 5000 1000000" \
+		"$(glob_eval "$w" A 5 7 30 30 1000000 1 | awk '{ print $2, $3, $4 }')"
+	assert_range "sliding window: counts add (estimate)" 12000 12000 \
+		"$(glob_eval "$w" A 7 7 30 30 1000000 2 | awk '{ print $3 }')"
 }
 
 test_synced() {
@@ -224,5 +274,5 @@ test_auth() {
 	assert_eq "fallback 1" 1 "$(metric sluice_global_fallback)"
 }
 
-run_tests synced outage share auth
+run_tests script synced outage share auth
 finish
