@@ -20,7 +20,7 @@
 #   auth      redis with --requirepass, sluiced with the wrong password
 #             file: one log line naming AUTH and the file, errors of
 #             kind auth, the local limit holds, sluiced alive
-# The three-gateway accuracy test is tests/netns/test_redis_lab.sh's.
+# The three-gateway accuracy test is a suite of its own (not here).
 . "$(dirname "$0")/lib.sh"
 netns_init hey redis-server redis-cli
 
