@@ -312,16 +312,26 @@ static int round_redis(struct round *r)
 			return err;
 	}
 	for (int i = 0; i < r->p->nif; i++)
-		cap += (r->ifs[i].n + GLOB_CHUNK - 1) / GLOB_CHUNK;
+		cap += (r->ifs[i].n + GLOB_CHUNK - 1) / GLOB_CHUNK + 1;
 	r->chunks = calloc(cap ? cap : 1, sizeof(*r->chunks));
 	if (!r->chunks)
 		return -ENOMEM;
-	for (int i = 0; i < r->p->nif; i++)
-		for (size_t f = 0; f < r->ifs[i].n; f += GLOB_CHUNK)
+	/* An interface without active clients sends an empty chunk all the
+	 * same: it keeps the host in <prefix>hosts (on_down: share counts
+	 * it) and tells a Redis that went away from one that is there. */
+	for (int i = 0; i < r->p->nif; i++) {
+		size_t f = 0;
+
+		if (!r->ifs[i].read)
+			continue;
+		do {
 			r->chunks[r->nchunks++] = (struct chunk){
 				.ifi = i, .first = f,
 				.n = r->ifs[i].n - f < GLOB_CHUNK ? r->ifs[i].n - f : GLOB_CHUNK,
 			};
+			f += GLOB_CHUNK;
+		} while (f < r->ifs[i].n);
+	}
 	err = round_trip(r, false);
 	/* Redis restarted or SCRIPT FLUSH: load it and send those again. */
 	if (err == -EAGAIN) {
@@ -455,7 +465,6 @@ void glob_round(struct glob_sync *gs)
 {
 	struct round *r = calloc(1, sizeof(*r));
 	uint64_t t0_ns = clock_ns(CLOCK_MONOTONIC);
-	bool any = false;
 	int err = 0;
 
 	if (!r)
@@ -464,14 +473,8 @@ void glob_round(struct glob_sync *gs)
 	r->p = gs->plan;
 	r->now_ms = t0_ns / 1000000;
 	for (int i = 0; i < r->p->nif; i++)
-		if (!round_read(r, i))
-			any |= r->ifs[i].n > 0;
-	/* No active client: nothing to send, but a connection to keep, so
-	 * the status says whether Redis is there. */
-	if (any)
-		err = round_redis(r);
-	else
-		err = redis_conn_ensure(&gs->rc);
+		round_read(r, i);
+	err = round_redis(r);
 	if (err == -EAGAIN && !redis_conn_up(&gs->rc))
 		err = -ECONNREFUSED;	/* still in the backoff: down */
 	for (int i = 0; i < r->p->nif; i++)
