@@ -17,6 +17,8 @@
 #             again (up 1, the client's last sync fresh)
 #   share     on_down: share: redis stopped, sluiced keeps granting from
 #             its local bucket (fallback 2, a valid grant)
+#   two_hosts one client key through the daemon's two interfaces (two
+#             hosts in Redis, gw1/IF): the sum holds to the global limit
 #   auth      redis with --requirepass, sluiced with the wrong password
 #             file: one log line naming AUTH and the file, errors of
 #             kind auth, the local limit holds, sluiced alive
@@ -47,6 +49,10 @@ if ! { ip netns add "$REDIS_NS" &&
 	finish
 fi
 mkdir -p "$T_DIR/redis"
+# A second interface with a client of its own, sharing the normal
+# client's key (198.18.0.0/15) as in test_multi_if.sh.
+FAR_IF=tgx$$ FAR=198.19.250
+far_up far "$FAR_IF" "$FAR" || { t_fail "creating the far host"; finish; }
 
 redis_cli() { nsenter --net="/run/netns/$REDIS_NS" -- redis-cli -h "$REDIS_ADDR" -p "$REDIS_PORT" "$@"; }
 redis_ready() { [[ $(redis_cli "$@" ping 2>/dev/null) == PONG ]]; }
@@ -274,5 +280,37 @@ test_auth() {
 	assert_eq "fallback 1" 1 "$(metric sluice_global_fallback)"
 }
 
-run_tests script synced outage share auth
+# One client key on two hosts: the daemon's two interfaces sync as
+# gw1/IF each, two hosts in Redis.  Alone, each interface's meter would
+# pass up to 30 + 30/s each; the global limit holds the sum to one
+# bucket, give or take what the design allows: per host one sync
+# interval of demand before the first grant (9), one interval granted
+# ahead (3) and a unit of rounding.
+test_two_hosts() {
+	local cfg=$T_DIR/two.yaml t0 a b max c
+	redis_start || return
+	glob_cfg | sed "s|^interfaces: .*|interfaces: [$LAB_GW_IF, $FAR_IF]|;
+		s|^    match: \[.*|&\n    key: {v4_prefix: 15}|" >"$cfg"
+	sluiced_up "$cfg"
+	assert_wait "synced" 5 metric_is sluice_redis_up 1
+	t0=$(now_ms)
+	on far hey -n 270 -c 3 -q 30 -t 5 "http://$LAB_GW4/" >"$T_DIR/hey.far" 2>&1 &
+	read -r a _ < <(hey_counts 270 3 -q 30)
+	wait $!
+	ELAPSED_MS=$(elapsed_since "$t0")
+	b=$(awk '$1 == "[200]" { print $2 }' "$T_DIR/hey.far")
+	PASSED=$((a + ${b:-0}))
+	note "normal $a, far ${b:-0} passed in $ELAPSED_MS ms"
+	max=$(($(gcra_max "$BURST" "$RATE" "$ELAPSED_MS") + 2 * (9 + 3 + 1)))
+	assert_range "two hosts, 90/s each: the sum within one global limit" \
+		$((RATE * ELAPSED_MS / 2000)) "$max" "$PASSED"
+	assert_eq "redis: two hosts" 2 "$(redis_cli zcard sluice:hosts)"
+	assert_eq "hosts are gw1/IF" "$(printf 'gw1/%s\n' "$FAR_IF" "$LAB_GW_IF" | sort | paste -sd' ')" \
+		"$(redis_cli zrange sluice:hosts 0 -1 | sort | paste -sd' ')"
+	c=$(client_json 198.18.1.10)
+	assert_eq "the client's global block: two hosts" 2 "$(jq -r .global.hosts <<<"$c")"
+	assert_range "this host's share: about half (%)" 20 80 "$(jq -r '.global.share * 100 | floor' <<<"$c")"
+}
+
+run_tests script synced outage share auth two_hosts
 finish
