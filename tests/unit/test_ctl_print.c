@@ -425,6 +425,13 @@ static void test_status_redis(void)
 		"fallback:      - (on_down -)\n"
 		"interfaces:    none\n",
 		"redis block of the wrong shape");
+	check_printer(ctl_print_status,
+		"{\"interfaces\":[],\"redis\":{\"address\":\"127.0.0.1:6379\","
+		"\"global_limits\":false,\"up\":false,\"errors\":{}}}",
+		STATUS_EMPTY_HEAD
+		"redis:         127.0.0.1:6379 (no global limit to sync)\n"
+		"interfaces:    none\n",
+		"a redis section without global limits");
 }
 
 static void test_reload(void)

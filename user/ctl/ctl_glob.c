@@ -82,12 +82,20 @@ struct table *ctl_glob_client(json_object *g)
 void ctl_glob_status(struct table *t, json_object *r)
 {
 	json_object *up = jget(r, "up"), *e = jget(r, "errors");
+	json_object *gl = jget(r, "global_limits");
 	char buf[FIELD_MAX * 4], num[FIELD_MAX];
 	size_t len = 0;
 	uint64_t n;
 
 	if (!json_object_is_type(r, json_type_object))
 		return;
+	if (json_object_is_type(gl, json_type_boolean) &&
+	    !json_object_get_boolean(gl)) {
+		snprintf(buf, sizeof(buf), "%s (no global limit to sync)",
+			 jstr(r, "address", "-"));
+		kv_add(t, "redis", buf);
+		return;
+	}
 	snprintf(buf, sizeof(buf), "%s %s (host %s)", jstr(r, "address", "-"),
 		 !json_object_is_type(up, json_type_boolean) ? "-" :
 		 json_object_get_boolean(up) ? "up" : "down",
