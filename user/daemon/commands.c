@@ -19,6 +19,7 @@
 #include "daemon/top.h"
 #include "daemon/gates.h"
 #include "daemon/rollout.h"
+#include "daemon/glob_cmd.h"
 #include "config/duration.h"
 #include "config/rate.h"
 #include "common/clock.h"
@@ -97,6 +98,9 @@ static int cmd_status(void *ctx, json_object *req, json_object **data,
 	jset(ct, "size", jint(d->niface ? d->ifaces[0].clients :
 			      d->cfg->client_table_size));
 	jset(o, "client_table", ct);
+	ct = glob_cmd_status(d);
+	if (ct)
+		jset(o, "redis", ct);
 	*data = o;
 	return 0;
 }
@@ -304,13 +308,14 @@ static int cmd_client(void *ctx, json_object *req, json_object **data,
 {
 	struct sl_daemon *d = ctx;
 	struct client_view v, best;
+	struct sl_client_key gk = {};
 	struct cfg_prefix addr;
 	const struct cfg_tier *ct;
 	json_object *a, *o, *meters;
 	char buf[ADDR_STR_MAX], rate[64];
 	const char *s = NULL;
 	uint64_t now;
-	int rc;
+	int rc, bi = 0;
 
 	if (json_object_object_get_ex(req, "addr", &a))
 		s = json_object_get_string(a);
@@ -335,7 +340,7 @@ static int cmd_client(void *ctx, json_object *req, json_object **data,
 		}
 		if (!i || (v.known && (!best.known ||
 				       client_tokens0(&v) < client_tokens0(&best))))
-			best = v;
+			best = v, bi = i;
 	}
 	v = best;
 	o = json_object_new_object();
@@ -375,6 +380,12 @@ static int cmd_client(void *ctx, json_object *req, json_object **data,
 	a = rollout_client_json(d, &addr);
 	if (a)
 		jset(o, "rollout", a);
+	gk.family = v.key.family;
+	gk.tier = v.tier;
+	memcpy(gk.addr, v.key.addr, 16);
+	meters = glob_cmd_client(d, &d->ifaces[bi], &gk, ct);
+	if (meters)
+		jset(o, "global", meters);
 	*data = o;
 	return 0;
 }

@@ -12,6 +12,7 @@
 #include "daemon/webhook.h"
 #include "daemon/gates.h"
 #include "daemon/rollout.h"
+#include "daemon/glob_sync.h"
 #include "kern/egress.h"
 #include "kern/tc.h"
 #include "export/metrics.h"
@@ -122,6 +123,10 @@ int daemon_start(struct sl_daemon *d, struct sl_config *cfg)
 	 * breakers (daemon/gates.c). */
 	if (d->loop && !webhook_new(&d->webhook, d->loop, daemon_alert, d))
 		webhook_apply(d->webhook, &cfg->webhook);
+	/* After the interfaces: the sync writes their grant maps.  Without
+	 * it global limits hold as local ones (sluiced says why). */
+	if (d->loop && !glob_sync_start(&d->glob))
+		glob_sync_apply(d->glob, d);
 	return 0;
 fail:
 	free(d->ifaces);
@@ -286,6 +291,7 @@ int daemon_apply(struct sl_daemon *d, struct sl_config *cfg, const char *why,
 	if (d->webhook)
 		webhook_apply(d->webhook, &cfg->webhook);
 	gates_reload(d);
+	glob_sync_apply(d->glob, d);
 	if (!rc)
 		rollout_reloaded(d);	/* the canary stays, its window restarts */
 	daemon_log_summary(why, sum);
@@ -345,6 +351,7 @@ int daemon_detach(struct sl_daemon *d, char names[][IF_NAMESIZE], int *n)
 			err = e;
 	}
 	d->niface = 0;
+	glob_sync_apply(d->glob, d);	/* lets go of their maps */
 	return err;
 }
 
@@ -373,6 +380,8 @@ void daemon_sample(struct sl_daemon *d)
 
 void daemon_stop(struct sl_daemon *d)
 {
+	glob_sync_stop(d->glob);
+	d->glob = NULL;
 	top_stop(d);
 	svc_view_free(d);
 	webhook_free(d->webhook);
