@@ -386,6 +386,74 @@ static void test_by_hand(void)
 	ASSERT_ERR(ro_state_parse("nope"), "bad name");
 }
 
+/* What sluiced persists comes back whole: a restart resumes the step,
+ * its window's counters and the baselines. */
+static void test_json_round_trip(void)
+{
+	struct ro_params p = params();
+	struct rollout r, back;
+	struct feed f = {};
+	json_object *o, *again;
+	const char *text;
+
+	p.shadow_ms = 0;
+	p.services = true;
+	ASSERT_OK(ro_steps_parse("10,50,100", &p), "steps");
+	add(&f, true, 3, 500, 5);
+	add(&f, false, 3, 5000, 50);
+	f.total.outcomes = 70, f.total.errors = 2;
+	f.canary.outcomes = 30, f.canary.errors = 1;
+	ASSERT_OK(start(&r, &p, &f), "start");
+	add(&f, true, 3, 500, 5);
+	add(&f, false, 3, 5000, 50);
+	/* 30 outcomes 1 failed (3.33%) vs 40, 1 (2.50%): +0.83 points. */
+	f.total.outcomes = 140, f.total.errors = 4;
+	f.canary.outcomes = 60, f.canary.errors = 2;
+	ASSERT_EQ(tick(&r, T0 + 10 * S, &f), RO_ACT_SHARE, "step 2");
+	r.waiting = true;
+	snprintf(r.reason, sizeof(r.reason), "a \"quoted\" reason");
+	o = ro_json(&r);
+	ASSERT_OK_PTR(o, "to JSON");
+	text = json_object_to_json_string(o);
+	again = json_tokener_parse(text);
+	ASSERT_OK_PTR(again, "parses");
+	ASSERT_OK(ro_from_json(again, &back), "from JSON");
+	ASSERT_EQ(back.state, RO_STEP, "state");
+	ASSERT_EQ(back.step, 1, "step");
+	ASSERT_EQ(ro_percent(&back), 50, "percent");
+	ASSERT_EQ(back.p.nsteps, 3, "nsteps");
+	ASSERT_EQ(back.p.every_ms, 10 * S, "every");
+	ASSERT_TRUE(back.p.max_refusal == 0.02 && back.p.services, "params");
+	ASSERT_EQ(back.p.min_packets, 100, "min packets");
+	ASSERT_EQ(back.phase_ms, T0 + 10 * S, "the window's start");
+	ASSERT_EQ(back.started_ms, T0, "started");
+	ASSERT_TRUE(back.waiting, "waiting");
+	ASSERT_STREQ(back.reason, "a \"quoted\" reason", "reason");
+	ASSERT_TRUE(!memcmp(&back.snap_total, &r.snap_total, sizeof(r.snap_total)),
+		    "the window's totals");
+	ASSERT_TRUE(!memcmp(&back.snap_canary, &r.snap_canary, sizeof(r.snap_canary)),
+		    "the window's canary counters");
+	ASSERT_TRUE(back.base[RO_G_REFUSAL][3].set && back.base[RO_G_REFUSAL][3].rate == 0.01,
+		    "tier 3's baseline 50/5000");
+	ASSERT_TRUE(back.base[RO_G_ERROR][RO_ALL].set &&
+		    back.base[RO_G_ERROR][RO_ALL].rate == 0.025, "the error baseline 1/40");
+	ASSERT_FALSE(back.base[RO_G_EDGE][3].set, "no edge baseline per tier");
+	/* Resumed, it judges as the original would have. */
+	add(&f, true, 3, 500, 5);
+	add(&f, false, 3, 5000, 50);
+	ASSERT_EQ(tick(&back, T0 + 20 * S, &f), RO_ACT_SHARE, "resumed: on to 100%");
+	ASSERT_EQ(ro_percent(&back), 100, "100%");
+	json_object_put(o);
+	json_object_put(again);
+	/* Damaged state is refused, not half read. */
+	again = json_tokener_parse("{\"state\": \"step\", \"params\": {\"steps\": [5]}, \"step\": 3}");
+	ASSERT_EQ(ro_from_json(again, &back), -EBADMSG, "step past the steps");
+	json_object_put(again);
+	again = json_tokener_parse("{\"state\": \"sideways\"}");
+	ASSERT_EQ(ro_from_json(again, &back), -EBADMSG, "unknown state");
+	json_object_put(again);
+}
+
 TEST_MAIN("unit/rollout",
 	  TEST(test_params),
 	  TEST(test_reasons),
@@ -397,4 +465,5 @@ TEST_MAIN("unit/rollout",
 	  TEST(test_edge_and_errors),
 	  TEST(test_shadow),
 	  TEST(test_counters_reset),
-	  TEST(test_by_hand))
+	  TEST(test_by_hand),
+	  TEST(test_json_round_trip))

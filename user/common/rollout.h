@@ -37,6 +37,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <json-c/json.h>
 
 #include "sluice_abi.h"
 
@@ -200,6 +201,12 @@ bool ro_reason_edge(int reason);
 
 /* One tier row of counters (packets by reason) into *c (added to). */
 void ro_counts_add(struct ro_counts *c, const uint64_t pkts[SL_R__MAX]);
+
+/* The state as JSON and back (rollout_json.c: what sluiced persists;
+ * the tier names and the latest guards are not part of it).  From JSON:
+ * 0 or -EBADMSG. */
+json_object *ro_json(const struct rollout *ro);
+int ro_from_json(json_object *o, struct rollout *ro);
 
 /* "5,25,50,100" into p->steps; 0 or -EINVAL. */
 int ro_steps_parse(const char *s, struct ro_params *p);

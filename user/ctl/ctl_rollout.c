@@ -266,7 +266,7 @@ int ctl_print_rollout(FILE *f, json_object *d)
 			 "%% every %s%s", jnum(p, "every_s", &x) ? ctl_secs(x, t1, sizeof(t1)) : "-",
 			 jnum(p, "shadow_first_s", &y) && y > 0 ? ", shadow first" : "");
 		kv_add(t, "steps", v);
-		snprintf(v, sizeof(v), "refusal +%.2f, http errors +%.2f%s points; at least %s packets per cohort",
+		snprintf(v, sizeof(v), "refusal +%.2f points, http errors +%.2f points%s; at least %s packets per cohort",
 			 jnum(p, "max_refusal_increase", &x) ? 100 * x : NAN,
 			 jnum(p, "max_error_increase", &y) ? 100 * y : NAN,
 			 json_object_get_boolean(jget(p, "http_error_guard")) ? "" :

@@ -117,10 +117,6 @@ int rollout_persist(struct sl_daemon *d);
 int rollout_restore(struct sl_daemon *d, struct rollout_run *r);
 void rollout_unpersist(struct sl_daemon *d);
 
-/* The state as JSON (status, and rollout.json's "controller"). */
-json_object *rollout_ro_json(const struct rollout *ro);
-int rollout_ro_from_json(json_object *o, struct rollout *ro);
-
 /* While a rollout runs, {"cohort": "canary"|"control", "point",
  * "share"} of a client (`sluicectl client`); else NULL. */
 json_object *rollout_client_json(struct sl_daemon *d, const struct cfg_prefix *addr);
