@@ -210,10 +210,10 @@ static int guards_table(FILE *f, json_object *gs, size_t n, bool *any_base)
 int ctl_print_rollout(FILE *f, json_object *d)
 {
 	const char *state = jstr(d, "state", "?");
-	json_object *gs, *sp, *p = jget(d, "params");
+	json_object *gs, *sp, *ch, *p = jget(d, "params");
 	char v[1024], t1[32], t2[32], t3[32], t4[32];
 	bool base = false;
-	size_t ng, ns, n = 0;
+	size_t ng, ns, nc, n = 0;
 	uint64_t step, nsteps, pc;
 	struct table *t;
 	double s, w, x, y;
@@ -222,6 +222,8 @@ int ctl_print_rollout(FILE *f, json_object *d)
 	err = jlist(d, "guards", false, &gs, &ng);
 	if (!err)
 		err = jlist(d, "applied_at_promotion", true, &sp, &ns);
+	if (!err)
+		err = jlist(d, "changes", true, &ch, &nc);
 	if (err)
 		return err;
 	t = kv_new();
@@ -281,6 +283,10 @@ int ctl_print_rollout(FILE *f, json_object *d)
 			      i ? ", " : "",
 			      json_object_get_string(json_object_array_get_idx(sp, i)));
 	kv_add(t, "at promotion only", ns ? v : "nothing");
+	/* `rollout start`: how the canary policy differs. */
+	for (size_t i = 0; i < nc; i++)
+		kv_add(t, i ? "" : "canary policy",
+		       json_object_get_string(json_object_array_get_idx(ch, i)));
 	err = tables_print(f, &t, 1);
 	if (!err && ng) {
 		fputc('\n', f);

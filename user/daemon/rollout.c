@@ -208,11 +208,11 @@ int rollout_parse(struct sl_daemon *d, const char *name,
 }
 
 int rollout_begin(struct sl_daemon *d, const char *name, const char *text,
-		  size_t len, const struct ro_params *p, char *err,
-		  size_t errlen)
+		  size_t len, const struct ro_params *p,
+		  struct apply_summary *out, char *err, size_t errlen)
 {
 	struct rollout_run *r = d->rollout;
-	struct apply_summary sum = {};
+	struct apply_summary local = {}, *sum = out ? out : &local;
 	struct ro_sample *s = NULL;
 	struct ro_params pp = *p;
 	struct sl_config *cand = NULL;
@@ -253,7 +253,7 @@ int rollout_begin(struct sl_daemon *d, const char *name, const char *text,
 	r->nsplit = rollout_split_sections(d->cfg, r->cand, r->split,
 					   ROLLOUT_SPLIT_MAX);
 	pp.services = d->cfg->nservices > 0;
-	rc = canary_write(d, &sum);
+	rc = canary_write(d, sum);
 	if (rc) {
 		snprintf(err, errlen, "writing the candidate's policy into the maps failed: %s (see the daemon's log): nothing changed",
 			 strerror(-rc));
@@ -274,8 +274,8 @@ int rollout_begin(struct sl_daemon *d, const char *name, const char *text,
 		goto clear;
 	}
 	rollout_persist(d);
-	for (int i = 0; i < sum.n; i++)
-		log_info("rollout: %s", sum.lines[i]);
+	for (int i = 0; i < sum->n; i++)
+		log_info("rollout: %s", sum->lines[i]);
 	log_info("rollout of %s (hash %016llx) started: %s, steps %s%% every %llus, max refusal increase %.2f, max error increase %.2f%s%s",
 		 name, (unsigned long long)r->cand->hash,
 		 pp.shadow_ms ? "shadow first" : "canary",
@@ -283,7 +283,7 @@ int rollout_begin(struct sl_daemon *d, const char *name, const char *text,
 		 (unsigned long long)(pp.every_ms / 1000), pp.max_refusal,
 		 pp.max_error, r->nsplit ? "; applied at promotion only: " : "",
 		 rollout_split_join(r, split, sizeof(split)));
-	apply_summary_free(&sum);
+	apply_summary_free(&local);
 	free(s);
 	return 0;
 clear:
@@ -291,7 +291,7 @@ clear:
 	run_free(r);
 fail:
 	cfg_free(cand);
-	apply_summary_free(&sum);
+	apply_summary_free(&local);
 	free(s);
 	return rc;
 }
@@ -465,6 +465,8 @@ void rollout_reloaded(struct sl_daemon *d)
 	if (!r || !ro_running(&r->ro) || !resync(d, "reload"))
 		return;
 	r->ro.p.services = d->cfg->nservices > 0;
+	r->nsplit = rollout_split_sections(d->cfg, r->cand, r->split,
+					   ROLLOUT_SPLIT_MAX);
 	s = calloc(2, sizeof(*s));
 	if (s && !rollout_read(d, &s[0], &s[1]))
 		ro_restart_window(&r->ro, now_ms(), &s[0], &s[1]);

@@ -30,6 +30,7 @@
 
 #include "common/rollout.h"
 #include "config/config.h"
+#include "kern/apply.h"
 #include "sluice_abi.h"
 
 #define ROLLOUT_STATE_DIR	"/var/lib/sluice"
@@ -79,11 +80,12 @@ void rollout_sample(struct sl_daemon *d);
  * interfaces, restart the window.  No rollout: nothing. */
 void rollout_reloaded(struct sl_daemon *d);
 
-/* Start from candidate text `text` (named `name`) with `p`.  0, or
- * -errno with the reason in err (nothing changed). */
+/* Start from candidate text `text` (named `name`) with `p`; *sum (may
+ * be NULL) gets how the canary policy differs from the running one.
+ * 0, or -errno with the reason in err (nothing changed). */
 int rollout_begin(struct sl_daemon *d, const char *name, const char *text,
-		  size_t len, const struct ro_params *p, char *err,
-		  size_t errlen);
+		  size_t len, const struct ro_params *p,
+		  struct apply_summary *sum, char *err, size_t errlen);
 
 /* A person's decision ("sluicectl"): 0, -ENOENT (none running), or the
  * promotion's error in err (the rollout is then aborted). */

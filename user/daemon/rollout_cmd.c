@@ -274,8 +274,9 @@ int rollout_cmd_start(void *ctx, json_object *req, json_object **data,
 		      char *err, size_t errlen)
 {
 	struct sl_daemon *d = ctx;
+	struct apply_summary sum = {};
 	struct ro_params p;
-	json_object *t, *n;
+	json_object *t, *n, *ch;
 	int rc;
 
 	if (!json_object_object_get_ex(req, "text", &t) ||
@@ -289,9 +290,15 @@ int rollout_cmd_start(void *ctx, json_object *req, json_object **data,
 	rc = rollout_begin(d, json_object_object_get_ex(req, "name", &n) ?
 			   json_object_get_string(n) : "rollout",
 			   json_object_get_string(t),
-			   (size_t)json_object_get_string_len(t), &p, err, errlen);
-	if (!rc)
+			   (size_t)json_object_get_string_len(t), &p, &sum, err, errlen);
+	if (!rc) {
 		*data = status_json(d);
+		ch = json_object_new_array();
+		for (int i = 0; i < sum.n; i++)
+			json_object_array_add(ch, json_object_new_string(sum.lines[i]));
+		jset(*data, "changes", ch);
+	}
+	apply_summary_free(&sum);
 	return rc;
 }
 
