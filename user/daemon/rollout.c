@@ -156,15 +156,20 @@ static int switches_set(struct sl_daemon *d)
  * rollout has ended (counted by outcome). */
 static void canary_clear(struct sl_daemon *d, bool ended)
 {
+	struct apply_summary sum = {};
+
 	if (ended)
 		d->rollout->ended[d->rollout->ro.state]++;
 	for (int i = 0; i < d->niface; i++) {
-		int e = rollout_clear(&d->ifaces[i], d->cfg, NULL);
+		int e = rollout_clear(&d->ifaces[i], d->cfg, &sum);
 
 		if (e)
 			log_err("%s: rollout: clearing the canary policy failed: %s (its state is off: no client sees it)",
 				d->ifaces[i].name, strerror(-e));
 	}
+	for (int i = 0; i < sum.n; i++)
+		log_info("rollout cleared: %s", sum.lines[i]);
+	apply_summary_free(&sum);
 	rollout_unpersist(d);
 }
 
@@ -443,8 +448,12 @@ int rollout_abort_now(struct sl_daemon *d, const char *who, char *err,
 static bool resync(struct sl_daemon *d, const char *why)
 {
 	struct rollout_run *r = d->rollout;
-	int rc = canary_write(d, NULL);
+	struct apply_summary sum = {};
+	int rc = canary_write(d, &sum);
 
+	for (int i = 0; i < sum.n; i++)
+		log_info("rollout (%s): %s", why, sum.lines[i]);
+	apply_summary_free(&sum);
 	if (!rc)
 		rc = switches_set(d);
 	if (!rc)
