@@ -519,9 +519,11 @@ int rollout_open(struct sl_daemon *d, const char *state_dir)
 					   ROLLOUT_SPLIT_MAX);
 	if (r->ro.phase_ms > now_ms())	/* saved before a reboot */
 		r->ro.phase_ms = now_ms();
-	if (resync(d, "restart"))
-		log_info("rollout of %s resumed after a restart: %s at %u%%",
-			 r->name, ro_state_name(r->ro.state), ro_percent(&r->ro));
+	if (resync(d, "restart") && r->ro.state == RO_SHADOW)
+		log_info("rollout of %s resumed after a restart: shadow", r->name);
+	else if (ro_running(&r->ro))
+		log_info("rollout of %s resumed after a restart: step %d at %u%%",
+			 r->name, r->ro.step + 1, ro_percent(&r->ro));
 	return 0;
 }
 
