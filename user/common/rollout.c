@@ -264,15 +264,25 @@ static bool window(const struct rollout *r, const struct ro_sample *total,
 	return true;
 }
 
+const char *ro_tier_name(const struct rollout *r, int tier, char *buf,
+			 size_t size)
+{
+	if (tier == RO_ALL)
+		return "(all)";
+	if (r->tier_name[tier][0])
+		return r->tier_name[tier];
+	snprintf(buf, size, "%d", tier);
+	return buf;
+}
+
 static const char *tier_label(const struct rollout *r, int tier, char *buf,
 			      size_t size)
 {
+	char n[16];
+
 	if (tier == RO_ALL)
 		return "all tiers";
-	if (r->tier_name[tier][0])
-		snprintf(buf, size, "tier %s", r->tier_name[tier]);
-	else
-		snprintf(buf, size, "tier %d", tier);
+	snprintf(buf, size, "tier %s", ro_tier_name(r, tier, n, sizeof(n)));
 	return buf;
 }
 

@@ -186,6 +186,11 @@ uint64_t ro_window_end(const struct rollout *r);
  * hold", "promote in 3s ...", "waiting for packets: ..."). */
 char *ro_next(const struct rollout *r, uint64_t now, char *buf, size_t size);
 
+/* A guard's tier as a label: its name, "(all)" for RO_ALL, or the id
+ * (buf: 16 bytes) while the name is not known. */
+const char *ro_tier_name(const struct rollout *r, int tier, char *buf,
+			 size_t size);
+
 /* One guard in words, for logs and reasons. */
 char *ro_guard_text(const struct ro_guard *g, const char *tier_name,
 		    char *buf, size_t size);

@@ -89,17 +89,6 @@ char *rollout_split_join(const struct rollout_run *r, char *buf, size_t size)
 
 /* ---- the state ---------------------------------------------------------- */
 
-static const char *tier_name(const struct rollout *ro, int t, char *buf,
-			     size_t size)
-{
-	if (t == RO_ALL)
-		return "(all)";
-	if (ro->tier_name[t][0])
-		return ro->tier_name[t];
-	snprintf(buf, size, "%d", t);
-	return buf;
-}
-
 static json_object *cohort_json(uint64_t n, uint64_t k, double rate)
 {
 	json_object *o = json_object_new_object();
@@ -120,7 +109,7 @@ static json_object *guards_json(const struct rollout *ro)
 		json_object *o = json_object_new_object(), *c;
 
 		jset(o, "guard", json_object_new_string(ro_guard_kind_name(g->kind)));
-		jset(o, "tier", json_object_new_string(tier_name(ro, g->tier, b, sizeof(b))));
+		jset(o, "tier", json_object_new_string(ro_tier_name(ro, g->tier, b, sizeof(b))));
 		jset(o, "verdict", json_object_new_string(ro_verdict_name(g->verdict)));
 		jset(o, "canary", cohort_json(g->n_canary, g->k_canary, g->canary));
 		c = cohort_json(g->n_control, g->k_control, g->control);

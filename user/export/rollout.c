@@ -63,47 +63,38 @@ static void render_packets(struct render *r, struct sl_daemon *d,
 	}
 }
 
-static const char *guard_tier(const struct rollout *ro,
-			      const struct ro_guard *g, char *buf, size_t size)
+/* Each guard's canary and control figures: rates, or samples. */
+static void render_guard_rows(struct render *r, const struct rollout *ro,
+			      bool samples)
 {
-	if (g->tier == RO_ALL)
-		return "(all)";
-	if (ro->tier_name[g->tier][0])
-		return ro->tier_name[g->tier];
-	snprintf(buf, size, "%d", g->tier);
-	return buf;
+	char tb[16];
+
+	for (int i = 0; i < ro->nguards; i++) {
+		const struct ro_guard *g = &ro->guards[i];
+		const char *tier = ro_tier_name(ro, g->tier, tb, sizeof(tb));
+		struct expo_label c[] = { LBL("guard", ro_guard_kind_name(g->kind)),
+					  LBL("tier", tier), LBL("cohort", "canary") };
+		struct expo_label o[] = { LBL("guard", ro_guard_kind_name(g->kind)),
+					  LBL("tier", tier), LBL("cohort", "control") };
+
+		if (samples) {
+			render_u64(r, c, NL(c), g->n_canary);
+			render_u64(r, o, NL(o), g->n_control);
+		} else {
+			render_double(r, c, NL(c), g->canary);
+			render_double(r, o, NL(o), g->control);
+		}
+	}
 }
 
 static void render_guards(struct render *r, const struct rollout *ro)
 {
-	char tb[16];
-
 	render_family(r, "sluice_rollout_guard_ratio", EXPO_GAUGE,
 		      "While a rollout runs: each guard's rate over the current window by cohort (refusal per tier and over all tiers \"(all)\", edge_replies, http_errors); control's is the baseline when its cohort is too small.");
-	for (int i = 0; i < ro->nguards; i++) {
-		const struct ro_guard *g = &ro->guards[i];
-		const char *tier = guard_tier(ro, g, tb, sizeof(tb));
-		struct expo_label c[] = { LBL("guard", ro_guard_kind_name(g->kind)),
-					  LBL("tier", tier), LBL("cohort", "canary") };
-		struct expo_label o[] = { LBL("guard", ro_guard_kind_name(g->kind)),
-					  LBL("tier", tier), LBL("cohort", "control") };
-
-		render_double(r, c, NL(c), g->canary);
-		render_double(r, o, NL(o), g->control);
-	}
+	render_guard_rows(r, ro, false);
 	render_family(r, "sluice_rollout_guard_samples", EXPO_GAUGE,
 		      "While a rollout runs: packets (http_errors: outcomes) each guard counted in the current window by cohort.");
-	for (int i = 0; i < ro->nguards; i++) {
-		const struct ro_guard *g = &ro->guards[i];
-		const char *tier = guard_tier(ro, g, tb, sizeof(tb));
-		struct expo_label c[] = { LBL("guard", ro_guard_kind_name(g->kind)),
-					  LBL("tier", tier), LBL("cohort", "canary") };
-		struct expo_label o[] = { LBL("guard", ro_guard_kind_name(g->kind)),
-					  LBL("tier", tier), LBL("cohort", "control") };
-
-		render_u64(r, c, NL(c), g->n_canary);
-		render_u64(r, o, NL(o), g->n_control);
-	}
+	render_guard_rows(r, ro, true);
 	render_family(r, "sluice_rollout_guard_max_increase", EXPO_GAUGE,
 		      "While a rollout runs: the increase (canary minus control) beyond which each kind of guard rolls back.");
 	for (int k = 0; k < RO_G__KINDS; k++) {
