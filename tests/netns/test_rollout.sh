@@ -12,6 +12,8 @@
 #   - mistake: a candidate refusing almost everyone is rolled back by its
 #     guard within its first step's window, and the control clients got
 #     every answer throughout;
+#   - shadow: the mistake caught in a shadow phase (counted, never
+#     enforced: nobody refused), and a good candidate past its shadow;
 #   - blocked: a prefix moved to a drop tier blocks only its canary
 #     clients, until `rollout abort`; then, with the guards on, it is
 #     rolled back by itself;
@@ -245,6 +247,34 @@ test_mistake() {
 	assert_eq "the running config unchanged" "$(cfg_hash "$CFG")" "$(running_hash)"
 }
 
+test_shadow() {
+	local cand=$T_DIR/mistake.yaml good=$T_DIR/cand.yaml t0 out
+	start_sluiced
+	subtest "a mistake caught in the shadow phase: nobody was refused"
+	base_cfg "{unit: packets, rate: 1/h, burst: 1, action: drop}" >"$cand"
+	traffic_start 0.5
+	t0=$(now_ms)
+	out=$(roll start "$cand" --shadow-first 5s --every 5s --min-packets 10)
+	assert_eq "started in shadow, nobody enforced" "shadow 0" "$(jq -r '"\(.state) \(.percent)"' <<<"$out")"
+	assert_eq "sluicectl client: on the running policy" control \
+		"$(ctl -j client 198.18.1.10 | jq -r '(.data // .).rollout.cohort')"
+	assert_wait "rolled back by itself" 30 state_is rolled_back
+	traffic_stop
+	out=$(roll)
+	assert_has "why: the shadow phase's refusal guard" "shadow: all tiers refusal: canary " "$(jq -r .reason <<<"$out")"
+	note "$(jq -r .reason <<<"$out")"
+	assert_eq "no client refused at all" 0 "$(not_200 "$t0" "$(now_ms)" "$(re_of "${ADDRS[@]}")")"
+	subtest "a good candidate: shadow, then step 1"
+	base_cfg "{unit: requests, rate: 200/s, burst: 400, action: http}" >"$good"
+	traffic_start 0.5
+	roll start "$good" --shadow-first 2s --every 1m --min-packets 10 >/dev/null
+	assert_eq "shadow first" shadow "$(roll_state)"
+	assert_wait "then step 1" 20 state_is step
+	assert_eq "at 5%" 5 "$(roll | jq -r .percent)"
+	traffic_stop
+	roll abort >/dev/null
+}
+
 test_blocked() {
 	local cand=$T_DIR/blocked.yaml out cb kb
 	start_sluiced
@@ -356,5 +386,5 @@ test_restart() {
 	assert_ok "state files gone" test ! -e "$STATE/rollout.json"
 }
 
-run_tests cli promote mistake blocked by_hand reload restart
+run_tests cli promote mistake shadow blocked by_hand reload restart
 finish
