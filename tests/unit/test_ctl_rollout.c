@@ -210,6 +210,11 @@ static void test_print(void)
 		"* the control's figure from an earlier window (the control cohort is too small now)\n",
 		"a step, two guards");
 	free(out);
+	out = print("{\"state\": \"step\", \"step\": 1, \"nsteps\": 2, \"percent\": 5,"
+		    " \"changes\": [\"canary: tier blocked added (id 2): drop\"]}");
+	ASSERT_TRUE(strstr(out, "\nthe canary policy against the running one:\n"
+			   "  canary: tier blocked added (id 2): drop\n") != NULL, out);
+	free(out);
 	out = print("{\"state\": \"rolled_back\", \"running\": false, \"running_hash\": \"00aa\","
 		    " \"name\": \"bad.yaml\", \"hash\": \"00cc\", \"by\": \"guard\", \"percent\": 0,"
 		    " \"next\": \"none (rolled_back)\", \"reason\": \"step 1 (5%): all tiers refusal\"}");

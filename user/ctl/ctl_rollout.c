@@ -283,11 +283,12 @@ int ctl_print_rollout(FILE *f, json_object *d)
 			      i ? ", " : "",
 			      json_object_get_string(json_object_array_get_idx(sp, i)));
 	kv_add(t, "at promotion only", ns ? v : "nothing");
-	/* `rollout start`: how the canary policy differs. */
-	for (size_t i = 0; i < nc; i++)
-		kv_add(t, i ? "" : "canary policy",
-		       json_object_get_string(json_object_array_get_idx(ch, i)));
 	err = tables_print(f, &t, 1);
+	/* `rollout start`: how the canary policy differs. */
+	if (!err && nc)
+		fprintf(f, "\nthe canary policy against the running one:\n");
+	for (size_t i = 0; !err && i < nc; i++)
+		fprintf(f, "  %s\n", json_object_get_string(json_object_array_get_idx(ch, i)));
 	if (!err && ng) {
 		fputc('\n', f);
 		err = guards_table(f, gs, ng, &base);
