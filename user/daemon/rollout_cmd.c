@@ -13,6 +13,7 @@
 #include "daemon/rollout.h"
 #include "daemon/daemon.h"
 #include "common/clock.h"
+#include "common/json_num.h"
 #include "sluice_rollout.h"
 
 static void jset(json_object *o, const char *key, json_object *v)
@@ -22,7 +23,13 @@ static void jset(json_object *o, const char *key, json_object *v)
 
 static json_object *jsecs(uint64_t ms)
 {
-	return json_object_new_double((double)(ms / 100) / 10.0);
+	return json_num_rounded(ms / 1000.0, 1);
+}
+
+/* Rates to the hundredth of a point (printed without float noise). */
+static json_object *jrate(double v)
+{
+	return json_num_rounded(v, 6);
 }
 
 /* ---- what waits for promotion ---------------------------------------- */
@@ -95,7 +102,7 @@ static json_object *cohort_json(uint64_t n, uint64_t k, double rate)
 
 	jset(o, "packets", json_object_new_int64((int64_t)n));
 	jset(o, "counted", json_object_new_int64((int64_t)k));
-	jset(o, "rate", json_object_new_double(rate));
+	jset(o, "rate", jrate(rate));
 	return o;
 }
 
@@ -115,7 +122,7 @@ static json_object *guards_json(const struct rollout *ro)
 		c = cohort_json(g->n_control, g->k_control, g->control);
 		jset(c, "baseline", json_object_new_boolean(g->baseline));
 		jset(o, "control", c);
-		jset(o, "increase", json_object_new_double(g->canary - g->control));
+		jset(o, "increase", jrate(g->canary - g->control));
 		jset(o, "max_increase", json_object_new_double(
 			g->kind == RO_G_ERROR ? ro->p.max_error : ro->p.max_refusal));
 		json_object_array_add(a, o);
