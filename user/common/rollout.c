@@ -341,6 +341,7 @@ static const struct ro_guard *evaluate(struct rollout *r,
 
 static void end(struct rollout *r, int state, uint64_t now, const char *why)
 {
+	r->last_percent = ro_percent(r);
 	r->state = state;
 	r->ended_ms = now;
 	snprintf(r->reason, sizeof(r->reason), "%s", why);

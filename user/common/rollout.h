@@ -138,6 +138,7 @@ struct rollout {
 	int nguards;
 	struct ro_guard guards[RO_MAX_GUARDS];	/* the latest tick's */
 	bool waiting;		/* the window ended without enough packets */
+	uint32_t last_percent;	/* the share when it ended (shadow: 0) */
 	char reason[RO_REASON_MAX];	/* why it ended */
 	char tier_name[RO_TIERS][64];	/* for reasons; "" : "tier N" */
 };

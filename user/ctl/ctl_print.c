@@ -345,8 +345,15 @@ int ctl_print_client(FILE *f, json_object *d)
 	       "-" : json_object_get_boolean(known) ? "yes" : "no");
 	/* During a rollout: the policy it is on (tier and meters above
 	 * are the running config's). */
-	if (jget(d, "rollout"))
-		kv_add(t[0], "rollout", jstr(jget(d, "rollout"), "cohort", "-"));
+	if (jget(d, "rollout")) {
+		json_object *ro = jget(d, "rollout");
+
+		snprintf(buf, sizeof(buf), "%s%s%s%s", jstr(ro, "cohort", "-"),
+			 json_object_get_boolean(jget(ro, "running")) ? "" : " (in the last rollout, ",
+			 json_object_get_boolean(jget(ro, "running")) ? "" : jstr(ro, "state", "-"),
+			 json_object_get_boolean(jget(ro, "running")) ? "" : ")");
+		kv_add(t[0], "rollout", buf);
+	}
 	if (!n) {
 		kv_add(t[0], "meters", "none");
 		return tables_print(f, t, 1);

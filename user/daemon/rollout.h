@@ -119,8 +119,9 @@ int rollout_persist(struct sl_daemon *d);
 int rollout_restore(struct sl_daemon *d, struct rollout_run *r);
 void rollout_unpersist(struct sl_daemon *d);
 
-/* While a rollout runs, {"cohort": "canary"|"control", "point",
- * "share"} of a client (`sluicectl client`); else NULL. */
+/* A client's place in the rollout (`sluicectl client`): {"cohort":
+ * "canary"|"control", "point", "share", "state", "running"}, the last
+ * rollout's at its end once it ended; NULL before any. */
 json_object *rollout_client_json(struct sl_daemon *d, const struct cfg_prefix *addr);
 
 /* The control commands (rollout_cmd.c). */

@@ -195,16 +195,24 @@ json_object *rollout_client_json(struct sl_daemon *d, const struct cfg_prefix *a
 	__u32 point;
 	bool in;
 
-	if (!r || !ro_running(&r->ro))
+	uint32_t share;
+
+	if (!r || r->ro.state == RO_IDLE || !r->seed)
 		return NULL;
+	/* An ended rollout: where the client was when it ended (whom a
+	 * rollback concerned). */
+	share = ro_running(&r->ro) ? ro_share(&r->ro) :
+		(uint32_t)((uint64_t)r->ro.last_percent * RO_SHARE_ONE / 100);
 	memcpy(a, addr->addr, sizeof(a));
 	point = sl_cohort_point(r->seed, addr->family, a);
-	/* In shadow nobody is enforced by the candidate. */
-	in = r->ro.state == RO_STEP && point < ro_share(&r->ro);
+	/* In shadow nobody is enforced by the candidate: share 0. */
+	in = point < share;
 	o = json_object_new_object();
 	jset(o, "cohort", json_object_new_string(in ? "canary" : "control"));
 	jset(o, "point", json_object_new_int64(point));
-	jset(o, "share", json_object_new_int64(ro_share(&r->ro)));
+	jset(o, "share", json_object_new_int64(share));
+	jset(o, "state", json_object_new_string(ro_state_name(r->ro.state)));
+	jset(o, "running", json_object_new_boolean(ro_running(&r->ro)));
 	return o;
 }
 
