@@ -178,20 +178,19 @@ test_cli() {
 }
 
 test_promote() {
-	local cand=$T_DIR/cand.yaml t0 el seen="" p last="" out
+	local cand=$T_DIR/cand.yaml t0 el seen="" p last="" out first=
 	start_sluiced
 	base_cfg "{unit: requests, rate: 200/s, burst: 400, action: http}" >"$cand"
 	traffic_start 0.5
 	t0=$(now_ms)
 	out=$(roll start "$cand" --steps 25,50,100 --every 2s --min-packets 20)
 	assert_eq "started at 25%" 25 "$(jq -r .percent <<<"$out")"
-	cohorts
-	assert_ge "canary clients at 25%" 1 "${#CANARY[@]}"
 	# Poll the share as it grows, until the end (the daemon's clock
 	# decides; our deadline only guards against a hang).
 	while :; do
 		out=$(roll)
 		p=$(jq -r '"\(.state):\(.percent)"' <<<"$out")
+		[[ $p == step:25 ]] && first=$out
 		[[ $p != "$last" ]] && seen+="$p " && last=$p
 		[[ $(jq -r .running <<<"$out") == true ]] || break
 		(($(now_ms) - t0 < 60000)) || break
@@ -212,6 +211,8 @@ test_promote() {
 		"$(tiers_json | jq -r '.tiers[] | select(.name == "normal") | .limits[0].burst')"
 	assert_ok "state files gone" test ! -e "$STATE/rollout.json"
 	assert_eq "no client refused throughout" 0 "$(not_200 "$t0" "$(now_ms)" "$(re_of "${ADDRS[@]}")")"
+	assert_ge "the canary cohort had packets at 25% (the guards judged)" 20 \
+		"$(jq -r '.guards[0].canary.packets' <<<"$first")"
 	assert_ge "answers during the rollout" 40 "$(answers "$t0" "$(now_ms)" "$(re_of "${ADDRS[@]}")")"
 	assert_eq "the last outcome stays shown" promoted "$(roll_state)"
 }
