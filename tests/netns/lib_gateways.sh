@@ -165,7 +165,8 @@ redis_start() {
 	local d=$T_DIR/redis args=()
 	mkdir -p "$d"
 	[[ -z $REDIS_PASS ]] || args=(--requirepass "$REDIS_PASS")
-	on redis redis-server --bind "$REDIS_ADDR" --port "$REDIS_PORT" \
+	# nsenter itself, not `on`: $! must be redis-server, not a subshell.
+	nsenter --net="/run/netns/$(lab_ns redis)" -- redis-server --bind "$REDIS_ADDR" --port "$REDIS_PORT" \
 		--save '' --appendonly no --dir "$d" --protected-mode no \
 		--logfile "$d/redis.log" "${args[@]}" >/dev/null 2>&1 &
 	REDIS_PID=$!
