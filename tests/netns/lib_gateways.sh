@@ -254,8 +254,10 @@ gws_detach_left() {	# K
 }
 
 gws_metric() {	# K NAME [LABELS]: the sample's value ("" if none)
+	local n=$2
+	[[ -z ${3:-} ]] || n+="{$3}"
 	on "gw$1" curl -s -m 2 "http://$GW_METRICS/metrics" |
-		awk -v n="$2${3:+\{$3\}}" '$1 == n { print $2; exit }'
+		awk -v n="$n" '$1 == n { print $2; exit }'
 }
 
 gws_metric_is() { [[ $(gws_metric "$1" "$2" "${4:-}") == "$3" ]]; }	# K NAME VALUE [LABELS]
