@@ -74,28 +74,13 @@ gws_pass_build() {
 		-c "$NETNS_TOP/tools/lab.d/xdp_pass.bpf.c" -o "$LAB_RUN/xdp_pass.bpf.o"
 }
 
+# The lab's nginx (tools/lab.d/nginx.conf.in: 200 on location /) on the
+# gateway's address; no IPv6 here.
 gws_nginx_start() {	# K
 	local k=$1 d=$T_DIR/gw$1/nginx
 	mkdir -p "$d"
-	cat >"$d/nginx.conf" <<-EOF
-	daemon on;
-	worker_processes 1;
-	pid $d/nginx.pid;
-	error_log $d/error.log warn;
-	events { worker_connections 4096; }
-	http {
-		access_log off;
-		client_body_temp_path $d/body;
-		proxy_temp_path $d/proxy;
-		fastcgi_temp_path $d/fastcgi;
-		uwsgi_temp_path $d/uwsgi;
-		scgi_temp_path $d/scgi;
-		server {
-			listen ${GW_ADDR[k]}:80 backlog=4096;
-			location / { return 200 "ok\n"; }
-		}
-	}
-	EOF
+	sed -e "s|@RUN@|$d|g" -e "s|@GW4@|${GW_ADDR[k]}|g" -e '/@GW6@/d' \
+		"$NETNS_TOP/tools/lab.d/nginx.conf.in" >"$d/nginx.conf"
 	on "gw$k" nginx -q -e "$d/error.log" -p "$d/" -c "$d/nginx.conf"
 }
 
