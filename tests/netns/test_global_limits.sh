@@ -1,4 +1,5 @@
 #!/bin/bash
+# shellcheck disable=SC2317 # helpers called through assert_wait and assert_ok
 # Global limits across three gateways sharing one real redis-server
 # (issue 12), on lib_gateways.sh's topology: one client namespace
 # reaching gw1, gw2 and gw3 by three addresses, each gateway running
@@ -235,6 +236,12 @@ for p in $PARTS; do
 	esac
 done
 
+if (($(t_failures))); then
+	for ((k = 1; k <= GW_N; k++)); do
+		echo "-- gw$k: sluiced log (last 15 lines but debug)"
+		grep -v '^<7>' "${GW_LOG[k]}" | tail -15 | sed 's/^/   /'
+	done
+fi
 subtest "the gateways stop"
 gws_down
 left=$(gws_leaks)
