@@ -89,6 +89,7 @@ xdp_decide(const struct pkt_ctx *c, const struct sl_global *g,
 	case METER_FLOOD:
 		return VERDICT_FLOOD;
 	case METER_REFUSED:
+	case METER_GLOBAL:	/* client_meter() made it METER_REFUSED */
 		break;
 	}
 	return refused(v, t, tier, meter);

@@ -147,6 +147,8 @@ enum sl_event {
 	SL_EV_EDGE_SERVER_FAIL,	/* TC could not reset the server: request dropped */
 	SL_EV_EDGE_CONN_FAIL,	/* XDP could not build an edge connection's
 				 * answer: a RST instead, or dropped */
+	SL_EV_GLOB_FULL,	/* no sl_glob_use entry for a global client:
+				 * its local meter alone decided */
 #ifdef SL_ABI_NEXT
 	SL_EV_ABI_NEXT,		/* the upgrade test's second build only */
 #endif

@@ -15,6 +15,7 @@
 #include "common.bpf.h"
 #include "edge_conn.bpf.h"
 #include "flood.bpf.h"
+#include "global.bpf.h"
 #include "maps.bpf.h"
 #include "meter.bpf.h"
 #include "parse.bpf.h"
@@ -73,7 +74,9 @@ client_new(const struct sl_tier *t, __u32 tier, struct sl_client_key *key,
 		event_count(SL_EV_CLIENT_FULL);
 		return METER_ADMITTED;
 	}
-	r = meter_run(t, c, p, now, refuser);
+	r = glob_meter(t, c, key, p, now, refuser, wait_ns);
+	if (r == METER_GLOBAL)
+		return METER_REFUSED;
 	if (r == METER_REFUSED)
 		*wait_ns = client_wait(t, c, *refuser, now);
 	return r;
@@ -105,14 +108,22 @@ client_meter(struct xdp_md *ctx, const struct sl_global *g,
 	if (edge && !(p->tcp_flags & TCPF_SYN) &&
 	    edge_conn_seg(ctx, t, c, p, ec))
 		return METER_EDGE;
-	r = meter_run(t, c, p, now, refuser);
+	r = glob_meter(t, c, key, p, now, refuser, wait_ns);
+	/* The grant's refusal holds till the next sync at most: never
+	 * cached (lib/global.bpf.h). */
+	if (r == METER_GLOBAL)
+		return METER_REFUSED;
 	if (edge && r != METER_REFUSED && (p->tcp_flags & TCPF_SYN) &&
 	    edge_conn_syn(ctx, t, c, p, ec))
 		return METER_EDGE;
 	if (r == METER_REFUSED) {
 		/* One wait for the edge reply and the refusal cache. */
 		*wait_ns = client_wait(t, c, *refuser, now);
-		refused_note(g, p, t, tier, *refuser, *wait_ns, now);
+		/* A cached refusal skips the meters, and with them a global
+		 * meter's demand: its own refusals stay uncached. */
+		if (!(t->flags & SL_TIER_F_GLOBAL) ||
+		    *refuser != SL_TIER_GLOBAL_METER(t->flags))
+			refused_note(g, p, t, tier, *refuser, *wait_ns, now);
 	}
 	return r;
 }

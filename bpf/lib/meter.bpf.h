@@ -30,6 +30,8 @@ enum meter_result {
 	METER_REFUSED,		/* a meter refused: see *refuser */
 	METER_FLOOD,		/* a new source the flood guard refused */
 	METER_EDGE,		/* a connection the edge answers itself */
+	METER_GLOBAL,		/* a global limit's grant refused: see *refuser
+				 * (lib/global.bpf.h; METER_REFUSED past it) */
 };
 
 /* Cost of this packet for a meter unit, 0 when the unit does not apply. */

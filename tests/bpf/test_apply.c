@@ -4,8 +4,8 @@
  * with tier names across reloads and a restart, a reload writes the idle
  * half of sl_tiers and flips tier_gen, the prefix tries end up holding
  * exactly the configured prefixes, removed (and re-keyed) tiers lose
- * their clients while the others keep their buckets, and packets are
- * classified by the result.
+ * their clients (and global limits' use and grants) while the others
+ * keep their buckets, and packets are classified by the result.
  */
 #include <unistd.h>
 #include <bpf/bpf.h>
@@ -13,6 +13,7 @@
 #include "lib/expect.h"
 #include "kern/apply.h"
 #include "config/config.h"
+#include "sluice_glob.h"
 
 #define TIER_A	"  - name: a\n    match: [0.0.0.0/0, \"::/0\"]\n" \
 		"    limits: [{unit: packets, rate: 1/s, burst: 3}]\n"
@@ -359,9 +360,54 @@ out:
 	rig_close(&r);
 }
 
+#define GL_A	"  - name: a\n    match: [0.0.0.0/0]\n" \
+		"    limits: [{unit: packets, rate: 1/s, burst: 3}]\n"
+#define GL_G	"  - name: g\n    match: [198.18.50.0/24]\n" \
+		"    limits: [{unit: packets, rate: 100/s},\n" \
+		"             {unit: packets, rate: 30/s, burst: 30, scope: global}]\n"
+#define GL_REDIS "redis: {address: 198.18.200.1:6390}\n"
+
+/* A global limit reaches sl_tier as its meter's flags; a removed tier
+ * takes its clients' global use and grants with it. */
+static void test_global(void)
+{
+	const struct pkt_spec from_g = UDP("198.18.50.5");
+	struct sl_glob_grant gr = { .granted = 1 };
+	struct sl_glob_use u;
+	struct sl_client_key kg;
+	struct sl_tier t;
+	struct rig r;
+	__u32 slot;
+
+	if (!rig_open(&r) || !rig_apply(&r, HEAD GL_A GL_G GL_REDIS, NULL))
+		goto out;
+	slot = sl_tier_slot(rig_gen(&r), 1);
+	if (ASSERT_OK(bpf_map_lookup_elem(bpf_map__fd(r.fx.skel->maps.sl_tiers),
+					  &slot, &t) ? -errno : 0, "tier g"))
+		ASSERT_EQ(t.flags & SL_TIER_GLOBAL_FLAGS(3),
+			  SL_TIER_GLOBAL_FLAGS(1), "g: meter 1 global");
+	fixture_send(&r.fx, &from_g);
+	fixture_client_key(&kg, "198.18.50.5", 32, 1);
+	ASSERT_OK(bpf_map_lookup_elem(bpf_map__fd(r.fx.skel->maps.sl_glob_use),
+				      &kg, &u) ? -errno : 0, "g's use entry");
+	ASSERT_OK(bpf_map_update_elem(bpf_map__fd(r.fx.skel->maps.sl_glob_grant),
+				      &kg, &gr, BPF_ANY) ? -errno : 0, "a grant");
+	if (!rig_apply(&r, HEAD GL_A, NULL))
+		goto out;
+	ASSERT_EQ(bpf_map_lookup_elem(bpf_map__fd(r.fx.skel->maps.sl_glob_use),
+				      &kg, &u) ? -errno : 0, -ENOENT,
+		  "removed tier g: its use is deleted");
+	ASSERT_EQ(bpf_map_lookup_elem(bpf_map__fd(r.fx.skel->maps.sl_glob_grant),
+				      &kg, &gr) ? -errno : 0, -ENOENT,
+		  "and its grant");
+out:
+	rig_close(&r);
+}
+
 TEST_MAIN("bpf/apply",
 	  TEST(test_ids_by_name),
 	  TEST(test_tier_flip),
 	  TEST(test_prefix_diff),
 	  TEST(test_clients),
-	  TEST(test_replies));
+	  TEST(test_replies),
+	  TEST(test_global));

@@ -219,6 +219,25 @@ static void test_tiers_more_reasons_than_limits(void)
 		"ID  TIER  VERDICT  LIMITS                      REASON  PACKETS  PPS\n"
 		" 1  api   limit    requests 10/s b20 http 503  -\n",
 		"reply status");
+	/* A global limit says so, a window one its algorithm and window;
+	 * a local one (scope given or not) says nothing more. */
+	check_printer(ctl_print_tiers,
+		"{\"tiers\":[{\"id\":1,\"name\":\"api\",\"verdict\":\"limit\","
+		"\"limits\":[{\"unit\":\"requests\",\"rate\":\"30/s\",\"burst\":30,"
+		"\"action\":\"http\",\"scope\":\"global\",\"algorithm\":\"token_bucket\","
+		"\"reply\":429},{\"unit\":\"packets\",\"rate\":\"100/s\","
+		"\"burst\":100,\"action\":\"drop\",\"scope\":\"local\"}],"
+		"\"counters\":{}},"
+		"{\"id\":2,\"name\":\"win\",\"verdict\":\"limit\","
+		"\"limits\":[{\"unit\":\"requests\",\"rate\":\"600/m\",\"burst\":600,"
+		"\"action\":\"drop\",\"scope\":\"global\","
+		"\"algorithm\":\"sliding_window\",\"window\":\"1m\"}],"
+		"\"counters\":{}}]}",
+		"ID  TIER  VERDICT  LIMITS                                             REASON  PACKETS  PPS\n"
+		" 1  api   limit    requests 30/s b30 http 429 global                  -\n"
+		"                   packets 100/s b100 drop\n"
+		" 2  win   limit    requests 600/m b600 drop global sliding_window 1m  -\n",
+		"global limits");
 }
 
 static void test_tiers_wrong_shape(void)

@@ -55,6 +55,7 @@ static const char *const event[] = {
 	[SL_EV_EDGE_CLIENT_FAIL] = "edge_client_fail",
 	[SL_EV_EDGE_SERVER_FAIL] = "edge_server_fail",
 	[SL_EV_EDGE_CONN_FAIL] = "edge_conn_fail",
+	[SL_EV_GLOB_FULL] = "glob_full",
 #ifdef SL_ABI_NEXT
 	[SL_EV_ABI_NEXT] = "abi_next",	/* the upgrade test's build */
 #endif

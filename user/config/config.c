@@ -205,12 +205,13 @@ static int cfg_walk_top(struct cfg_walk *w, yaml_node_t *root)
 				    "a list of interfaces like [eth0]");
 	if (!(seen & KEY_BIT(K_TIERS)))
 		return walk_missing(w, root, "tiers", "a list of tiers");
-	return cfg_redis_finish(w, root, cfg);
+	err = cfg_redis_finish(w, root, cfg);
+	return err ? err : cfg_check_global(w, root, cfg);
 }
 
 /* ---- entry points --------------------------------------------------- */
 
-static uint64_t fnv1a64(const char *p, size_t len)
+uint64_t cfg_hash(const char *p, size_t len)
 {
 	uint64_t h = 0xcbf29ce484222325ULL;
 
@@ -239,7 +240,7 @@ int cfg_parse(const char *name, const char *text, size_t len,
 		return -ENOMEM;
 	}
 	snprintf(cfg->path, sizeof(cfg->path), "%s", name);
-	cfg->hash = fnv1a64(text, len);
+	cfg->hash = cfg_hash(text, len);
 	w.section = cfg;	/* the top level's state: the config itself */
 	w.doc = &doc;
 	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);

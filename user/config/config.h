@@ -133,4 +133,7 @@ int cfg_parse(const char *name, const char *text, size_t len,
 
 void cfg_free(struct sl_config *cfg);
 
+/* FNV-1a 64 of a config's bytes: sl_config.hash. */
+uint64_t cfg_hash(const char *text, size_t len);
+
 #endif /* SLUICE_CONFIG_H */

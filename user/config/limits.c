@@ -16,6 +16,10 @@
  * under 2^63: one unit per 2^47 ns (39.09 h) is the slowest rate. */
 #define RATE_SLOWEST		"a rate of at least 1 per 39 h (0.0000072/s)"
 
+#define MS			1000000ULL
+#define S			1000000000ULL
+#define WINDOW_DEFAULT_NS	(1 * S)
+
 /* Rate and burst of a meter whose unit and action are set.  `map` is
  * the meter's mapping (for a missing rate), `rate_key` its key name. */
 static int meter_finish(struct cfg_walk *w, yaml_node_t *map,
@@ -73,7 +77,8 @@ static int meter_finish(struct cfg_walk *w, yaml_node_t *map,
 struct meter_in {
 	struct cfg_meter *m;
 	yaml_node_t *rate, *burst;
-	int unit, action;
+	yaml_node_t *algorithm, *window;	/* checked against the scope */
+	int unit, action, scope, alg;
 };
 
 /* "none" marks an unused slot: not for config files. */
@@ -108,21 +113,92 @@ static int meter_reply(struct cfg_walk *w, yaml_node_t *v, void *obj)
 	return cfg_parse_reply(w, v, &((struct meter_in *)obj)->m->reply);
 }
 
+static int meter_scope(struct cfg_walk *w, yaml_node_t *v, void *obj)
+{
+	return walk_enum(w, v, &sl_scope_names, 0,
+			 &((struct meter_in *)obj)->scope);
+}
+
+static int meter_algorithm(struct cfg_walk *w, yaml_node_t *v, void *obj)
+{
+	struct meter_in *in = obj;
+
+	in->algorithm = v;
+	return walk_enum(w, v, &sl_algorithm_names, 0, &in->alg);
+}
+
+static int meter_window(struct cfg_walk *w, yaml_node_t *v, void *obj)
+{
+	struct meter_in *in = obj;
+
+	in->window = v;
+	return walk_duration(w, v, 100 * MS, 3600 * S, "100ms..1h",
+			     &in->m->window_ns);
+}
+
 static const struct cfg_key meter_keys[] = {
 	{ "unit", meter_unit },
 	{ "rate", meter_rate },
 	{ "burst", meter_burst },
 	{ "action", meter_action },
 	{ "reply", meter_reply },
+	{ "scope", meter_scope },
+	{ "algorithm", meter_algorithm },
+	{ "window", meter_window },
 };
+
+/* scope, algorithm and window agree?  The data path runs every limit as
+ * a token bucket; only Redis keeps windows (sluice_glob.h). */
+static int meter_scope_check(struct cfg_walk *w, const struct meter_in *in)
+{
+	if (in->algorithm && in->scope != CFG_SCOPE_GLOBAL)
+		return walk_expect_key(w, in->algorithm, in->algorithm, "algorithm",
+				       "no algorithm on a local limit (local limits are token buckets; sliding_window and fixed_window need scope: global)");
+	if (in->window && in->alg == CFG_ALG_TOKEN_BUCKET)
+		return walk_expect_key(w, in->window, in->window, "window",
+				       "a window only with algorithm: sliding_window or fixed_window (a token bucket has none)");
+	return 0;
+}
+
+/* A window limit's local meter (its fallback): burst = rate x window,
+ * rounded up, unless burst was given. */
+static int meter_window_burst(struct cfg_walk *w, const struct meter_in *in,
+			      struct cfg_meter *m)
+{
+	unsigned __int128 units;
+	uint64_t b, min_burst = m->unit == SL_UNIT_BYTES ? BYTES_MIN_BURST : 1;
+	struct sl_meter probe;
+
+	if (m->algorithm == CFG_ALG_TOKEN_BUCKET || in->burst)
+		return 0;
+	units = ((unsigned __int128)m->count * m->window_ns + m->period_ns - 1) /
+		m->period_ns;
+	b = units > UINT32_MAX ? 0 : (uint64_t)units;
+	if (b && b < min_burst)
+		b = min_burst;
+	/* Such a burst drains in one window (at most 1 h): only its size
+	 * can be too large. */
+	if (!b || gcra_meter_set(&probe, m->count, m->period_ns, b, m->unit,
+				 m->action)) {
+		yaml_node_t *at = in->window ? in->window : in->algorithm;
+
+		return walk_expect_key(w, at, at,
+				       in->window ? "window" : "algorithm",
+				       "a window in which the rate comes to at most 4294967295 units (the local burst is rate x window)");
+	}
+	m->burst = b;
+	return 0;
+}
 
 int limit_parse(struct cfg_walk *w, yaml_node_t *n, struct cfg_meter *m)
 {
 	struct meter_in in = { .m = m, .unit = SL_UNIT_NONE,
-			       .action = SL_ACT_DROP };
+			       .action = SL_ACT_DROP, .scope = CFG_SCOPE_LOCAL,
+			       .alg = CFG_ALG_TOKEN_BUCKET };
 	unsigned seen;
 	int err;
 
+	m->window_ns = WINDOW_DEFAULT_NS;
 	err = walk_map(w, n, meter_keys, NKEYS(meter_keys), &in,
 		       "a limit like {unit: requests, rate: 10/s, burst: 20}",
 		       &seen);
@@ -131,9 +207,15 @@ int limit_parse(struct cfg_walk *w, yaml_node_t *n, struct cfg_meter *m)
 	if (!(seen & KEY_BIT(0)))
 		return walk_missing(w, n, "unit",
 				    "one of packets|bytes|connections|requests");
+	err = meter_scope_check(w, &in);
+	if (err)
+		return err;
 	m->unit = in.unit;
 	m->action = in.action;
-	return meter_finish(w, n, "rate", in.rate, in.burst, m);
+	m->scope = in.scope;
+	m->algorithm = in.alg;
+	err = meter_finish(w, n, "rate", in.rate, in.burst, m);
+	return err ? err : meter_window_burst(w, &in, m);
 }
 
 static const struct cfg_key flood_keys[] = {

@@ -172,6 +172,29 @@ static int tier_verdict(struct cfg_walk *w, yaml_node_t *v, void *obj)
 	return err;
 }
 
+/* The tier's sl_tier flags name one global meter (sluice_glob.h). */
+static int tier_one_global(struct cfg_walk *w, yaml_node_t *limits,
+			   const struct cfg_tier *t, int i)
+{
+	yaml_node_t *at;
+	size_t mark;
+	int err;
+
+	if (t->meters[i].scope != CFG_SCOPE_GLOBAL)
+		return 0;
+	for (int j = 0; j < i; j++) {
+		if (t->meters[j].scope != CFG_SCOPE_GLOBAL)
+			continue;
+		at = walk_map_get(w, walk_seq_item(w, limits, i), "scope");
+		mark = walk_path_key(w, "scope");
+		err = walk_err(w, at, "expected at most one global limit per tier, got a second one (limits[%d] at line %zu is global already)",
+			       j, walk_seq_item(w, limits, j)->start_mark.line + 1);
+		walk_path_pop(w, mark);
+		return err;
+	}
+	return 0;
+}
+
 static int tier_limits(struct cfg_walk *w, yaml_node_t *v, void *obj)
 {
 	struct cfg_tier *t = obj;
@@ -189,6 +212,8 @@ static int tier_limits(struct cfg_walk *w, yaml_node_t *v, void *obj)
 				       SL_METERS_PER_TIER, n);
 		else
 			err = limit_parse(w, walk_seq_item(w, v, i), &t->meters[i]);
+		if (!err)
+			err = tier_one_global(w, v, t, i);
 		walk_path_pop(w, mark);
 		if (err)
 			return err;
@@ -363,4 +388,30 @@ int cfg_parse_tiers(struct cfg_walk *w, yaml_node_t *v, void *obj)
 	w->section = outer;
 	free(ts.pfx);
 	return err;
+}
+
+int cfg_check_global(struct cfg_walk *w, yaml_node_t *root,
+		     const struct sl_config *cfg)
+{
+	yaml_node_t *tiers, *lim;
+
+	if (cfg->redis.on)
+		return 0;
+	for (int i = 0; i < cfg->ntiers; i++) {
+		const struct cfg_tier *t = &cfg->tiers[i];
+
+		for (int k = 0; k < t->nmeters; k++) {
+			if (t->meters[k].scope != CFG_SCOPE_GLOBAL)
+				continue;
+			tiers = walk_map_get(w, root, "tiers");
+			lim = walk_seq_item(w, walk_map_get(w, walk_seq_item(w, tiers, i),
+							    "limits"), k);
+			w->plen = 0;
+			walk_path_push(w, "tiers[%d].limits[%d].scope", i, k);
+			return walk_err(w, walk_map_get(w, lim, "scope"),
+					"expected a redis section for the global limit of tier '%s' to be shared through, got none (add one like redis: {address: 127.0.0.1:6379})",
+					t->name);
+		}
+	}
+	return 0;
 }

@@ -10,4 +10,9 @@
  * whose tiers[] and default_tier it fills. */
 int cfg_parse_tiers(struct cfg_walk *w, yaml_node_t *v, void *obj);
 
+/* Once the whole file is parsed: a global limit needs the redis
+ * section (config root `root`).  0 or -EINVAL with the message. */
+int cfg_check_global(struct cfg_walk *w, yaml_node_t *root,
+		     const struct sl_config *cfg);
+
 #endif /* SLUICE_CONFIG_TIERS_H */

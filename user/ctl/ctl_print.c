@@ -69,6 +69,9 @@ int ctl_print_status(FILE *f, json_object *d)
 	       table_human_duration(v, buf, sizeof(buf)) : "-");
 	kv_add(t[0], "mode", jstr(d, "mode", "-"));
 	kv_add(t[0], "config", jstr(cfg, "path", "-"));
+	/* config_source (issue 12): the file only says where from. */
+	if (strcmp(jstr(cfg, "source", "file"), "file"))
+		kv_add(t[0], "config source", jstr(cfg, "source", "-"));
 	kv_add(t[0], "config hash", jstr(cfg, "hash", "-"));
 	kv_add(t[0], "loaded", loaded_at(cfg, buf, sizeof(buf)));
 	if (ju64(jget(d, "client_table"), "size", &v))
@@ -164,7 +167,8 @@ static size_t tier_reasons(json_object *tier, bool none_row,
 static void limit_cell(struct table *t, json_object *lim)
 {
 	uint64_t burst, reply;
-	char st[32] = "";
+	char st[96] = "";
+	size_t n = 0;
 
 	if (!lim) {
 		table_cell(t, "%s", "");
@@ -172,7 +176,14 @@ static void limit_cell(struct table *t, json_object *lim)
 	}
 	/* "http 429": the status the edge answers with. */
 	if (ju64(lim, "reply", &reply))
-		snprintf(st, sizeof(st), " %" PRIu64, reply);
+		n = snprintf(st, sizeof(st), " %" PRIu64, reply);
+	/* "global", "global sliding_window 1s": shared through Redis. */
+	if (!strcmp(jstr(lim, "scope", "local"), "global"))
+		snprintf(st + n, sizeof(st) - n, " global%s%s%s%s",
+			 jget(lim, "window") ? " " : "",
+			 jget(lim, "window") ? jstr(lim, "algorithm", "?") : "",
+			 jget(lim, "window") ? " " : "",
+			 jstr(lim, "window", ""));
 	if (ju64(lim, "burst", &burst))
 		table_cell(t, "%s %s b%" PRIu64 " %s%s", jstr(lim, "unit", "?"),
 			   jstr(lim, "rate", "?"), burst,

@@ -20,6 +20,7 @@
 #include "common/addr.h"
 #include "config/config.h"
 #include "ctl/ctl_client.h"
+#include "ctl/ctl_config.h"
 #include "ctl/ctl_gates.h"
 #include "ctl/ctl_print.h"
 #include "common/names.h"
@@ -266,12 +267,28 @@ static int run_config(const struct ctl_opts *o, const struct ctl_cmd *cmd,
 	json_object *sum;
 	int ret;
 
-	if (strcmp(argv[0], "check"))
-		return ctl_usage(o, cmd, "config: unknown action '%s' (expected check)",
+	if (!strcmp(argv[0], "status")) {
+		if (argc > 1)
+			return ctl_usage(o, cmd, "config status: unexpected argument '%s'",
+					 argv[1]);
+		return ctl_run(o, cmd, ctl_request_new("config_status"),
+			       ctl_print_config_status);
+	}
+	if (strcmp(argv[0], "check") && strcmp(argv[0], "push"))
+		return ctl_usage(o, cmd, "config: unknown action '%s' (expected check, push or status)",
 				 argv[0]);
 	if (argc < 2)
-		return ctl_usage(o, cmd, "config check: missing FILE");
-	ret = cfg_load(argv[1], &cfg, err);
+		return ctl_usage(o, cmd, "config %s: missing FILE", argv[0]);
+	if (!strcmp(argv[0], "push")) {
+		json_object *req = ctl_config_push_request(argv[1], err, sizeof(err));
+
+		if (req)
+			return ctl_run(o, cmd, req, ctl_print_config_push);
+		/* Nothing published: FILE:LINE:COL first, as check prints it. */
+		ret = -EINVAL;
+	} else {
+		ret = cfg_load(argv[1], &cfg, err);
+	}
 	if (ret) {
 		if (!*err)
 			snprintf(err, sizeof(err), "%s: %s", argv[1],
@@ -462,12 +479,27 @@ static const struct ctl_cmd commands[] = {
 	  "config keeps enforcing.",
 	  "  sluicectl reload\n",
 	  0, 0, run_plain, ctl_print_reload },
-	{ "config", "check FILE", "validate a config file offline",
-	  "Parse and validate FILE exactly as sluiced would, without a daemon.\n"
-	  "Prints \"FILE: ok\" and a summary (tiers, prefixes, interfaces, mode),\n"
-	  "or the first error as FILE:LINE:COL: KEY: what was expected, with\n"
-	  "exit code 1.",
-	  "  sluicectl config check /etc/sluice/sluice.yaml\n",
+	{ "config", "check FILE | push FILE | status",
+	  "validate a config file; publish one; compare the hosts",
+	  "check FILE: parse and validate FILE exactly as sluiced would, without\n"
+	  "a daemon.  Prints \"FILE: ok\" and a summary (tiers, prefixes,\n"
+	  "interfaces, mode), or the first error as FILE:LINE:COL: KEY: what was\n"
+	  "expected, with exit code 1.\n\n"
+	  "push FILE: validate FILE the same way (an invalid one is refused with\n"
+	  "that message and exit code 1, nothing published), then have the local\n"
+	  "sluiced, whose config_source says where, SET it into the key and\n"
+	  "PUBLISH \"<key>:changed\": every sluiced following the key loads it.\n"
+	  "Exit code 1 when that sluiced has no config_source or Redis is\n"
+	  "unreachable.\n\n"
+	  "status: where the running config came from (file, redis or cache),\n"
+	  "its hash and load time, the key's hash in Redis, and each host that\n"
+	  "reported in: its source, hash, load time, last report and whether it\n"
+	  "runs the key's hash (same or differs), then a summary line.  Exit code\n"
+	  "1 when Redis is unreachable (the hosts are unknown).",
+	  "  sluicectl config check /etc/sluice/sluice.yaml\n"
+	  "  sluicectl config push /etc/sluice/central.yaml\n"
+	  "  sluicectl config status\n"
+	  "  sluicectl -j config status | jq '.summary.all_same'\n",
 	  1, 2, run_config, ctl_print_config },
 	{ "mode", "enforce|shadow", "enforce limits, or only count (shadow)",
 	  "Switch every interface between enforce (over-limit packets are\n"

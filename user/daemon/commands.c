@@ -13,10 +13,12 @@
 #include <bpf/libbpf.h>
 
 #include "daemon/daemon.h"
+#include "daemon/config_source.h"
 #include "daemon/loop.h"
 #include "daemon/svc_view.h"
 #include "daemon/top.h"
 #include "daemon/gates.h"
+#include "config/duration.h"
 #include "config/rate.h"
 #include "common/clock.h"
 #include "common/gcra.h"
@@ -71,6 +73,7 @@ static int cmd_status(void *ctx, json_object *req, json_object **data,
 	jset(c, "path", jstr(d->cfg_path));
 	jset(c, "hash", jstr(hash));
 	jset(c, "loaded_at", jint(d->loaded_at));
+	jset(c, "source", jstr(config_source_origin(d)));
 	jset(o, "config", c);
 	ifs = json_object_new_array();
 	for (int i = 0; i < d->niface; i++) {
@@ -100,7 +103,7 @@ static int cmd_status(void *ctx, json_object *req, json_object **data,
 static json_object *limits_json(const struct cfg_tier *t)
 {
 	json_object *a = json_object_new_array();
-	char rate[64];
+	char rate[64], win[32];
 
 	for (int i = 0; t && i < t->nmeters; i++) {
 		const struct cfg_meter *m = &t->meters[i];
@@ -110,6 +113,14 @@ static json_object *limits_json(const struct cfg_tier *t)
 		jset(l, "rate", jstr(cfg_rate_format(m, rate, sizeof(rate))));
 		jset(l, "burst", jint(m->burst));
 		jset(l, "action", jstr(action_name(m->action)));
+		jset(l, "scope", jstr(name_of(&sl_scope_names, m->scope)));
+		if (m->scope == CFG_SCOPE_GLOBAL)
+			jset(l, "algorithm",
+			     jstr(name_of(&sl_algorithm_names, m->algorithm)));
+		if (m->scope == CFG_SCOPE_GLOBAL &&
+		    m->algorithm != CFG_ALG_TOKEN_BUCKET)
+			jset(l, "window", jstr(cfg_duration_format(m->window_ns,
+					       win, sizeof(win))));
 		/* The status a refused request is answered with. */
 		if (cfg_reply_status(t, i))
 			jset(l, "reply", jint(cfg_reply_status(t, i)));
@@ -456,5 +467,7 @@ const struct control_cmd daemon_cmds[] = {
 	{ "services", svc_view_cmd },
 	{ "breaker", gates_cmd_breaker },
 	{ "degrade", gates_cmd_degrade },
+	{ "config_push", config_cmd_push },
+	{ "config_status", config_cmd_status },
 	{ NULL, NULL },
 };

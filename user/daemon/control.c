@@ -15,6 +15,7 @@
 #include "daemon/control.h"
 #include "daemon/loop.h"
 #include "common/clock.h"
+#include "common/fs.h"
 #include "common/log.h"
 #include "common/proto.h"
 
@@ -51,32 +52,6 @@ bool control_stale(const char *path)
 	return !lstat(path, &st) && S_ISSOCK(st.st_mode) && !control_probe(path);
 }
 
-/* mkdir -p for the socket's directory; existing parts are left as
- * they are. */
-static int control_mkdirs(const char *path)
-{
-	char dir[sizeof(((struct sockaddr_un *)0)->sun_path)];
-	char *p;
-
-	snprintf(dir, sizeof(dir), "%s", path);
-	p = strrchr(dir, '/');
-	if (!p || p == dir)
-		return 0;
-	*p = '\0';
-	for (p = dir + 1; ; p++) {
-		if (*p && *p != '/')
-			continue;
-		char c = *p;
-
-		*p = '\0';
-		if (mkdir(dir, 0755) && errno != EEXIST)
-			return -errno;
-		*p = c;
-		if (!c)
-			return 0;
-	}
-}
-
 static void control_accept(struct loop *l, int fd, uint32_t events, void *arg);
 
 int control_open(struct control *c, struct loop *loop, const char *path,
@@ -102,7 +77,7 @@ int control_open(struct control *c, struct loop *loop, const char *path,
 		return err;
 	}
 	snprintf(c->path, sizeof(c->path), "%s", path);
-	err = control_mkdirs(path);
+	err = fs_mkdirs_for(path);	/* the socket's directory */
 	if (err) {
 		log_err("cannot create the directory of the control socket %s: %s",
 			path, strerror(-err));

@@ -6,6 +6,7 @@
 #include <bpf/libbpf.h>
 
 #include "daemon/daemon.h"
+#include "daemon/config_source.h"
 #include "daemon/svc_view.h"
 #include "daemon/top.h"
 #include "daemon/webhook.h"
@@ -178,15 +179,18 @@ static void daemon_reload_warn(struct sl_daemon *d, const struct sl_config *n)
 int daemon_reload(struct sl_daemon *d, const char *why,
 		  struct apply_summary *sum, char *err, size_t errlen)
 {
-	struct apply_summary local = {}, fresh = {};
-	struct sl_iface *added = NULL, *order = NULL, *ifc;
 	char cerr[CFG_ERR_MAX] = "";
 	struct sl_config *cfg;
-	int rc, nadded = 0;
+	int rc;
 
-	if (!sum)
-		sum = &local;
 	rc = cfg_load(d->cfg_path, &cfg, cerr);
+	/* With config_source the file is the bootstrap: the policy is
+	 * the central config's, composed with it again. */
+	if (!rc && d->csrc)
+		rc = config_source_rebase(d, &cfg, cerr);
+	else if (!rc && cfg->config_source.on)
+		log_warn("reload: config_source was added to %s: sluiced follows it only after a restart (applying the file as it is)",
+			 d->cfg_path);
 	if (rc) {
 		snprintf(err, errlen, "%s", cerr);
 		log_err("reload (%s) refused: %s; still enforcing the running config (hash %016llx)",
@@ -195,6 +199,18 @@ int daemon_reload(struct sl_daemon *d, const char *why,
 		metrics_update(d->metrics, d);
 		return rc;
 	}
+	return daemon_apply(d, cfg, why, sum, err, errlen);
+}
+
+int daemon_apply(struct sl_daemon *d, struct sl_config *cfg, const char *why,
+		 struct apply_summary *sum, char *err, size_t errlen)
+{
+	struct apply_summary local = {}, fresh = {};
+	struct sl_iface *added = NULL, *order = NULL, *ifc;
+	int rc = 0, nadded = 0;
+
+	if (!sum)
+		sum = &local;
 	added = calloc(CFG_MAX_IFACES, sizeof(*added));
 	order = calloc(CFG_MAX_IFACES, sizeof(*order));
 	if (!added || !order) {
@@ -358,6 +374,7 @@ void daemon_stop(struct sl_daemon *d)
 	webhook_free(d->webhook);
 	d->webhook = NULL;
 	gates_stop(d);
+	config_source_free(d);
 	for (int i = 0; i < d->niface; i++)
 		loader_close(&d->ifaces[i]);
 	d->niface = 0;

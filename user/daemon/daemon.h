@@ -26,6 +26,7 @@ struct talkers;
 struct svc_view;
 struct webhook;
 struct gates;
+struct config_source;
 
 struct sl_daemon {
 	char cfg_path[4096];	/* absolute, so a reload finds it */
@@ -40,6 +41,7 @@ struct sl_daemon {
 	struct svc_view *svc_view;	/* sluicectl services (daemon/svc_view.h) */
 	struct webhook *webhook;	/* the Alertmanager receiver (daemon/webhook.h) */
 	struct gates *gates;	/* breakers and degrade (daemon/gates.h) */
+	struct config_source *csrc;	/* NULL: no config_source (daemon/config_source.h) */
 	uint64_t reloads_ok, reloads_failed;	/* since start */
 	time_t reload_ok_at;	/* the last successful start or reload */
 	int niface;
@@ -56,6 +58,11 @@ int daemon_start(struct sl_daemon *d, struct sl_config *cfg);
  * what changed. */
 int daemon_reload(struct sl_daemon *d, const char *why,
 		  struct apply_summary *sum, char *err, size_t errlen);
+
+/* daemon_reload's second half: apply `cfg` (taken, valid) as the
+ * running config; the config source applies Redis' versions so. */
+int daemon_apply(struct sl_daemon *d, struct sl_config *cfg, const char *why,
+		 struct apply_summary *sum, char *err, size_t errlen);
 
 /* Switch every interface to `mode` (enum sl_mode) until the next
  * reload, which writes the config's mode again. */

@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "daemon/daemon.h"
+#include "daemon/config_source.h"
 #include "daemon/loop.h"
 #include "daemon/top.h"
 #include "daemon/gates.h"
@@ -343,6 +344,8 @@ static int run(struct sl_daemon *d, struct loop *l)
 	if (!err)
 		err = gates_start(d, l);
 	if (!err)
+		err = config_source_start(d, l);
+	if (!err)
 		metrics_update(d->metrics, d);
 	if (!err)
 		err = loop_run(l);
@@ -431,6 +434,13 @@ int main(int argc, char **argv)
 		log_err("%s", err);
 		return 1;
 	}
+	/* The file says where the config comes from: Redis, its cache, or
+	 * the file itself (daemon/config_source.h). */
+	if (cfg->config_source.on && config_source_open(&d, &cfg)) {
+		log_err("config source: out of memory");
+		cfg_free(cfg);
+		return 1;
+	}
 	if (!d.verbose)
 		log_set_level(cfg->log_level);
 	d.started_ms = now_ms();
@@ -458,6 +468,7 @@ int main(int argc, char **argv)
 	rc = run(&d, loop);
 	daemon_stop(&d);
 out:
+	config_source_free(&d);
 	metrics_close(d.metrics);
 	d.metrics = NULL;
 	control_close(&d.ctl);

@@ -17,6 +17,7 @@
 #include "daemon/daemon.h"
 #include "export/render.h"
 #include "export/webhook.h"
+#include "export/config_source.h"
 #include "common/log.h"
 #include "common/names.h"
 #include "common/proto.h"
@@ -460,6 +461,7 @@ int render_all(struct render *r, struct sl_daemon *d, bool sampled)
 	render_config(r, d);
 	render_info(r, d);
 	render_webhook(r, d->webhook);
+	render_config_source(r, d);
 	err = render_services(r, d);
 	render_gates(r, d);
 	render_process(r);

@@ -14,6 +14,7 @@
 #include "common/log.h"
 #include "common/names.h"
 #include "common/proto.h"
+#include "sluice_glob.h"
 #include "sluice_xdp.skel.h"
 
 /* Prefix changes listed one by one before they are only counted. */
@@ -181,9 +182,12 @@ static char *tier_describe(const struct sl_tier *t, char *buf, size_t size)
 		const struct sl_meter *m = &t->meters[i];
 
 		n += snprintf(buf + n, size > n ? size - n : 0,
-			      "%s %s %.6g/s burst %u %s", i ? "," : ":",
+			      "%s %s %.6g/s burst %u %s%s", i ? "," : ":",
 			      unit_name(m->unit), meter_rate(m), m->burst,
-			      action_name(m->action));
+			      action_name(m->action),
+			      (t->flags & SL_TIER_F_GLOBAL) &&
+			      SL_TIER_GLOBAL_METER(t->flags) == (__u32)i ?
+			      " global" : "");
 	}
 	if (t->flags & SL_TIER_F_FLOOD_GUARD)
 		snprintf(buf + n, size > n ? size - n : 0,
@@ -432,17 +436,15 @@ out:
 	return err;
 }
 
-/* Delete every client entry whose tier is marked in `purge`. */
-static int apply_purge_clients(struct sl_iface *ifc, const bool *purge,
-			       long *deleted)
+/* Delete every entry keyed by client (sl_clients, the global limits'
+ * sl_glob_use and sl_glob_grant) whose tier is marked in `purge`. */
+static int apply_purge_clients(int fd, const bool *purge, long *deleted)
 {
-	int fd = bpf_map__fd(ifc->skel->maps.sl_clients);
 	struct sl_client_key key, next, *keys = NULL;
 	size_t n = 0, cap = 0;
 	void *prev = NULL;
 	int err = 0;
 
-	*deleted = 0;
 	/* Collect first: deleting while walking a hash restarts the walk. */
 	while (!bpf_map_get_next_key(fd, prev, &next)) {
 		if (next.tier < SL_MAX_TIERS && purge[next.tier]) {
@@ -479,10 +481,18 @@ static int apply_cleanup(struct sl_iface *ifc, const struct sl_config *cfg,
 	}
 	if (!any)
 		return 0;
-	err = apply_purge_clients(ifc, purge, &deleted);
+	deleted = 0;
+	err = apply_purge_clients(bpf_map__fd(ifc->skel->maps.sl_clients),
+				  purge, &deleted);
+	if (!err)
+		err = apply_purge_clients(bpf_map__fd(ifc->skel->maps.sl_glob_use),
+					  purge, &deleted);
+	if (!err)
+		err = apply_purge_clients(bpf_map__fd(ifc->skel->maps.sl_glob_grant),
+					  purge, &deleted);
 	if (err)
 		return err;
-	log_dbg("%s: deleted %ld client entries of removed or re-keyed tiers",
+	log_dbg("%s: deleted %ld client and global-limit entries of removed or re-keyed tiers",
 		ifc->name, deleted);
 	for (__u32 id = 0; id < SL_MAX_TIERS; id++) {
 		if (!purge[id])

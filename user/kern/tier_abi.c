@@ -4,6 +4,7 @@
 
 #include "kern/tier_abi.h"
 #include "common/gcra.h"
+#include "sluice_glob.h"
 
 /*
  * The coarse clock (bpf_ktime_get_coarse_ns, ~9 ns) moves in 4 ms ticks;
@@ -32,6 +33,9 @@ int cfg_tier_to_abi(const struct cfg_tier *t, struct sl_tier *out)
 		if (err)
 			return err;
 		coarse &= out->meters[i].tolerance_ns >= CFG_COARSE_MIN_TOL_NS;
+		/* The config allows one global limit per tier. */
+		if (m->scope == CFG_SCOPE_GLOBAL)
+			out->flags |= SL_TIER_GLOBAL_FLAGS(i);
 	}
 	if (t->flood_guard) {
 		const struct cfg_meter *m = &t->new_clients;
