@@ -61,7 +61,7 @@ all_metric() {	# NAME VALUE [LABELS]: every gateway's sample is VALUE (else says
 		v=$(gws_metric "$k" "$1" "${3:-}")
 		[[ $v == "$2" ]] || { echo "gw$k: $1 ${3:-} is ${v:-absent}"; bad=1; }
 	done
-	return $bad
+	return "$bad"
 }
 
 # Within PCT% of WANT (a decimal): pass/fail with the figures.
@@ -81,7 +81,7 @@ accuracy() {	# PHASE OUT CLIENT GATEWAYS
 	offered=$(gws_offered "$out" "$c")
 	passed=$(gws_count "$out" "$c")
 	el=$(gws_span "$out" "$c")
-	want=$(awk -v r=$RATE -v b=$BURST -v e="$el" 'BEGIN { printf "%.0f", r * e / 1000 + b }')
+	want=$(awk -v r="$RATE" -v b="$BURST" -v e="$el" 'BEGIN { printf "%.0f", r * e / 1000 + b }')
 	err=$(awk -v w="$want" -v g="$passed" 'BEGIN { printf "%.2f", (g - w) * 100 / w }')
 	for ((k = 1; k <= GW_N; k++)); do
 		per+=("$(gws_count "$out" "$c" "${GW_ADDR[k]}")")
@@ -120,7 +120,7 @@ part_accuracy() {
 # local meter was drained (45/s offered against 30/s), so a fresh
 # bucket in the restarted Redis cannot let more through than that.
 back_at() {	# OUT FROM_MS
-	awk -v f="$2" -v r=$RATE -v slack=$((RATE * 2 * SYNC_MS / 1000 + 1)) -v c="$C_DOWN" '
+	awk -v f="$2" -v r="$RATE" -v slack=$((RATE * 2 * SYNC_MS / 1000 + 1)) -v c="$C_DOWN" '
 		$1 >= f && $2 == c { t[++n] = $1; p[n] = ($4 == 200) }
 		END {
 			k = 1.05 * r / 1000
@@ -177,8 +177,8 @@ part_outage() {
 	# While down, once the grants expired (max(10 x sync, 1 s)): each
 	# gateway's local meter at the full rate, 30 of its 45/s.
 	w=$((t_start - t_stop - 1500))
-	lo=$(awk -v r=$RATE -v w=$w 'BEGIN { print int(0.95 * r * w / 1000) }')
-	hi=$(($(gcra_max $BURST $RATE $w) + 1))
+	lo=$(awk -v r="$RATE" -v w="$w" 'BEGIN { print int(0.95 * r * w / 1000) }')
+	hi=$(($(gcra_max "$BURST" "$RATE" "$w") + 1))
 	for ((k = 1; k <= GW_N; k++)); do
 		got=$(gws_count "$out" "$C_DOWN" "${GW_ADDR[k]}" $((t_stop + 1500)) "$t_start")
 		assert_range "gw$k while Redis is down: passed in $w ms (local meter, 30/s of 45/s)" "$lo" "$hi" "$got"
@@ -211,8 +211,8 @@ part_auth() {
 	assert_wait "every gateway: sluice_global_fallback 1" 2 all_metric sluice_global_fallback 1
 	gws_send "$out" 5 "$C_AUTH>${GW_ADDR[1]}@45" "$C_AUTH>${GW_ADDR[2]}@45" \
 		"$C_AUTH>${GW_ADDR[3]}@45" || t_fail "glob_send.py failed: $(tail -2 "$out.err")"
-	lo=$(awk -v r=$RATE 'BEGIN { print int(0.95 * r * 5) }')
-	hi=$(($(gcra_max $BURST $RATE "$(gws_span "$out" "$C_AUTH")") + 1))
+	lo=$(awk -v r="$RATE" 'BEGIN { print int(0.95 * r * 5) }')
+	hi=$(($(gcra_max "$BURST" "$RATE" "$(gws_span "$out" "$C_AUTH")") + 1))
 	for ((k = 1; k <= GW_N; k++)); do
 		got=$(gws_count "$out" "$C_AUTH" "${GW_ADDR[k]}")
 		assert_range "gw$k: passed of 45/s for 5 s (its local limit: burst + 30/s)" "$lo" "$hi" "$got"
