@@ -302,6 +302,138 @@ static void test_client(void)
 		      "meter not an object");
 }
 
+#define GLOBAL_CLIENT_JSON						\
+	"{\"addr\":\"198.18.1.10\",\"tier\":\"normal\",\"tier_id\":0,"	\
+	"\"key\":\"198.18.1.10/32\",\"known\":true,\"meters\":["	\
+	"{\"unit\":\"requests\",\"rate\":\"30/s\",\"burst\":30,\"tokens\":12," \
+	"\"next_token_ms\":20}],"					\
+	"\"global\":{\"algorithm\":\"token_bucket\",\"rate\":\"30/s\","	\
+	"\"burst\":30,\"used\":118,\"demand\":240,\"grant\":true,"	\
+	"\"granted\":120,\"allowance\":2,\"grant_expires_ms\":812.4,"	\
+	"\"fallback\":\"synced\",\"tokens\":-3,\"share\":0.333333,"	\
+	"\"hosts\":3,\"last_sync_ms\":45}}"
+
+/* A client answer with no fields and one empty meter, then a blank. */
+#define CLIENT_EMPTY_ONE_METER						\
+		"address:  -\n"						\
+		"tier:     -\n"						\
+		"key:      -\n"						\
+		"known:    -\n"						\
+		"\n"							\
+		"UNIT  RATE  BURST  TOKENS  NEXT TOKEN\n"			\
+		"-        -      -       -           -\n"			\
+		"\n"
+
+static void test_client_global(void)
+{
+	check_printer(ctl_print_client, GLOBAL_CLIENT_JSON,
+		"address:  198.18.1.10\n"
+		"tier:     normal (id 0)\n"
+		"key:      198.18.1.10/32\n"
+		"known:    yes\n"
+		"\n"
+		"UNIT      RATE  BURST  TOKENS  NEXT TOKEN\n"
+		"requests  30/s     30      12       20 ms\n"
+		"\n"
+		"global:          token_bucket, 30/s, burst 30\n"
+		"allowance left:  2 (granted 120, used 118)\n"
+		"grant expires:   in 812 ms\n"
+		"local:           118 used, 240 demand\n"
+		"global state:    tokens -3.0\n"
+		"share:           33.3% (3 hosts)\n"
+		"last sync:       45 ms ago\n"
+		"fallback:        synced\n",
+		"client of a global limit");
+	/* A sliding window, never synced, the grant expired. */
+	check_printer(ctl_print_client,
+		"{\"meters\":[],\"global\":{\"algorithm\":\"sliding_window\","
+		"\"rate\":\"10/s\",\"window_ms\":1000,\"used\":5,\"demand\":9,"
+		"\"grant\":false,\"granted\":5,\"allowance\":0,"
+		"\"grant_expires_ms\":-20,\"fallback\":\"local\"}}",
+		"address:  -\n"
+		"tier:     -\n"
+		"key:      -\n"
+		"known:    -\n"
+		"meters:   none\n",
+		"no meters: no global block either");
+	check_printer(ctl_print_client,
+		"{\"meters\":[{}],\"global\":{\"algorithm\":\"sliding_window\","
+		"\"rate\":\"10/s\",\"window_ms\":1000,\"used\":5,\"demand\":9,"
+		"\"grant\":false,\"granted\":5,\"allowance\":0,"
+		"\"grant_expires_ms\":-20,\"fallback\":\"local\"}}",
+		CLIENT_EMPTY_ONE_METER
+		"global:          sliding_window, 10/s, window 1000 ms\n"
+		"allowance left:  0 (granted 5, used 5), expired\n"
+		"grant expires:   expired\n"
+		"local:           5 used, 9 demand\n"
+		"global state:    -\n"
+		"share:           -\n"
+		"last sync:       never\n"
+		"fallback:        local\n",
+		"sliding window, expired, never synced");
+	check_printer(ctl_print_client,
+		"{\"meters\":[{}],\"global\":{\"grant\":\"x\",\"hosts\":[]}}",
+		CLIENT_EMPTY_ONE_METER
+		"global:          -, -, burst -\n"
+		"allowance left:  none (the local meter alone)\n"
+		"grant expires:   -\n"
+		"local:           - used, - demand\n"
+		"global state:    -\n"
+		"share:           -\n"
+		"last sync:       never\n"
+		"fallback:        -\n",
+		"global block with fields missing");
+}
+
+/* A status answer's rows before "redis" when it has no fields. */
+#define STATUS_EMPTY_HEAD_AFTER_VERSION					\
+		"pid:           -\n"					\
+		"uptime:        -\n"					\
+		"mode:          -\n"					\
+		"config:        -\n"					\
+		"config hash:   -\n"					\
+		"loaded:        -\n"					\
+		"client table:  -\n"
+#define STATUS_EMPTY_HEAD						\
+		"version:       -\n" STATUS_EMPTY_HEAD_AFTER_VERSION
+
+static void test_status_redis(void)
+{
+	check_printer(ctl_print_status,
+		"{\"version\":\"0.1.0\",\"interfaces\":[],\"redis\":{"
+		"\"address\":\"198.18.200.1:6390\",\"host\":\"gw1\","
+		"\"global_limits\":true,\"up\":false,\"on_down\":\"local\","
+		"\"fallback\":\"local\",\"hosts\":3,\"syncs\":1234,"
+		"\"last_sync\":1764612345.5,\"last_sync_ms\":12500,"
+		"\"errors\":{\"connect\":4,\"auth\":0,\"timeout\":1,\"io\":2,"
+		"\"reply\":0},\"last_error\":\"connect: Connection refused\"}}",
+		"version:       0.1.0\n"
+		STATUS_EMPTY_HEAD_AFTER_VERSION
+		"redis:         198.18.200.1:6390 down (host gw1)\n"
+		"last sync:     12 s ago (1234 syncs)\n"
+		"redis errors:  connect 4, auth 0, timeout 1, io 2, reply 0\n"
+		"fallback:      local (on_down local)\n"
+		"last error:    connect: Connection refused\n"
+		"interfaces:    none\n",
+		"status with a redis block");
+	check_printer(ctl_print_status,
+		"{\"interfaces\":[],\"redis\":{\"up\":1,\"errors\":[]}}",
+		STATUS_EMPTY_HEAD
+		"redis:         - - (host -)\n"
+		"last sync:     -\n"
+		"redis errors:  connect -, auth -, timeout -, io -, reply -\n"
+		"fallback:      - (on_down -)\n"
+		"interfaces:    none\n",
+		"redis block of the wrong shape");
+	check_printer(ctl_print_status,
+		"{\"interfaces\":[],\"redis\":{\"address\":\"127.0.0.1:6379\","
+		"\"global_limits\":false,\"up\":false,\"errors\":{}}}",
+		STATUS_EMPTY_HEAD
+		"redis:         127.0.0.1:6379 (no global limit to sync)\n"
+		"interfaces:    none\n",
+		"a redis section without global limits");
+}
+
 static void test_reload(void)
 {
 	check_printer(ctl_print_reload, "{\"changed\":false,\"summary\":[]}",
@@ -432,7 +564,7 @@ static void test_cross_feed(void)
 		ctl_print_service,
 	};
 	static const char *const inputs[] = {
-		STATUS_JSON, TIERS_JSON, CLIENT_JSON, SERVICES_JSON, "{}", "[]", "null", "1",
+		STATUS_JSON, TIERS_JSON, CLIENT_JSON, SERVICES_JSON, GLOBAL_CLIENT_JSON, "{}", "[]", "null", "1",
 		"\"s\"", "true", "{\"tiers\":[{}]}", "{\"tiers\":[[]]}",
 		"{\"interfaces\":[{\"name\":null}],\"meters\":[{\"unit\":[]}]}",
 	};
@@ -554,6 +686,8 @@ TEST_MAIN("unit/ctl_print",
 	  TEST(test_tiers_more_reasons_than_limits),
 	  TEST(test_tiers_wrong_shape),
 	  TEST(test_client),
+	  TEST(test_client_global),
+	  TEST(test_status_redis),
 	  TEST(test_reload),
 	  TEST(test_mode_detach),
 	  TEST(test_json_twin),

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "config/config.h"
+#include "ctl/ctl_glob.h"
 #include "ctl/ctl_json.h"
 #include "ctl/ctl_print.h"
 #include "common/names.h"
@@ -79,6 +80,7 @@ int ctl_print_status(FILE *f, json_object *d)
 	else
 		snprintf(buf, sizeof(buf), "-");
 	kv_add(t[0], "client table", buf);
+	ctl_glob_status(t[0], jget(d, "redis"));
 	if (!n) {
 		kv_add(t[0], "interfaces", "none");
 		return tables_print(f, t, 1);
@@ -317,7 +319,7 @@ int ctl_print_client(FILE *f, json_object *d)
 		{ "BURST", TABLE_RIGHT }, { "TOKENS", TABLE_RIGHT },
 		{ "NEXT TOKEN", TABLE_RIGHT },
 	};
-	struct table *t[2] = { NULL, NULL };
+	struct table *t[3] = { NULL, NULL, NULL };
 	json_object *meters, *known = jget(d, "known");
 	char buf[FIELD_MAX], num[FIELD_MAX];
 	uint64_t id;
@@ -359,7 +361,8 @@ int ctl_print_client(FILE *f, json_object *d)
 		table_cell(t[1], "%s", ju64_str(m, "tokens", num, sizeof(num)));
 		table_cell(t[1], "%s", ms_str(m, "next_token_ms", num, sizeof(num)));
 	}
-	return tables_print(f, t, 2);
+	t[2] = ctl_glob_client(jget(d, "global"));
+	return tables_print(f, t, t[2] ? 3 : 2);
 }
 
 /* ---- reload, mode, detach ------------------------------------------ */

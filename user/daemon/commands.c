@@ -18,6 +18,7 @@
 #include "daemon/svc_view.h"
 #include "daemon/top.h"
 #include "daemon/gates.h"
+#include "daemon/glob_cmd.h"
 #include "config/duration.h"
 #include "config/rate.h"
 #include "common/clock.h"
@@ -96,6 +97,9 @@ static int cmd_status(void *ctx, json_object *req, json_object **data,
 	jset(ct, "size", jint(d->niface ? d->ifaces[0].clients :
 			      d->cfg->client_table_size));
 	jset(o, "client_table", ct);
+	ct = glob_cmd_status(d);
+	if (ct)
+		jset(o, "redis", ct);
 	*data = o;
 	return 0;
 }
@@ -303,13 +307,14 @@ static int cmd_client(void *ctx, json_object *req, json_object **data,
 {
 	struct sl_daemon *d = ctx;
 	struct client_view v, best;
+	struct sl_client_key gk = {};
 	struct cfg_prefix addr;
 	const struct cfg_tier *ct;
 	json_object *a, *o, *meters;
 	char buf[ADDR_STR_MAX], rate[64];
 	const char *s = NULL;
 	uint64_t now;
-	int rc;
+	int rc, bi = 0;
 
 	if (json_object_object_get_ex(req, "addr", &a))
 		s = json_object_get_string(a);
@@ -334,7 +339,7 @@ static int cmd_client(void *ctx, json_object *req, json_object **data,
 		}
 		if (!i || (v.known && (!best.known ||
 				       client_tokens0(&v) < client_tokens0(&best))))
-			best = v;
+			best = v, bi = i;
 	}
 	v = best;
 	o = json_object_new_object();
@@ -370,6 +375,12 @@ static int cmd_client(void *ctx, json_object *req, json_object **data,
 		json_object_array_add(meters, mo);
 	}
 	jset(o, "meters", meters);
+	gk.family = v.key.family;
+	gk.tier = v.tier;
+	memcpy(gk.addr, v.key.addr, 16);
+	meters = glob_cmd_client(d, &d->ifaces[bi], &gk, ct);
+	if (meters)
+		jset(o, "global", meters);
 	*data = o;
 	return 0;
 }

@@ -11,6 +11,7 @@
 #include "daemon/top.h"
 #include "daemon/webhook.h"
 #include "daemon/gates.h"
+#include "daemon/glob_sync.h"
 #include "kern/egress.h"
 #include "kern/tc.h"
 #include "export/metrics.h"
@@ -121,6 +122,10 @@ int daemon_start(struct sl_daemon *d, struct sl_config *cfg)
 	 * breakers (daemon/gates.c). */
 	if (d->loop && !webhook_new(&d->webhook, d->loop, daemon_alert, d))
 		webhook_apply(d->webhook, &cfg->webhook);
+	/* After the interfaces: the sync writes their grant maps.  Without
+	 * it global limits hold as local ones (sluiced says why). */
+	if (d->loop && !glob_sync_start(&d->glob))
+		glob_sync_apply(d->glob, d);
 	return 0;
 fail:
 	free(d->ifaces);
@@ -285,6 +290,7 @@ int daemon_apply(struct sl_daemon *d, struct sl_config *cfg, const char *why,
 	if (d->webhook)
 		webhook_apply(d->webhook, &cfg->webhook);
 	gates_reload(d);
+	glob_sync_apply(d->glob, d);
 	daemon_log_summary(why, sum);
 	if (rc)
 		log_err("reload (%s) applied with errors: %s", why, err);
@@ -341,6 +347,7 @@ int daemon_detach(struct sl_daemon *d, char names[][IF_NAMESIZE], int *n)
 			err = e;
 	}
 	d->niface = 0;
+	glob_sync_apply(d->glob, d);	/* lets go of their maps */
 	return err;
 }
 
@@ -369,6 +376,8 @@ void daemon_sample(struct sl_daemon *d)
 
 void daemon_stop(struct sl_daemon *d)
 {
+	glob_sync_stop(d->glob);
+	d->glob = NULL;
 	top_stop(d);
 	svc_view_free(d);
 	webhook_free(d->webhook);

@@ -26,6 +26,7 @@ struct talkers;
 struct svc_view;
 struct webhook;
 struct gates;
+struct glob_sync;
 struct config_source;
 
 struct sl_daemon {
@@ -41,6 +42,7 @@ struct sl_daemon {
 	struct svc_view *svc_view;	/* sluicectl services (daemon/svc_view.h) */
 	struct webhook *webhook;	/* the Alertmanager receiver (daemon/webhook.h) */
 	struct gates *gates;	/* breakers and degrade (daemon/gates.h) */
+	struct glob_sync *glob;	/* global limits' Redis sync (daemon/glob_sync.h) */
 	struct config_source *csrc;	/* NULL: no config_source (daemon/config_source.h) */
 	uint64_t reloads_ok, reloads_failed;	/* since start */
 	time_t reload_ok_at;	/* the last successful start or reload */
