@@ -13,7 +13,9 @@
 #             per second (sluice_redis_*_total), the EVALSHA calls Redis
 #             counted (INFO commandstats), the mean sync duration, and
 #             the CPU seconds per second of sluiced and of redis-server
-#             (/proc/PID/stat)
+#             (/proc/PID/stat), and the failures by kind
+#             (sluice_redis_errors_total: a round trip past TIMEOUT fails
+#             the sync, and the next waits for the reconnect's backoff)
 #   accuracy  tests/netns/test_global_limits.sh's accuracy part, phases
 #             of ACC_SECS: three gateways, 90/s round robin and skewed
 #             70/20/10, one client on one gateway; its "accuracy:" lines
@@ -21,7 +23,8 @@
 #
 # Writes $BUILD/bench/global.json.  Environment (defaults):
 #   BENCH_GLOB_CLIENTS="1000 10000 100000", BENCH_GLOB_SECONDS=10,
-#   BENCH_GLOB_WARMUP=3, BENCH_GLOB_SYNC=100ms, BENCH_GLOB_ACC_SECONDS=10
+#   BENCH_GLOB_WARMUP=3, BENCH_GLOB_SYNC=100ms, BENCH_GLOB_TIMEOUT=50ms
+#   (the redis section's defaults), BENCH_GLOB_ACC_SECONDS=10,
 #   BENCH_GLOB_PARTS="cost accuracy"
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -48,7 +51,7 @@ rcli() { in_rx redis-cli -p "$REDIS_PORT" "$@"; }
 glob_cfg() {
 	bench_sluiced_cfg_head | sed "s|^metrics: .*|metrics: {listen: \"$METRICS\"}|"
 	cat <<-EOF
-	redis: {address: "127.0.0.1:$REDIS_PORT", sync_interval: $SYNC, on_down: local, host_id: bench}
+	redis: {address: "127.0.0.1:$REDIS_PORT", sync_interval: $SYNC, timeout: $TIMEOUT, on_down: local, host_id: bench}
 	tiers:
 	  - name: global
 	    match: [0.0.0.0/0]
@@ -76,6 +79,12 @@ metric() {	# NAME: its value in sluiced's /metrics (0 if absent)
 		awk -v n="$1" '$1 == n { v = $2 } END { print v + 0 }'
 }
 
+errors() {	# sluice_redis_errors_total by kind, as a JSON object
+	in_rx curl -s -m 2 "http://$METRICS/metrics" |
+		awk -F'[{}"= ]+' '$1 == "sluice_redis_errors_total" { printf "%s\"%s\":%s", n++ ? "," : "{", $3, $4 }
+			END { print n ? "}" : "{}" }'
+}
+
 cpu_ticks() {	# PID: utime + stime (clock ticks)
 	awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"
 }
@@ -96,8 +105,9 @@ sample() {
 		--argjson dn "$(metric sluice_redis_sync_duration_seconds_count)" \
 		--argjson evalsha "$(evalsha_calls)" \
 		--argjson active "$(metric "sluice_global_clients{interface=\"$IF\"}")" \
+		--argjson err "$(errors)" \
 		'{t: $t, cpu: $cpu, rcpu: $rcpu, rt: $rt, cmds: $cmds, syncs: $syncs,
-		  dsum: $dsum, dn: $dn, evalsha: $evalsha, active: $active}'
+		  dsum: $dsum, dn: $dn, evalsha: $evalsha, active: $active, err: $err}'
 }
 
 cost_one() {	# N: one JSON row
@@ -136,6 +146,7 @@ cost_one() {	# N: one JSON row
 		 sync_ms_mean: (if $b.dn > $a.dn then ((($b.dsum - $a.dsum) / ($b.dn - $a.dn) * 1e5 | round) / 100) else null end),
 		 sluiced_cpu_s_per_s: ((($b.cpu - $a.cpu) / $hz / $s * 1000 | round) / 1000),
 		 redis_cpu_s_per_s: ((($b.rcpu - $a.rcpu) / $hz / $s * 1000 | round) / 1000),
+		 errors: ($b.err | with_entries(.value -= ($a.err[.key] // 0)) | with_entries(select(.value > 0))),
 		 globfill_cpu_s: ($fill[0].cpu_s // null)}'
 }
 
@@ -178,17 +189,18 @@ for part in $PARTS; do
 	esac
 done
 
-jq -n --arg sync "$SYNC" --slurpfile cost "$BENCH_TMP/cost.rows" \
+jq -n --arg sync "$SYNC" --arg timeout "$TIMEOUT" --slurpfile cost "$BENCH_TMP/cost.rows" \
 	--slurpfile acc "$BENCH_TMP/acc.rows" --slurpfile res "$BENCH_TMP/acc.result.json" \
-	'{sync_interval: $sync, limit: {rate: 30, burst: 30}, cost: $cost,
+	'{sync_interval: $sync, timeout: $timeout, limit: {rate: 30, burst: 30}, cost: $cost,
 	  accuracy: $acc, accuracy_test: $res[0]}' >"$OUT/global.json"
 
-printf '\nGlobal limits: sync cost (sync every %s, one host, Redis on loopback)\n' "$SYNC"
-printf '  %8s %8s %8s %10s %10s %10s %9s %12s %10s\n' clients active syncs/s round_tr/s commands/s evalsha/s sync_ms sluiced_cpu redis_cpu
+printf '\nGlobal limits: sync cost (sync every %s, timeout %s, one host, Redis on loopback)\n' "$SYNC" "$TIMEOUT"
+printf '  %8s %8s %8s %10s %10s %10s %9s %12s %10s  %s\n' clients active syncs/s round_tr/s commands/s evalsha/s sync_ms sluiced_cpu redis_cpu errors
 jq -r '.cost[] | [.clients, .active, .syncs_per_s, .round_trips_per_s, .commands_per_s,
-	.evalsha_per_s, (.sync_ms_mean // "-"), .sluiced_cpu_s_per_s, .redis_cpu_s_per_s] |
+	.evalsha_per_s, (.sync_ms_mean // "-"), .sluiced_cpu_s_per_s, .redis_cpu_s_per_s,
+	(.errors | to_entries | map("\(.key) \(.value)") | join(", ") | if . == "" then "none" else . end)] |
 	@tsv' "$OUT/global.json" |
-	awk -F'\t' '{ printf "  %8s %8s %8s %10s %10s %10s %9s %12s %10s\n", $1, $2, $3, $4, $5, $6, $7, $8, $9 }'
+	awk -F'\t' '{ printf "  %8s %8s %8s %10s %10s %10s %9s %12s %10s  %s\n", $1, $2, $3, $4, $5, $6, $7, $8, $9, $10 }'
 printf '  (cpu: CPU seconds per second)\n\nGlobal limits: accuracy, three gateways, limit 30/s burst 30 (%s)\n' \
 	"$(jq -r .accuracy_test "$OUT/global.json")"
 jq -r '.accuracy[] | "  \(.phase): \(.client) over \(.gateways) gateway(s): offered \(.offered), passed \(.passed), expected \(.expected) (30/s x \(.elapsed_ms) ms + 30), error \(.error_pct)%"' \
