@@ -1,7 +1,8 @@
 # tools/bench, included by the top Makefile: the flood generator, the
-# test-run bench and the BPF programs only they use (baselines and the
-# frame generator).  Built and skeleton-generated under
-# $(BUILD)/tools/bench; `make install` never installs them.
+# test-run bench, the global clients' filler (globfill) and the BPF
+# programs only they use (baselines and the frame generator).  Built
+# and skeleton-generated under $(BUILD)/tools/bench; `make install`
+# never installs them.
 
 BENCH_BPF_SRCS := $(wildcard tools/bench/*.bpf.c)
 BENCH_BPF_OBJS := $(patsubst tools/bench/%.bpf.c,$(BUILD)/tools/bench/%.bpf.o,$(BENCH_BPF_SRCS))
@@ -10,7 +11,7 @@ BENCH_HDRS     := $(wildcard tools/bench/*.h)
 BENCH_OBJS     := $(patsubst %.c,$(BUILD)/%.o,$(filter-out %.bpf.c,$(wildcard tools/bench/*.c)))
 # floodgen is floodgen.c and its parts floodgen_*.c.
 FLOODGEN_OBJS  := $(filter $(BUILD)/tools/bench/floodgen%,$(BENCH_OBJS))
-TOOLS          := $(BUILD)/tools/floodgen $(BUILD)/tools/testrun
+TOOLS          := $(BUILD)/tools/floodgen $(BUILD)/tools/testrun $(BUILD)/tools/globfill
 
 # Static pattern rules: these take precedence over the top Makefile's
 # $(BUILD)/%.o, and make knows the skeletons are targets.
@@ -32,6 +33,7 @@ $(BENCH_OBJS): $(BUILD)/tools/bench/%.o: tools/bench/%.c $(SKELS) $(BENCH_SKELS)
 
 $(BUILD)/tools/floodgen: $(FLOODGEN_OBJS)
 $(BUILD)/tools/testrun: $(BUILD)/tools/bench/testrun.o
+$(BUILD)/tools/globfill: $(BUILD)/tools/bench/globfill.o
 
 # Objects first, the library last: the linker resolves left to right.
 $(TOOLS): $(BPF_TEST_LIB) $(LIB)

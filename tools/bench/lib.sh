@@ -61,6 +61,13 @@ services CONNS      BENCH_SVC_CONNS      50
 breaker  ROUNDS     BENCH_BRK_ROUNDS     7
 breaker  MINREQ     BENCH_BRK_MIN_REQUESTS 20
 breaker  RUN        BENCH_BRK_RUN        5
+global   SECS       BENCH_GLOB_SECONDS   10
+global   WARM       BENCH_GLOB_WARMUP    3
+global   CLIENTS    BENCH_GLOB_CLIENTS   1000 10000 100000
+global   SYNC       BENCH_GLOB_SYNC      100ms
+global   TIMEOUT    BENCH_GLOB_TIMEOUT   50ms
+global   ACC_SECS   BENCH_GLOB_ACC_SECONDS 10
+global   PARTS      BENCH_GLOB_PARTS     cost accuracy
 '
 
 bench_log() { printf '%s\n' "$*" >&2; }

@@ -15,16 +15,19 @@
 #             HTTP statistics: requests/s and p99               services.json
 #   breaker   a breaker's reaction: rate trip to the first edge
 #             answer (ms), requests past a consecutive-failure run  breaker.json
+#   global    global limits: Redis round trips and sluiced's CPU per
+#             second at 1k / 10k / 100k active clients, and the three-
+#             gateway accuracy (offered, passed, expected)      global.json
 #
 # BENCH_ONLY="flood accuracy" runs a subset; BENCH_SECONDS (default 5) is
 # the flood window per scenario; each script lists its other knobs.  On
-# 2 vCPUs the whole run takes about 11 minutes.
+# 2 vCPUs the whole run takes about 12 minutes (global: 80 s).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
 export BUILD
 
-PARTS=${BENCH_ONLY:-"testrun flood accuracy loadtest legit edge services breaker"}
+PARTS=${BENCH_ONLY:-"testrun flood accuracy loadtest legit edge services breaker global"}
 
 # Checked first, so that a long run does not end without its charts.
 command -v "${GNUPLOT:-gnuplot}" >/dev/null ||
@@ -66,8 +69,12 @@ for part in $PARTS; do
 		echo "== breaker: reaction times of a rate trip and a consecutive-failure trip"
 		tools/bench/breaker.sh
 		;;
+	global)
+		echo "== global limits: the sync's cost, and three gateways' accuracy"
+		tools/bench/global.sh
+		;;
 	*)
-		echo "bench: unknown part '$part' (testrun flood accuracy loadtest legit edge services breaker)" >&2
+		echo "bench: unknown part '$part' (testrun flood accuracy loadtest legit edge services breaker global)" >&2
 		exit 2
 		;;
 	esac
