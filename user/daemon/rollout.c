@@ -240,6 +240,7 @@ int rollout_begin(struct sl_daemon *d, const char *name, const char *text,
 		cfg_free(cand);
 		return -EALREADY;
 	}
+	run_free(r);	/* the last rollout's candidate */
 	s = calloc(2, sizeof(*s));
 	r->text = malloc(len + 1);
 	if (!s || !r->text) {
