@@ -54,10 +54,15 @@ static inline __u32 sl_tier_slot_canary(__u32 gen, __u32 id)
 #define SL_MAP_COUNTERS_C	"sl_counters_c"	/* canary counters, like sl_counters */
 #define SL_MAP_CLIENTS_S	"sl_clients_s"	/* shadow buckets, like sl_clients */
 #define SL_MAP_SVC_STATS_C	"sl_svc_stats_c"	/* canary requests' service stats */
+#define SL_MAP_ROLL_SCRATCH	"sl_roll_scratch"	/* per-CPU scratch, lib/rollout.bpf.h */
 
 /* Entries of the shadow phase's bucket table: a fixed share of the
  * default client table (a shadow estimate, evicted LRU first). */
 #define SL_SHADOW_CLIENTS	131072
+
+/* sl_tier.flags of a canary tier (bits 0..5 are taken: sluice_abi.h,
+ * sluice_glob.h): see SL_KEY_CANARY. */
+#define SL_TIER_F_ROLL_APART	(1U << 6)
 
 /* Set in sl_client_key.pad[0] by a canary tier whose keys or meter units
  * differ from the control's tier of the same id (SL_TIER_F_ROLL_APART),

@@ -12,51 +12,84 @@
 
 #include "sluice_abi.h"
 #include "sluice_key.h"
+#include "sluice_rollout.h"
 #include "common.bpf.h"
 #include "maps.bpf.h"
 #include "parse.bpf.h"
+
+/* Which policy classifies: `canary` is 1 for a rollout's canary (its
+ * tries and default tier), 0 for the control; `mask` is -canary, kept
+ * apart from it (lib/rollout.bpf.h: roll_canary).  Only the trie lookup
+ * branches on `canary`; the rest selects with `mask`, so the verifier
+ * walks the meters once, not once per policy. */
+static __always_inline __u32 roll_select(__u32 control, __u32 canary,
+					 __u32 mask)
+{
+	return control ^ ((control ^ canary) & mask);
+}
 
 /* The tier of the longest prefix holding the source, else the default
  * tier; a tier id past SL_MAX_TIERS also falls to the default, which
  * may itself be out of range (tier_lookup() then finds nothing). */
 static __always_inline __u32 classify_tier(const struct sl_global *g,
-					   const struct sl_pkt *p)
+					   const struct sl_pkt *p, __u32 canary,
+					   __u32 mask)
 {
+	__u32 tier, dflt = roll_select(g->default_tier, g->roll_default_tier,
+				       mask);
 	struct sl_pfx_val *v;
-	__u32 tier;
 
 	if (p->family == SL_AF_INET) {
 		struct sl_pfx_v4 k = { .prefixlen = 32 };
 
 		__builtin_memcpy(k.addr, p->src, 4);
-		v = bpf_map_lookup_elem(&sl_pfx_v4, &k);
-		tier = v ? v->tier : g->default_tier;
-		KEEP_APART(tier, "v4");
+		if (canary) {
+			v = bpf_map_lookup_elem(&sl_pfx_v4_c, &k);
+			tier = v ? v->tier : dflt;
+			KEEP_APART(tier, "v4c");
+		} else {
+			v = bpf_map_lookup_elem(&sl_pfx_v4, &k);
+			tier = v ? v->tier : dflt;
+			KEEP_APART(tier, "v4");
+		}
 	} else {
 		struct sl_pfx_v6 k = { .prefixlen = 128 };
 
 		__builtin_memcpy(k.addr, p->src, 16);
-		v = bpf_map_lookup_elem(&sl_pfx_v6, &k);
-		tier = v ? v->tier : g->default_tier;
-		KEEP_APART(tier, "v6");
+		if (canary) {
+			v = bpf_map_lookup_elem(&sl_pfx_v6_c, &k);
+			tier = v ? v->tier : dflt;
+			KEEP_APART(tier, "v6c");
+		} else {
+			v = bpf_map_lookup_elem(&sl_pfx_v6, &k);
+			tier = v ? v->tier : dflt;
+			KEEP_APART(tier, "v6");
+		}
 	}
-	return tier < SL_MAX_TIERS ? tier : g->default_tier;
+	return tier < SL_MAX_TIERS ? tier : dflt;
 }
 
-/* Tier `tier` of the live config generation, or NULL. */
+/* Tier `tier` of the live generation of the control's tiers (mask 0)
+ * or of the canary's (mask ~0), or NULL. */
 static __always_inline const struct sl_tier *
-tier_lookup(const struct sl_global *g, __u32 tier)
+tier_lookup(const struct sl_global *g, __u32 tier, __u32 mask)
 {
-	__u32 slot = sl_tier_slot(g->tier_gen, tier & (SL_MAX_TIERS - 1));
+	__u32 gen = roll_select(g->tier_gen, g->roll_gen, mask) & 1;
+	__u32 slot = (SL_TIER_CANARY_BASE & mask) + gen * SL_MAX_TIERS +
+		     (tier & (SL_MAX_TIERS - 1));
 
 	return bpf_map_lookup_elem(&sl_tiers, &slot);
 }
 
+/* A canary tier keyed or metered unlike the control's tier of its id
+ * keeps its buckets apart (include/sluice_rollout.h); a control tier
+ * never has SL_TIER_F_ROLL_APART. */
 static __always_inline void classify_key(struct sl_client_key *k,
 					 const struct sl_pkt *p,
 					 const struct sl_tier *t, __u32 tier)
 {
 	sl_key_make(k, p->src, p->family, t, tier);
+	k->pad[0] = (t->flags & SL_TIER_F_ROLL_APART) ? SL_KEY_CANARY : 0;
 }
 
 #endif /* SLUICE_CLASSIFY_BPF_H */

@@ -1,0 +1,166 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Rollouts (include/sluice_rollout.h): which policy decides a packet,
+ * and in a shadow phase what the canary policy would have done with it.
+ *
+ *   roll_state off:    nothing (the one test of sl_global per packet)
+ *   roll_state canary: a source whose cohort point is below the share
+ *                      is classified and metered by the canary policy
+ *                      and counted in sl_counters_c as well
+ *   roll_state shadow: the control policy decides every packet; the
+ *                      canary meters it on sl_clients_s and counts what
+ *                      it would have done in sl_counters_c
+ */
+#ifndef SLUICE_ROLLOUT_BPF_H
+#define SLUICE_ROLLOUT_BPF_H
+
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+
+#include "sluice_abi.h"
+#include "sluice_rollout.h"
+#include "classify.bpf.h"
+#include "clock.bpf.h"
+#include "edge.bpf.h"
+#include "maps.bpf.h"
+#include "meter.bpf.h"
+#include "parse.bpf.h"
+#include "proto.bpf.h"
+
+/* A shadow decision's key, bucket and refuser, off the stack: the XDP
+ * program's frame, this one's and meter_run()'s must fit in 512 bytes
+ * together.  Per CPU, one packet's worth, nothing kept. */
+struct roll_scratch {
+	struct sl_client_key key;
+	__u32 refuser;
+	struct sl_client fresh;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct roll_scratch);
+} sl_roll_scratch SEC(".maps");
+
+/* Count the packet in the canary's row of tier x reason. */
+static __always_inline void roll_count(__u32 tier, __u32 reason, __u32 bytes)
+{
+	__u32 idx = sl_stats_index(tier, reason);
+	struct sl_counter *c = bpf_map_lookup_elem(&sl_counters_c, &idx);
+
+	if (!c)
+		return;
+	c->packets += 1;
+	c->bytes += bytes;
+}
+
+/* What a refusal by meter `m` would have been answered with: the shadow
+ * reasons, chosen as verdict_plan() chooses the enforced ones. */
+static __always_inline __u32 roll_shadow_reason(const struct sl_pkt *p,
+						const struct sl_meter *m)
+{
+	if (m->action == SL_ACT_DROP || p->l4proto != IPPROTO_TCP ||
+	    (p->tcp_flags & TCPF_RST))
+		return SL_R_SHADOW_DROP;
+	return edge_is_http(p, m->action, m->reply) ? SL_R_SHADOW_HTTP :
+						       SL_R_SHADOW_RESET;
+}
+
+/* The canary policy's decision on packet `p`, counted, never enforced:
+ * its local meters only (no flood guard, no global limit, no edge
+ * connection), on the shadow buckets.  A global function: verified
+ * once, apart from the hot path. */
+__noinline int roll_shadow(const struct sl_global *g, const struct sl_pkt *p)
+{
+	const struct sl_tier *t;
+	struct roll_scratch *s;
+	struct sl_client *c;
+	__u32 tier, reason, zero = 0;
+
+	if (!g || !p || g->roll_state != SL_ROLL_SHADOW)
+		return 0;
+	s = bpf_map_lookup_elem(&sl_roll_scratch, &zero);
+	if (!s)
+		return 0;
+	tier = classify_tier(g, p, 1, ~0U);
+	t = tier_lookup(g, tier, ~0U);
+	if (!t || tier >= SL_MAX_TIERS) {
+		roll_count(SL_TIER_NONE, SL_R_UNMETERED, p->len);
+		return 0;
+	}
+	if (t->verdict == SL_TIER_PASS) {
+		reason = SL_R_ALLOWLISTED;
+	} else if (t->verdict == SL_TIER_DROP) {
+		reason = SL_R_DENYLISTED;
+	} else {
+		__builtin_memset(s, 0, sizeof(*s));
+		classify_key(&s->key, p, t, tier);
+		c = bpf_map_lookup_elem(&sl_clients_s, &s->key);
+		if (!c) {
+			bpf_map_update_elem(&sl_clients_s, &s->key, &s->fresh,
+					    BPF_NOEXIST);
+			c = bpf_map_lookup_elem(&sl_clients_s, &s->key);
+		}
+		reason = SL_R_PASSED;	/* no room: admitted, as sl_clients does */
+		switch (c ? meter_run(t, c, p, clock_now(t), &s->refuser) :
+			    METER_ADMITTED) {
+		case METER_UNMETERED:
+			reason = SL_R_UNMETERED;
+			break;
+		case METER_REFUSED:
+			reason = roll_shadow_reason(p,
+				&t->meters[s->refuser & (SL_METERS_PER_TIER - 1)]);
+			break;
+		default:
+			break;
+		}
+	}
+	roll_count(tier, reason, p->len);
+	return 0;
+}
+
+/* 1 when the packet is the canary policy's to decide, else 0, without
+ * a branch (the barrier keeps clang from making the comparison one):
+ * state canary (2: its bit 1) and a cohort point below the share. */
+static __always_inline __u32 roll_canary(const struct sl_global *g,
+					 const struct sl_pkt *p)
+{
+	__u64 d = (__u64)sl_cohort_point(g->roll_seed, p->family, p->src) -
+		  g->roll_share;
+
+	asm volatile("" : "+r"(d));
+	return (__u32)(d >> 63) & (g->roll_state >> 1) & 1;
+}
+
+/* At the exit, with a rollout on: a canary packet counts in
+ * sl_counters_c too.  A global function, verified once, not once for
+ * every state that reaches the exit; it asks roll_canary() again rather
+ * than have a value carried through the meters. */
+__noinline int roll_count_canary(const struct sl_global *g,
+				 const struct sl_pkt *p, __u32 tier,
+				 __u32 reason, __u32 bytes)
+{
+	if (g && p && roll_canary(g, p))
+		roll_count(tier, reason, bytes);
+	return 0;
+}
+
+/* Called only when a rollout is on: 1 (and *mask ~0) when the canary
+ * policy decides the packet.  In a shadow phase it runs the shadow and
+ * answers 0. */
+static __always_inline __u32 roll_cohort(const struct sl_global *g,
+					 const struct sl_pkt *p, __u32 *mask)
+{
+	__u32 canary;
+
+	if (g->roll_state == SL_ROLL_SHADOW) {
+		roll_shadow(g, p);
+		return 0;
+	}
+	canary = roll_canary(g, p);
+	*mask = -canary;
+	return canary;
+}
+
+#endif /* SLUICE_ROLLOUT_BPF_H */
