@@ -17,6 +17,20 @@
 #include "maps.bpf.h"
 #include "parse.bpf.h"
 
+/* 1 when the packet is a rollout's canary policy's to decide, else 0,
+ * without a branch (the barrier keeps clang from making the comparison
+ * one): state canary (2: its bit 1) and a cohort point below the share
+ * (include/sluice_rollout.h). */
+static __always_inline __u32 roll_canary(const struct sl_global *g,
+					 const struct sl_pkt *p)
+{
+	__u64 d = (__u64)sl_cohort_point(g->roll_seed, p->family, p->src) -
+		  g->roll_share;
+
+	asm volatile("" : "+r"(d));
+	return (__u32)(d >> 63) & (g->roll_state >> 1) & 1;
+}
+
 /* Which policy classifies: `canary` is 1 for a rollout's canary (its
  * tries and default tier), 0 for the control; `mask` is -canary, kept
  * apart from it (lib/rollout.bpf.h: roll_canary).  Only the trie lookup

@@ -120,19 +120,6 @@ __noinline int roll_shadow(const struct sl_global *g, const struct sl_pkt *p)
 	return 0;
 }
 
-/* 1 when the packet is the canary policy's to decide, else 0, without
- * a branch (the barrier keeps clang from making the comparison one):
- * state canary (2: its bit 1) and a cohort point below the share. */
-static __always_inline __u32 roll_canary(const struct sl_global *g,
-					 const struct sl_pkt *p)
-{
-	__u64 d = (__u64)sl_cohort_point(g->roll_seed, p->family, p->src) -
-		  g->roll_share;
-
-	asm volatile("" : "+r"(d));
-	return (__u32)(d >> 63) & (g->roll_state >> 1) & 1;
-}
-
 /* At the exit, with a rollout on: a canary packet counts in
  * sl_counters_c too.  A global function, verified once, not once for
  * every state that reaches the exit; it asks roll_canary() again rather

@@ -9,13 +9,11 @@
  * touching sl_clients, no rollout counts nothing extra, and clearing
  * leaves nothing behind.
  */
-#include <arpa/inet.h>
 #include <stdlib.h>
 #include <bpf/bpf.h>
 
 #include "lib/pkt.h"
-#include "lib/svc_rig.h"
-#include "kern/rollout.h"
+#include "lib/roll_rig.h"
 
 #define HEAD	"interfaces: [lo]\ntiers:\n"
 #define NORMAL(burst)							\
@@ -41,61 +39,6 @@
 	"    limits: [{unit: requests, rate: 1/s, burst: 1, action: http}]\n" VIP
 
 #define HALF		(SL_ROLL_SHARE_MAX / 2)
-
-static struct sl_config *parse(const char *text)
-{
-	char err[CFG_ERR_MAX];
-	struct sl_config *cfg = NULL;
-
-	if (!ASSERT_OK(cfg_parse("cand.yaml", text, strlen(text), &cfg, err),
-		       "cfg_parse"))
-		fprintf(stderr, "    %s\n", err);
-	return cfg;
-}
-
-/* Control applied, candidate written and switched on: the candidate
- * (for its seed) or NULL. */
-static struct sl_config *start(struct rig *r, const char *control,
-			       const char *cand_text, __u32 state, __u32 share)
-{
-	struct apply_summary sum = {};
-	struct sl_config *cand;
-
-	if (!rig_apply(r, control, NULL))
-		return NULL;
-	cand = parse(cand_text);
-	if (!cand)
-		return NULL;
-	if (!ASSERT_OK(rollout_write(&r->ifc, cand, &sum), "rollout_write") ||
-	    !ASSERT_OK(rollout_set(&r->ifc, state, share,
-				   sl_cohort_seed(cand->hash)), "rollout_set")) {
-		cfg_free(cand);
-		cand = NULL;
-	}
-	apply_summary_free(&sum);
-	return cand;
-}
-
-static void addr_of(const char *text, __u8 family, __u32 a[4])
-{
-	memset(a, 0, 16);
-	inet_pton(family == SL_AF_INET ? AF_INET : AF_INET6, text, a);
-}
-
-/* The first 198.18.<net>.x (x from 1) that is (or is not) canary. */
-static bool pick_v4(__u32 seed, __u32 share, int net, bool canary,
-		    char *out, size_t size)
-{
-	__u32 a[4];
-
-	for (int x = 1; x < 255; x++) {
-		snprintf(out, size, "198.18.%d.%d", net, x);
-		addr_of(out, SL_AF_INET, a);
-		if (sl_cohort_in(seed, share, SL_AF_INET, a) == canary)
-			return true;
-	}
-	return false;
-}
 
 static int send_udp(struct rig *r, const char *src, __u8 kind)
 {
@@ -188,7 +131,7 @@ static void test_cohort_v6(void)
 	int in = 0, split = 0;
 
 	for (int i = 0; i < n; i++) {
-		addr_of("2001:2::", SL_AF_INET6, a);
+		roll_addr("2001:2::", SL_AF_INET6, a);
 		a[1] = htonl(i * 13);
 		memcpy(b, a, sizeof(b));
 		b[2] = htonl(0xdead0000u + i);
@@ -215,7 +158,7 @@ static void test_cohort_agrees(void)
 
 	if (!rig_open(&r))
 		return;
-	cand = start(&r, CONTROL, HEAD BLOCKED("0.0.0.0/0, \"::/0\""),
+	cand = roll_start(&r, CONTROL, HEAD BLOCKED("0.0.0.0/0, \"::/0\""),
 		     SL_ROLL_CANARY, HALF);
 	if (!cand)
 		goto out;
@@ -227,7 +170,7 @@ static void test_cohort_agrees(void)
 			snprintf(src, sizeof(src), "2001:2:0:%x::1", i);
 		else
 			snprintf(src, sizeof(src), "198.18.%d.%d", i / 200 + 40, i);
-		addr_of(src, v6 ? SL_AF_INET6 : SL_AF_INET, a);
+		roll_addr(src, v6 ? SL_AF_INET6 : SL_AF_INET, a);
 		in = sl_cohort_in(sl_cohort_seed(cand->hash), HALF,
 				  v6 ? SL_AF_INET6 : SL_AF_INET, a);
 		act = send_udp(&r, src, v6 ? PKT_IPV6 : PKT_IPV4);
@@ -259,13 +202,13 @@ static void test_canary_metered(void)
 
 	if (!rig_open(&r))
 		return;
-	cand = start(&r, CONTROL, CAND_LOOSER, SL_ROLL_CANARY, HALF);
+	cand = roll_start(&r, CONTROL, CAND_LOOSER, SL_ROLL_CANARY, HALF);
 	if (!cand)
 		goto out;
 	seed = sl_cohort_seed(cand->hash);
 	id = apply_tier_id(&r.ifc, "normal");
-	if (!ASSERT_TRUE(pick_v4(seed, HALF, 1, true, can, sizeof(can)) &&
-			 pick_v4(seed, HALF, 1, false, ctl, sizeof(ctl)),
+	if (!ASSERT_TRUE(roll_pick_v4(seed, HALF, 1, true, can, sizeof(can)) &&
+			 roll_pick_v4(seed, HALF, 1, false, ctl, sizeof(ctl)),
 			 "a canary and a control source"))
 		goto done;
 	ASSERT_EQ(passes(&r, can, 10), 6, "canary: the candidate's burst");
@@ -305,15 +248,15 @@ static void test_prefix_to_drop(void)
 
 	if (!rig_open(&r))
 		return;
-	cand = start(&r, CONTROL, CAND_BLOCK, SL_ROLL_CANARY, HALF / 5);
-	running = parse(RELOADED);
+	cand = roll_start(&r, CONTROL, CAND_BLOCK, SL_ROLL_CANARY, HALF / 5);
+	running = roll_parse(RELOADED);
 	if (!cand || !running)
 		goto done;
 	blocked = apply_tier_id(&r.ifc, "blocked");
 	ASSERT_TRUE(blocked >= 0, "blocked has an id");
-	ASSERT_TRUE(pick_v4(sl_cohort_seed(cand->hash), HALF / 5, 10, true,
+	ASSERT_TRUE(roll_pick_v4(sl_cohort_seed(cand->hash), HALF / 5, 10, true,
 			    can, sizeof(can)) &&
-		    pick_v4(sl_cohort_seed(cand->hash), HALF / 5, 10, false,
+		    roll_pick_v4(sl_cohort_seed(cand->hash), HALF / 5, 10, false,
 			    ctl, sizeof(ctl)), "sources");
 	ASSERT_EQ(passes(&r, can, 3), 0, "canary in the moved prefix: dropped");
 	ASSERT_EQ(passes(&r, ctl, 3), 3, "control in it: vip as before");
@@ -354,7 +297,7 @@ static void test_shadow(void)
 
 	if (!rig_open(&r))
 		return;
-	cand = start(&r, HEAD NORMAL(5) VIP, CAND_TIGHTER, SL_ROLL_SHADOW, 0);
+	cand = roll_start(&r, HEAD NORMAL(5) VIP, CAND_TIGHTER, SL_ROLL_SHADOW, 0);
 	if (!cand)
 		goto out;
 	id = apply_tier_id(&r.ifc, "normal");
@@ -385,7 +328,7 @@ static void test_off(void)
 
 	if (!rig_open(&r))
 		return;
-	cand = start(&r, CONTROL, CAND_BLOCK, SL_ROLL_OFF, SL_ROLL_SHARE_MAX);
+	cand = roll_start(&r, CONTROL, CAND_BLOCK, SL_ROLL_OFF, SL_ROLL_SHARE_MAX);
 	if (!cand)
 		goto out;
 	ASSERT_EQ(passes(&r, "198.18.10.1", 3), 3, "off: the running policy");
@@ -422,7 +365,7 @@ static void test_rekeyed_apart(void)
 
 	if (!rig_open(&r))
 		return;
-	cand = start(&r, CONTROL, CAND_REKEYED, SL_ROLL_CANARY, SL_ROLL_SHARE_MAX);
+	cand = roll_start(&r, CONTROL, CAND_REKEYED, SL_ROLL_CANARY, SL_ROLL_SHARE_MAX);
 	if (!cand)
 		goto out;
 	ASSERT_EQ(passes(&r, "198.18.10.7", 8), 8, "vip, keyed by /24");
@@ -449,7 +392,7 @@ static void test_canary_reply(void)
 
 	if (!rig_open(&r))
 		return;
-	cand = start(&r, CONTROL, CAND_HTTP, SL_ROLL_CANARY, HALF);
+	cand = roll_start(&r, CONTROL, CAND_HTTP, SL_ROLL_CANARY, HALF);
 	if (!cand)
 		goto out;
 	id = apply_tier_id(&r.ifc, "normal");
@@ -491,7 +434,7 @@ static void test_hostile(void)
 
 	if (!rig_open(&r))
 		return;
-	cand = start(&r, CONTROL, HEAD BLOCKED("0.0.0.0/0, \"::/0\""),
+	cand = roll_start(&r, CONTROL, HEAD BLOCKED("0.0.0.0/0, \"::/0\""),
 		     SL_ROLL_OFF, SL_ROLL_SHARE_MAX);
 	if (!cand)
 		goto out;
