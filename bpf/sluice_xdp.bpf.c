@@ -53,7 +53,8 @@ xdp_decide(const struct pkt_ctx *c, const struct sl_global *g,
 {
 	struct sl_client_key key = {};
 	const struct sl_tier *t;
-	__u32 tier, meter = 0, canary = 0, mask = 0;
+	struct roll_sel rs = {};
+	__u32 tier, meter = 0;
 	int parsed;
 
 	parsed = parse_packet(c, pkt);
@@ -63,16 +64,16 @@ xdp_decide(const struct pkt_ctx *c, const struct sl_global *g,
 		return VERDICT_MALFORMED;
 
 	/* A rollout: which policy decides (lib/rollout.bpf.h). */
-	if (g->roll_state)
-		canary = roll_cohort(g, pkt, &mask);
+	if (g->tier_gen & SL_GEN_ROLL)
+		roll_cohort(g, pkt, &rs);
 
 	/* Refused a moment ago: refused again, before any lookup. */
-	t = refused_hit(g, pkt, mask, &tier, &meter, &v->wait_ns);
+	t = refused_hit(g, pkt, &rs, &tier, &meter, &v->wait_ns);
 	if (t)
 		return refused(v, t, tier, meter);
 
-	tier = classify_tier(g, pkt, canary, mask);
-	t = tier_lookup(g, tier, mask);
+	tier = classify_tier(g, pkt, &rs);
+	t = tier_lookup(g, tier, &rs);
 	if (!t || tier >= SL_MAX_TIERS)
 		return VERDICT_NO_TIER;
 	v->tier = tier;

@@ -33,12 +33,10 @@
 /* Config is double-buffered: tiers live at [gen * SL_MAX_TIERS + id] and
  * sl_global.tier_gen selects the live half, so a packet never sees a tier
  * half-written by a reload. */
-#define SL_TIER_SLOTS		(4 * SL_MAX_TIERS)	/* two more halves for a
-							 * rollout's canary
-							 * (sluice_rollout.h) */
+#define SL_TIER_SLOTS		(2 * SL_MAX_TIERS)
 
 /* The sl_tiers slot of tier `id` in generation `gen` (only its low bit
- * counts).  Callers bound `id` below SL_MAX_TIERS. */
+ * counts: bit 1 is SL_GEN_ROLL).  Callers bound `id` below SL_MAX_TIERS. */
 static inline __u32 sl_tier_slot(__u32 gen, __u32 id)
 {
 	return (gen & 1) * SL_MAX_TIERS + id;
@@ -165,20 +163,13 @@ struct sl_global {
 	__u32 mode;		/* enum sl_mode */
 	__u32 malformed;	/* enum sl_policy for unparseable packets */
 	__u32 default_tier;	/* tier when no prefix matches */
-	__u32 tier_gen;		/* 0 or 1: live half of sl_tiers */
+	__u32 tier_gen;		/* bit 0: live half of sl_tiers; bit 1
+				 * (SL_GEN_ROLL): a rollout is on, its
+				 * switches in sl_roll (sluice_rollout.h) */
 	__u32 epoch;		/* bumped once the prefix tries are rewritten:
 				 * retires refusals noted under the old
 				 * classification (lib/flood.bpf.h) */
 	__u64 config_hash;	/* of the config that wrote the maps (for status) */
-	/* A rollout (include/sluice_rollout.h), written by kern/rollout.c. */
-	__u32 roll_state;	/* enum sl_roll_state; 0: none */
-	__u32 roll_share;	/* canary share of cohort points, 0..65536 */
-	__u32 roll_seed;	/* cohort seed */
-	__u32 roll_gen;		/* 0 or 1: live half of the canary tiers */
-	__u32 roll_default_tier;	/* the canary's tier when no prefix matches */
-	__u32 roll_pad;
-	__u64 roll_tiers;	/* bitmap: tier ids the canary policy holds */
-	__u64 roll_hash;	/* config hash of the candidate, 0: none written */
 #ifdef SL_ABI_NEXT
 	__u64 abi_next;		/* the upgrade test's second build: a config map grows */
 #endif

@@ -57,14 +57,12 @@ SL_ABI_AT(struct sl_global, abi_version, 0);
 /* ---- config: may change (sluiced recreates the map), update here -------- */
 
 #ifdef SL_ABI_NEXT
-SL_ABI_SIZE(struct sl_global, 80);
+SL_ABI_SIZE(struct sl_global, 40);
 #else
-SL_ABI_SIZE(struct sl_global, 72);
+SL_ABI_SIZE(struct sl_global, 32);
 #endif
 SL_ABI_AT(struct sl_global, tier_gen, 16);
 SL_ABI_AT(struct sl_global, config_hash, 24);
-SL_ABI_AT(struct sl_global, roll_state, 32);
-SL_ABI_AT(struct sl_global, roll_tiers, 56);
 SL_ABI_SIZE(struct sl_meter, 24);
 SL_ABI_AT(struct sl_meter, tolerance_ns, 8);
 SL_ABI_AT(struct sl_meter, unit, 16);

@@ -40,15 +40,36 @@ enum sl_roll_state {
 #define SL_ROLL_POINTS		65536U	/* cohort points 0..65535 */
 #define SL_ROLL_SHARE_MAX	SL_ROLL_POINTS	/* share: everybody */
 
-/* The canary policy's tiers: sl_tiers slots past the control's two
- * halves, double-buffered by sl_global.roll_gen. */
-#define SL_TIER_CANARY_BASE	(2 * SL_MAX_TIERS)
+/* sl_global.tier_gen's bit 1: a rollout is on (sl_roll says which).
+ * sl_global itself keeps the first release's layout, so that release
+ * still starts over these pins (tests/netns/test_upgrade_release.sh);
+ * the packet's one test of a rollout is this bit.  Every reader of
+ * tier_gen takes its bit 0 only. */
+#define SL_GEN_ROLL		(1U << 1)
+
+/* sl_roll[0]: the rollout's switches, written by sluiced
+ * (user/kern/rollout.c), read by the data path when SL_GEN_ROLL is set. */
+struct sl_roll {
+	__u32 state;		/* enum sl_roll_state */
+	__u32 share;		/* canary share of cohort points, 0..65536 */
+	__u32 seed;		/* cohort seed */
+	__u32 gen;		/* bit 0: live half of sl_tiers_c */
+	__u32 default_tier;	/* the canary's tier when no prefix matches */
+	__u32 pad;
+	__u64 tiers;		/* bitmap: tier ids the canary policy holds */
+	__u64 config_hash;	/* the candidate's, 0: none written */
+};
+
+/* The canary policy's tiers, double-buffered like sl_tiers. */
+#define SL_TIER_CANARY_SLOTS	(2 * SL_MAX_TIERS)
 
 static inline __u32 sl_tier_slot_canary(__u32 gen, __u32 id)
 {
-	return SL_TIER_CANARY_BASE + (gen & 1) * SL_MAX_TIERS + id;
+	return (gen & 1) * SL_MAX_TIERS + id;
 }
 
+#define SL_MAP_ROLL		"sl_roll"	/* struct sl_roll */
+#define SL_MAP_TIERS_C		"sl_tiers_c"	/* canary tiers */
 #define SL_MAP_PFX_V4_C		"sl_pfx_v4_c"	/* canary prefix tries */
 #define SL_MAP_PFX_V6_C		"sl_pfx_v6_c"
 #define SL_MAP_COUNTERS_C	"sl_counters_c"	/* canary counters, like sl_counters */

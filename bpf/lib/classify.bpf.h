@@ -21,21 +21,28 @@
  * without a branch (the barrier keeps clang from making the comparison
  * one): state canary (2: its bit 1) and a cohort point below the share
  * (include/sluice_rollout.h). */
-static __always_inline __u32 roll_canary(const struct sl_global *g,
+static __always_inline __u32 roll_canary(const struct sl_roll *r,
 					 const struct sl_pkt *p)
 {
-	__u64 d = (__u64)sl_cohort_point(g->roll_seed, p->family, p->src) -
-		  g->roll_share;
+	__u64 d = (__u64)sl_cohort_point(r->seed, p->family, p->src) -
+		  r->share;
 
 	asm volatile("" : "+r"(d));
-	return (__u32)(d >> 63) & (g->roll_state >> 1) & 1;
+	return (__u32)(d >> 63) & (r->state >> 1) & 1;
 }
 
-/* Which policy classifies: `canary` is 1 for a rollout's canary (its
- * tries and default tier), 0 for the control; `mask` is -canary, kept
- * apart from it (lib/rollout.bpf.h: roll_canary).  Only the trie lookup
- * branches on `canary`; the rest selects with `mask`, so the verifier
- * walks the meters once, not once per policy. */
+/* Which policy classifies a packet: `canary` 1 for a rollout's canary
+ * (its tries, tiers and default tier), 0 for the control; `mask` is
+ * -canary, computed apart from it, and `gen`, `dflt` the canary's
+ * (sl_roll), all 0 for the control.  Only the lookups branch on
+ * `canary`; the rest selects with `mask`. */
+struct roll_sel {
+	__u32 canary;
+	__u32 mask;
+	__u32 gen;
+	__u32 dflt;
+};
+
 static __always_inline __u32 roll_select(__u32 control, __u32 canary,
 					 __u32 mask)
 {
@@ -46,18 +53,17 @@ static __always_inline __u32 roll_select(__u32 control, __u32 canary,
  * tier; a tier id past SL_MAX_TIERS also falls to the default, which
  * may itself be out of range (tier_lookup() then finds nothing). */
 static __always_inline __u32 classify_tier(const struct sl_global *g,
-					   const struct sl_pkt *p, __u32 canary,
-					   __u32 mask)
+					   const struct sl_pkt *p,
+					   const struct roll_sel *rs)
 {
-	__u32 tier, dflt = roll_select(g->default_tier, g->roll_default_tier,
-				       mask);
+	__u32 tier, dflt = roll_select(g->default_tier, rs->dflt, rs->mask);
 	struct sl_pfx_val *v;
 
 	if (p->family == SL_AF_INET) {
 		struct sl_pfx_v4 k = { .prefixlen = 32 };
 
 		__builtin_memcpy(k.addr, p->src, 4);
-		if (canary) {
+		if (rs->canary) {
 			v = bpf_map_lookup_elem(&sl_pfx_v4_c, &k);
 			tier = v ? v->tier : dflt;
 			KEEP_APART(tier, "v4c");
@@ -70,7 +76,7 @@ static __always_inline __u32 classify_tier(const struct sl_global *g,
 		struct sl_pfx_v6 k = { .prefixlen = 128 };
 
 		__builtin_memcpy(k.addr, p->src, 16);
-		if (canary) {
+		if (rs->canary) {
 			v = bpf_map_lookup_elem(&sl_pfx_v6_c, &k);
 			tier = v ? v->tier : dflt;
 			KEEP_APART(tier, "v6c");
@@ -83,16 +89,25 @@ static __always_inline __u32 classify_tier(const struct sl_global *g,
 	return tier < SL_MAX_TIERS ? tier : dflt;
 }
 
-/* Tier `tier` of the live generation of the control's tiers (mask 0)
- * or of the canary's (mask ~0), or NULL. */
+/* Tier `tier` of the live generation of the control's tiers or of the
+ * canary's, or NULL. */
 static __always_inline const struct sl_tier *
-tier_lookup(const struct sl_global *g, __u32 tier, __u32 mask)
+tier_lookup(const struct sl_global *g, __u32 tier, const struct roll_sel *rs)
 {
-	__u32 gen = roll_select(g->tier_gen, g->roll_gen, mask) & 1;
-	__u32 slot = (SL_TIER_CANARY_BASE & mask) + gen * SL_MAX_TIERS +
-		     (tier & (SL_MAX_TIERS - 1));
+	__u32 gen = roll_select(g->tier_gen, rs->gen, rs->mask) & 1;
+	__u32 slot = gen * SL_MAX_TIERS + (tier & (SL_MAX_TIERS - 1));
+	const struct sl_tier *t;
 
-	return bpf_map_lookup_elem(&sl_tiers, &slot);
+	/* Two calls, never one on a choice of maps (see KEEP_APART): the
+	 * control's stays inlined by the verifier. */
+	if (rs->canary) {
+		t = bpf_map_lookup_elem(&sl_tiers_c, &slot);
+		KEEP_APART(slot, "tc");
+	} else {
+		t = bpf_map_lookup_elem(&sl_tiers, &slot);
+		KEEP_APART(slot, "t");
+	}
+	return t;
 }
 
 /* A canary tier keyed or metered unlike the control's tier of its id

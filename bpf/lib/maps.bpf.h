@@ -177,10 +177,23 @@ struct {
 	__type(value, struct sl_glob_grant);
 } sl_glob_grant SEC(".maps");
 
-/* A rollout's canary policy (include/sluice_rollout.h): its prefix tries
- * (its tiers are in sl_tiers past the control's halves), what it counted,
- * and in a shadow phase its buckets, written and read by sluiced
- * (user/kern/rollout.h). */
+/* A rollout (include/sluice_rollout.h): its switches, the canary
+ * policy's tiers and prefix tries, what it counted, and in a shadow
+ * phase its buckets, written and read by sluiced (user/kern/rollout.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct sl_roll);
+} sl_roll SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, SL_TIER_CANARY_SLOTS);
+	__type(key, __u32);
+	__type(value, struct sl_tier);
+} sl_tiers_c SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
 	__uint(max_entries, SL_MAX_PREFIXES);

@@ -3,11 +3,12 @@
  * Rollouts (include/sluice_rollout.h): which policy decides a packet,
  * and in a shadow phase what the canary policy would have done with it.
  *
- *   roll_state off:    nothing (the one test of sl_global per packet)
- *   roll_state canary: a source whose cohort point is below the share
+ *   off (sl_global.tier_gen without SL_GEN_ROLL): nothing, the one
+ *                      test per packet
+ *   state canary:      a source whose cohort point is below the share
  *                      is classified and metered by the canary policy
  *                      and counted in sl_counters_c as well
- *   roll_state shadow: the control policy decides every packet; the
+ *   state shadow:      the control policy decides every packet; the
  *                      canary meters it on sl_clients_s and counts what
  *                      it would have done in sl_counters_c
  */
@@ -71,20 +72,24 @@ static __always_inline __u32 roll_shadow_reason(const struct sl_pkt *p,
  * its local meters only (no flood guard, no global limit, no edge
  * connection), on the shadow buckets.  A global function: verified
  * once, apart from the hot path. */
-__noinline int roll_shadow(const struct sl_global *g, const struct sl_pkt *p)
+__noinline int roll_shadow(const struct sl_global *g, const struct sl_roll *r,
+			   const struct sl_pkt *p)
 {
+	struct roll_sel rs = { .canary = 1, .mask = ~0U };
 	const struct sl_tier *t;
 	struct roll_scratch *s;
 	struct sl_client *c;
 	__u32 tier, reason, zero = 0;
 
-	if (!g || !p || g->roll_state != SL_ROLL_SHADOW)
+	if (!g || !r || !p || r->state != SL_ROLL_SHADOW)
 		return 0;
+	rs.gen = r->gen;
+	rs.dflt = r->default_tier;
 	s = bpf_map_lookup_elem(&sl_roll_scratch, &zero);
 	if (!s)
 		return 0;
-	tier = classify_tier(g, p, 1, ~0U);
-	t = tier_lookup(g, tier, ~0U);
+	tier = classify_tier(g, p, &rs);
+	t = tier_lookup(g, tier, &rs);
 	if (!t || tier >= SL_MAX_TIERS) {
 		roll_count(SL_TIER_NONE, SL_R_UNMETERED, p->len);
 		return 0;
@@ -120,34 +125,46 @@ __noinline int roll_shadow(const struct sl_global *g, const struct sl_pkt *p)
 	return 0;
 }
 
+static __always_inline const struct sl_roll *roll_get(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&sl_roll, &zero);
+}
+
 /* At the exit, with a rollout on: a canary packet counts in
  * sl_counters_c too.  A global function, verified once, not once for
  * every state that reaches the exit; it asks roll_canary() again rather
  * than have a value carried through the meters. */
-__noinline int roll_count_canary(const struct sl_global *g,
-				 const struct sl_pkt *p, __u32 tier,
+__noinline int roll_count_canary(const struct sl_pkt *p, __u32 tier,
 				 __u32 reason, __u32 bytes)
 {
-	if (g && p && roll_canary(g, p))
+	const struct sl_roll *r = roll_get();
+
+	if (r && p && roll_canary(r, p))
 		roll_count(tier, reason, bytes);
 	return 0;
 }
 
-/* Called only when a rollout is on: 1 (and *mask ~0) when the canary
- * policy decides the packet.  In a shadow phase it runs the shadow and
- * answers 0. */
-static __always_inline __u32 roll_cohort(const struct sl_global *g,
-					 const struct sl_pkt *p, __u32 *mask)
+/* Called only when a rollout is on (SL_GEN_ROLL): which policy decides
+ * the packet, into *rs.  In a shadow phase it runs the shadow and the
+ * control decides. */
+static __always_inline void roll_cohort(const struct sl_global *g,
+					const struct sl_pkt *p,
+					struct roll_sel *rs)
 {
-	__u32 canary;
+	const struct sl_roll *r = roll_get();
 
-	if (g->roll_state == SL_ROLL_SHADOW) {
-		roll_shadow(g, p);
-		return 0;
+	if (!r)
+		return;
+	if (r->state == SL_ROLL_SHADOW) {
+		roll_shadow(g, r, p);
+		return;
 	}
-	canary = roll_canary(g, p);
-	*mask = -canary;
-	return canary;
+	rs->canary = roll_canary(r, p);
+	rs->mask = -rs->canary;
+	rs->gen = r->gen;
+	rs->dflt = r->default_tier;
 }
 
 #endif /* SLUICE_ROLLOUT_BPF_H */

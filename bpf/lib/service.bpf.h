@@ -201,10 +201,14 @@ static __always_inline void service_count_in(void *stats, __u32 id,
 static __always_inline __u32 service_canary(const struct sl_pkt *p)
 {
 	const struct sl_global *g;
+	const struct sl_roll *r;
 	__u32 zero = 0;
 
 	g = bpf_map_lookup_elem(&sl_global, &zero);
-	return g && g->roll_state ? roll_canary(g, p) : 0;
+	if (!g || !(g->tier_gen & SL_GEN_ROLL))
+		return 0;
+	r = bpf_map_lookup_elem(&sl_roll, &zero);
+	return r ? roll_canary(r, p) : 0;
 }
 
 /* Count the request and note it as its connection's pending one; a

@@ -151,8 +151,8 @@ static __always_inline void verdict_count(const struct sl_global *g,
 					  __u32 reason, __u32 bytes)
 {
 	/* A frame that never parsed was no cohort's to decide. */
-	if (g->roll_state && v->outcome > VERDICT_MALFORMED)
-		roll_count_canary(g, p, v->tier, reason, bytes);
+	if ((g->tier_gen & SL_GEN_ROLL) && v->outcome > VERDICT_MALFORMED)
+		roll_count_canary(p, v->tier, reason, bytes);
 	talk_sample(p, v->tier, reason, v->meter,
 		    stats_count(v->tier, reason, bytes));
 }

@@ -386,8 +386,9 @@ static void test_canary_reply(void)
 	struct sl_reply rep;
 	struct sl_tier t;
 	struct sl_config *cand;
+	struct sl_roll roll;
 	struct rig r;
-	__u32 slot, gen;
+	__u32 slot, zero = 0;
 	int id;
 
 	if (!rig_open(&r))
@@ -396,11 +397,12 @@ static void test_canary_reply(void)
 	if (!cand)
 		goto out;
 	id = apply_tier_id(&r.ifc, "normal");
-	gen = r.fx.global.roll_gen;
 	ASSERT_TRUE(rig_apply(&r, CONTROL, NULL), "a control reload");
-	gen = r.fx.global.roll_gen;
-	slot = sl_tier_slot_canary(gen, id);
-	ASSERT_OK(bpf_map_lookup_elem(bpf_map__fd(r.fx.skel->maps.sl_tiers),
+	ASSERT_TRUE(r.fx.global.tier_gen & SL_GEN_ROLL, "the reload keeps the rollout on");
+	ASSERT_OK(bpf_map_lookup_elem(bpf_map__fd(r.fx.skel->maps.sl_roll),
+				      &zero, &roll), "sl_roll");
+	slot = sl_tier_slot_canary(roll.gen, id);
+	ASSERT_OK(bpf_map_lookup_elem(bpf_map__fd(r.fx.skel->maps.sl_tiers_c),
 				      &slot, &t), "canary tier");
 	ASSERT_TRUE(t.meters[0].reply > SL_REPLY_CANARY_BASE &&
 		    t.meters[0].reply < SL_REPLY_IDS, "a canary reply id");

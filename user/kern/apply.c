@@ -15,6 +15,7 @@
 #include "common/log.h"
 #include "common/names.h"
 #include "common/proto.h"
+#include "sluice_rollout.h"
 #include "sluice_xdp.skel.h"
 
 int apply_note(struct apply_summary *s, const char *fmt, ...)
@@ -109,6 +110,17 @@ int apply_tier_id(const struct sl_iface *ifc, const char *name)
 	return -1;
 }
 
+/* The tier ids a rollout's canary holds (sl_roll.tiers), 0 for none. */
+static __u64 apply_roll_tiers(const struct sl_iface *ifc)
+{
+	struct sl_roll r;
+	__u32 zero = 0;
+
+	if (bpf_map_lookup_elem(bpf_map__fd(ifc->skel->maps.sl_roll), &zero, &r))
+		return 0;
+	return r.tiers;
+}
+
 static const char *tier_name_of(char names[SL_MAX_TIERS][CFG_NAME_MAX],
 				__u32 id)
 {
@@ -125,6 +137,7 @@ int apply_config(struct sl_iface *ifc, const struct sl_config *cfg,
 	struct sl_global g, ng;
 	struct tiers_dest td;
 	int *ids, err;
+	__u32 half;
 	__u64 keep;
 	bool fresh;
 
@@ -137,7 +150,7 @@ int apply_config(struct sl_iface *ifc, const struct sl_config *cfg,
 	/* Nothing was ever written: no earlier state to compare with. */
 	fresh = g.abi_version == 0;
 	/* A rollout's canary holds these ids: never freed nor reused. */
-	keep = fresh ? 0 : g.roll_tiers;
+	keep = apply_roll_tiers(ifc);
 	err = apply_assign(ifc, cfg, ids, old, keep);
 	if (!err)
 		err = replies_plan(cfg, &rp);
@@ -150,21 +163,22 @@ int apply_config(struct sl_iface *ifc, const struct sl_config *cfg,
 	ng.malformed = cfg->malformed;
 	ng.default_tier = ids[cfg->default_tier];
 	ng.config_hash = cfg->hash;
-	ng.tier_gen = fresh ? 0 : !(g.tier_gen & 1);
+	/* Flip the half; a rollout stays on (SL_GEN_ROLL). */
+	ng.tier_gen = (fresh ? 0 : !(g.tier_gen & 1)) | (g.tier_gen & SL_GEN_ROLL);
 	/* Templates before the tiers that name them (a fresh start writes
 	 * the live half). */
-	err = replies_write(bpf_map__fd(ifc->skel->maps.sl_replies),
-			    ng.tier_gen, &rp);
+	half = ng.tier_gen & 1;
+	err = replies_write(bpf_map__fd(ifc->skel->maps.sl_replies), half, &rp);
 	/* The ports before the tiers that turn them on. */
 	if (!err)
 		err = edge_conn_apply(ifc, cfg, sum);
-	td = (struct tiers_dest){ .next_base = sl_tier_slot(ng.tier_gen, 0),
-				  .cur_base = sl_tier_slot(!ng.tier_gen, 0),
-				  .cur_gen = !ng.tier_gen, .fresh = fresh };
+	td = (struct tiers_dest){ .next_base = sl_tier_slot(half, 0),
+				  .cur_base = sl_tier_slot(!half, 0),
+				  .cur_gen = !half, .fresh = fresh };
 	if (!err)
 		err = tiers_write(ifc, cfg, ids, old, &td, purge, &rp, sum);
 	if (!err)
-		err = services_write(ifc, cfg, &rp, ng.tier_gen, fresh, &sa, sum);
+		err = services_write(ifc, cfg, &rp, half, fresh, &sa, sum);
 	if (err)
 		goto out;
 	err = apply_global_set(ifc, &ng);

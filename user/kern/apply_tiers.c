@@ -131,6 +131,7 @@ int tiers_write(struct sl_iface *ifc, const struct sl_config *cfg,
 {
 	struct sl_tier cur[SL_MAX_TIERS] = {}, next[SL_MAX_TIERS] = {};
 	int fd = bpf_map__fd(ifc->skel->maps.sl_tiers);
+	int wfd = d->canary ? bpf_map__fd(ifc->skel->maps.sl_tiers_c) : fd;
 	const char *what = d->canary ? "canary: " : "";
 	bool in_cfg[SL_MAX_TIERS] = {};
 	char a[512], b[512];
@@ -193,7 +194,7 @@ int tiers_write(struct sl_iface *ifc, const struct sl_config *cfg,
 	for (__u32 id = 0; id < SL_MAX_TIERS; id++) {
 		__u32 slot = d->next_base + id;
 
-		if (bpf_map_update_elem(fd, &slot, &next[id], BPF_ANY))
+		if (bpf_map_update_elem(wfd, &slot, &next[id], BPF_ANY))
 			return -errno;
 	}
 	return 0;

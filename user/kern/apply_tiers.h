@@ -30,8 +30,10 @@ int apply_assign(struct sl_iface *ifc, const struct sl_config *cfg, int *ids,
 
 /* Where tiers_write() writes, and what it compares with for its notes. */
 struct tiers_dest {
-	__u32 next_base;	/* sl_tiers slot of id 0 in the half written */
-	__u32 cur_base;		/* ... in the live half compared with */
+	__u32 next_base;	/* slot of id 0 in the half written (of
+				 * sl_tiers, or sl_tiers_c for the canary) */
+	__u32 cur_base;		/* sl_tiers slot of id 0 in the live half
+				 * compared with */
 	__u32 cur_gen;		/* the live half's sl_replies generation */
 	bool fresh;		/* nothing written yet: nothing to compare */
 	bool canary;		/* a rollout's canary (see tiers_write) */

@@ -46,6 +46,8 @@ static const struct map_class map_classes[] = {
 	{ SL_MAP_SERVICES,	MAP_CONFIG,	"services" },
 	{ SL_MAP_SVC_PORTS,	MAP_CONFIG,	"the services' ports" },
 	{ SL_MAP_SVC_MATCH,	MAP_CONFIG,	"the services' matches" },
+	{ SL_MAP_ROLL,		MAP_CONFIG,	"a rollout's switches" },
+	{ SL_MAP_TIERS_C,	MAP_CONFIG,	"a rollout's canary tiers" },
 	{ SL_MAP_PFX_V4_C,	MAP_CONFIG,	"a rollout's canary IPv4 prefixes" },
 	{ SL_MAP_PFX_V6_C,	MAP_CONFIG,	"a rollout's canary IPv6 prefixes" },
 	{ SL_MAP_REFUSED,	MAP_CACHE,	"the refusal cache" },

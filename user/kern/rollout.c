@@ -14,6 +14,40 @@
 #include "common/log.h"
 #include "sluice_xdp.skel.h"
 
+static int roll_read(const struct sl_iface *ifc, struct sl_roll *r)
+{
+	__u32 zero = 0;
+
+	if (bpf_map_lookup_elem(bpf_map__fd(ifc->skel->maps.sl_roll), &zero, r))
+		return -errno;
+	return 0;
+}
+
+static int roll_write(const struct sl_iface *ifc, const struct sl_roll *r)
+{
+	__u32 zero = 0;
+
+	if (bpf_map_update_elem(bpf_map__fd(ifc->skel->maps.sl_roll), &zero, r,
+				BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+/* sl_global.tier_gen's SL_GEN_ROLL bit to `on`, and the epoch bumped
+ * (a refusal noted under the other cohort's policy is retired). */
+static int roll_switch(const struct sl_iface *ifc, bool on)
+{
+	struct sl_global g;
+	int err;
+
+	err = apply_global_get(ifc, &g);
+	if (err)
+		return err;
+	g.tier_gen = (g.tier_gen & ~SL_GEN_ROLL) | (on ? SL_GEN_ROLL : 0);
+	g.epoch++;
+	return apply_global_set(ifc, &g);
+}
+
 /* Both canary tries to hold exactly `cfg`'s prefixes (an empty config
  * empties them).  Prefix changes are not noted: the tiers' notes say
  * what the candidate changes, and a first write would list every
@@ -42,6 +76,7 @@ int rollout_write(struct sl_iface *ifc, const struct sl_config *cand,
 	struct reply_plan rp = {};
 	struct tiers_dest td;
 	struct sl_global g;
+	struct sl_roll r;
 	__u64 named = 0, mine = 0;
 	int *ids, err;
 	__u32 gen;
@@ -50,6 +85,8 @@ int rollout_write(struct sl_iface *ifc, const struct sl_config *cand,
 	if (!ids)
 		return -ENOMEM;
 	err = apply_global_get(ifc, &g);
+	if (!err)
+		err = roll_read(ifc, &r);
 	if (err)
 		goto out;
 	/* 1. A name either policy holds keeps its id; a new one takes a
@@ -67,8 +104,8 @@ int rollout_write(struct sl_iface *ifc, const struct sl_config *cand,
 	for (int i = 0; i < cand->ntiers; i++)
 		mine |= 1ULL << ids[i];
 	/* 2. Held before any map refers to them. */
-	g.roll_tiers |= mine;
-	err = apply_global_set(ifc, &g);
+	r.tiers |= mine;
+	err = roll_write(ifc, &r);
 	/* 3. Templates before the tiers that name them. */
 	if (!err)
 		err = replies_plan(cand, &rp);
@@ -79,21 +116,22 @@ int rollout_write(struct sl_iface *ifc, const struct sl_config *cand,
 	if (err)
 		goto out;
 	/* 4. The idle canary half, compared with the live control tiers. */
-	gen = !(g.roll_gen & 1);
+	gen = !(r.gen & 1);
 	td = (struct tiers_dest){ .next_base = sl_tier_slot_canary(gen, 0),
 				  .cur_base = sl_tier_slot(g.tier_gen, 0),
-				  .cur_gen = g.tier_gen,
+				  .cur_gen = g.tier_gen & 1,
 				  .fresh = g.abi_version == 0, .canary = true };
 	err = tiers_write(ifc, cand, ids, old, &td, purge, &rp, sum);
 	if (err)
 		goto out;
-	/* 5. One flip. */
-	g.roll_gen = gen;
-	g.roll_default_tier = ids[cand->default_tier];
-	g.roll_hash = cand->hash;
-	g.roll_tiers = mine;
-	g.epoch++;
-	err = apply_global_set(ifc, &g);
+	/* 5. One flip (and the epoch, for the refusals of a rewrite). */
+	r.gen = gen;
+	r.default_tier = ids[cand->default_tier];
+	r.config_hash = cand->hash;
+	r.tiers = mine;
+	err = roll_write(ifc, &r);
+	if (!err && r.state != SL_ROLL_OFF)
+		err = roll_switch(ifc, true);
 	/* 6. The tries: add and retarget, then delete. */
 	if (!err)
 		err = rollout_tries(ifc, cand, ids, old);
@@ -108,32 +146,36 @@ out:
 
 int rollout_set(struct sl_iface *ifc, __u32 state, __u32 share, __u32 seed)
 {
-	struct sl_global g;
+	struct sl_roll r;
 	int err;
 
 	if (state >= SL_ROLL__MAX || share > SL_ROLL_SHARE_MAX)
 		return -EINVAL;
-	err = apply_global_get(ifc, &g);
+	err = roll_read(ifc, &r);
 	if (err)
 		goto out;
-	if (state != SL_ROLL_OFF && !g.roll_hash) {
+	if (state != SL_ROLL_OFF && !r.config_hash) {
 		log_err("%s: no rollout candidate in the canary maps: write one first",
 			ifc->name);
 		return -ENOENT;
 	}
-	if (g.roll_state == state && g.roll_share == share &&
-	    g.roll_seed == seed)
-		return 0;
-	g.roll_state = state;
-	g.roll_share = share;
-	g.roll_seed = seed;
-	/* A source refused under the other cohort's policy: retired. */
-	g.epoch++;
-	err = apply_global_set(ifc, &g);
+	/* Off: the data path stops reading sl_roll first.  On: it starts
+	 * once sl_roll says how. */
+	if (state == SL_ROLL_OFF)
+		err = roll_switch(ifc, false);
+	r.state = state;
+	r.share = share;
+	r.seed = seed;
+	if (!err)
+		err = roll_write(ifc, &r);
+	/* Switched on, or only changed: the epoch retires refusals noted
+	 * under the other cohort. */
+	if (!err && state != SL_ROLL_OFF)
+		err = roll_switch(ifc, true);
 out:
 	if (err)
 		log_err("%s: cannot set the rollout's switches in %s: %s",
-			ifc->name, SL_MAP_GLOBAL, strerror(-err));
+			ifc->name, SL_MAP_ROLL, strerror(-err));
 	return err;
 }
 
@@ -186,15 +228,12 @@ static int rollout_empty(struct sl_iface *ifc, char old[SL_MAX_TIERS][CFG_NAME_M
 	static const struct sl_config none;
 	static const struct sl_tier zero;
 	struct reply_plan rp = { .base = SL_REPLY_CANARY_BASE };
-	int fd = bpf_map__fd(ifc->skel->maps.sl_tiers), err;
+	int fd = bpf_map__fd(ifc->skel->maps.sl_tiers_c), err;
 
 	err = rollout_tries(ifc, &none, NULL, old);
-	for (__u32 i = 0; i < 2 * SL_MAX_TIERS && !err; i++) {
-		__u32 slot = SL_TIER_CANARY_BASE + i;
-
+	for (__u32 slot = 0; slot < SL_TIER_CANARY_SLOTS && !err; slot++)
 		if (bpf_map_update_elem(fd, &slot, &zero, BPF_ANY))
 			err = -errno;
-	}
 	if (!err)
 		err = replies_write(bpf_map__fd(ifc->skel->maps.sl_replies), 0,
 				    &rp);
@@ -209,18 +248,23 @@ int rollout_clear(struct sl_iface *ifc, const struct sl_config *running,
 	bool only[SL_MAX_TIERS] = {};
 	char old[SL_MAX_TIERS][CFG_NAME_MAX];
 	struct sl_global g;
+	struct sl_roll r;
 	int err;
 
 	err = apply_global_get(ifc, &g);
+	if (!err)
+		err = roll_read(ifc, &r);
 	if (err)
 		goto out;
-	if (g.roll_state == SL_ROLL_OFF && !g.roll_hash && !g.roll_tiers)
+	if (!(g.tier_gen & SL_GEN_ROLL) && r.state == SL_ROLL_OFF &&
+	    !r.config_hash && !r.tiers)
 		return 0;
 	/* 1. No packet sees the canary from here. */
-	g.roll_state = SL_ROLL_OFF;
-	g.roll_share = 0;
-	g.epoch++;
-	err = apply_global_set(ifc, &g);
+	err = roll_switch(ifc, false);
+	r.state = SL_ROLL_OFF;
+	r.share = 0;
+	if (!err)
+		err = roll_write(ifc, &r);
 	if (err)
 		goto out;
 	/* 2. Its maps. */
@@ -230,7 +274,7 @@ int rollout_clear(struct sl_iface *ifc, const struct sl_config *running,
 		goto out;
 	/* 3. The ids only the canary held, and every bucket it kept apart. */
 	for (int id = 0; id < SL_MAX_TIERS; id++)
-		only[id] = (g.roll_tiers >> id & 1) && old[id][0] &&
+		only[id] = (r.tiers >> id & 1) && old[id][0] &&
 			   !apply_cfg_tier(running, old[id]);
 	err = tiers_free(ifc, only, only, true, old, "canary: ", sum);
 	/* 4. What it counted, and the switches' last traces. */
@@ -242,11 +286,8 @@ int rollout_clear(struct sl_iface *ifc, const struct sl_config *running,
 				   sizeof(struct sl_svc_stats));
 	if (err)
 		goto out;
-	g.roll_tiers = 0;
-	g.roll_hash = 0;
-	g.roll_seed = 0;
-	g.roll_default_tier = 0;
-	err = apply_global_set(ifc, &g);
+	r = (struct sl_roll){ .gen = r.gen };
+	err = roll_write(ifc, &r);
 out:
 	if (err)
 		log_err("%s: clearing the rollout from the maps failed: %s",
@@ -257,17 +298,20 @@ out:
 int rollout_get(const struct sl_iface *ifc, struct rollout_kstate *st)
 {
 	struct sl_global g;
+	struct sl_roll r;
 	int err;
 
 	err = apply_global_get(ifc, &g);
+	if (!err)
+		err = roll_read(ifc, &r);
 	if (err)
 		return err;
-	*st = (struct rollout_kstate){ .state = g.roll_state,
-				       .share = g.roll_share,
-				       .seed = g.roll_seed,
-				       .default_tier = g.roll_default_tier,
-				       .tiers = g.roll_tiers,
-				       .config_hash = g.roll_hash };
+	/* Without the switch bit (sl_global recreated) nothing applies. */
+	*st = (struct rollout_kstate){
+		.state = g.tier_gen & SL_GEN_ROLL ? r.state : SL_ROLL_OFF,
+		.share = r.share, .seed = r.seed,
+		.default_tier = r.default_tier, .tiers = r.tiers,
+		.config_hash = r.config_hash };
 	return 0;
 }
 

@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
  * The kern side of a rollout (include/sluice_rollout.h): one interface's
- * canary policy in its maps, the switches in sl_global, and what the
+ * canary policy in its maps, the switches in sl_roll, and what the
  * canary counted.  The controller (user/common/rollout.h) decides; this
  * only writes and reads.
  *
- * Maps: the canary tiers in sl_tiers slots sl_tier_slot_canary(gen, id)
- * (gen = sl_global.roll_gen), the canary prefix tries sl_pfx_v4_c /
- * sl_pfx_v6_c, the canary reply templates in sl_replies at reply ids
+ * Maps: the switches in sl_roll (struct sl_roll) and the bit
+ * SL_GEN_ROLL of sl_global.tier_gen (set while state is not off: the
+ * packet's one test), the canary tiers in sl_tiers_c at
+ * sl_tier_slot_canary(sl_roll.gen, id), the canary prefix tries
+ * sl_pfx_v4_c / sl_pfx_v6_c, the canary reply templates in sl_replies at reply ids
  * SL_REPLY_CANARY_BASE + n (one slot both control generations see), the
  * shadow buckets sl_clients_s, the canary counters sl_counters_c (tier x
  * reason, like sl_counters) and the canary requests' service statistics
@@ -16,10 +18,14 @@
  * Tier ids are shared by both policies, by name (sl_tier_names): a tier
  * of the same name is the same id, and the same client key when its key
  * prefixes and meter units are the same in both (its bucket carries over
- * either way).  A canary-only name takes a free id.  The ids the canary
- * holds are recorded in sl_global.roll_tiers (a bitmap, pinned): while it
+ * either way; a tier keyed or metered otherwise gets keys of its own,
+ * SL_KEY_CANARY).  A canary-only name takes a free id.  The ids the
+ * canary holds are recorded in sl_roll.tiers (a bitmap, pinned): while it
  * is non-zero, apply_config (a control reload) neither frees nor reuses
- * them, so a reload or a restart during a rollout keeps the canary whole.
+ * them, and keeps SL_GEN_ROLL as it is, so a reload or a restart during a
+ * rollout keeps the canary whole.  An upgrade that recreates sl_global
+ * (a new layout) drops SL_GEN_ROLL: rollout_get() then says state off
+ * with config_hash still set; rollout_clear() what is left.
  *
  * Counting: in state canary a canary packet counts in sl_counters as
  * always and in sl_counters_c, so control = total - canary.  In state
@@ -46,7 +52,7 @@
 #include "sluice_rollout.h"
 #include "sluice_service.h"
 
-/* What sl_global holds about the rollout. */
+/* What the maps hold about the rollout (sl_roll, sl_global). */
 struct rollout_kstate {
 	__u32 state;		/* enum sl_roll_state */
 	__u32 share;		/* 0..SL_ROLL_SHARE_MAX (65536 = everybody) */
@@ -66,13 +72,14 @@ struct rollout_kstate {
  * In this order:
  *   1. tier ids: a name the control holds keeps its id; a new name takes
  *      an id no tier holds (persisted in sl_tier_names first);
- *   2. sl_global.roll_tiers gains the candidate's ids (before any map
- *      refers to them, so a control reload from now on keeps them);
+ *   2. sl_roll.tiers gains the candidate's ids (before any map refers
+ *      to them, so a control reload from now on keeps them);
  *   3. reply templates at the canary ids in sl_replies;
- *   4. the canary tiers into the idle canary half of sl_tiers;
- *   5. one sl_global write: roll_gen flips to that half, roll_default_tier,
- *      roll_hash = cand->hash, roll_tiers = the candidate's ids exactly,
- *      epoch bumped (retires refusal-cache notes);
+ *   4. the canary tiers into the idle half of sl_tiers_c;
+ *   5. one sl_roll write: gen flips to that half, default_tier,
+ *      config_hash = cand->hash, tiers = the candidate's ids exactly;
+ *      with a rollout on, sl_global.epoch bumped (retires refusal-cache
+ *      notes);
  *   6. the canary prefix tries: add and retarget, then delete.
  * State, share and seed are left as they are: with state off nothing
  * sees the maps yet; a rewrite under a running rollout (a restart that
@@ -86,28 +93,30 @@ int rollout_write(struct sl_iface *ifc, const struct sl_config *cand,
 		  struct apply_summary *sum);
 
 /*
- * Set state, share and seed in one sl_global write (a packet sees the
- * old switches or the new ones), bumping sl_global.epoch when any of
- * them changes (a refusal noted under the other cohort is retired).
+ * Set state, share and seed in one sl_roll write (a packet sees the old
+ * switches or the new ones).  Off: SL_GEN_ROLL is cleared first, then
+ * sl_roll written; on: sl_roll first, then SL_GEN_ROLL set.  Each call
+ * bumps sl_global.epoch (a refusal noted under the other cohort is
+ * retired).
  * share is 0..SL_ROLL_SHARE_MAX; it counts only in state SL_ROLL_CANARY
  * (SL_ROLL_SHADOW runs the canary policy in shadow for everyone).
  * Errors: -EINVAL (state or share out of range), -ENOENT (state not off
- * but no candidate written: roll_hash is 0), a map's -errno.
+ * but no candidate written: sl_roll.config_hash is 0), a map's -errno.
  */
 int rollout_set(struct sl_iface *ifc, __u32 state, __u32 share, __u32 seed);
 
 /*
  * End the rollout (abort, rollback, or after promotion): in this order
- *   1. state off, share 0 (one sl_global write: from here no packet sees
- *      the canary), epoch bumped;
- *   2. the canary prefix tries emptied, both canary halves of sl_tiers
- *      zeroed, the canary reply slots emptied, sl_clients_s emptied;
- *   3. the tier ids only the canary held (in roll_tiers, not a tier of
+ *   1. SL_GEN_ROLL cleared and the epoch bumped (from here no packet
+ *      sees the canary), then sl_roll's state off, share 0;
+ *   2. the canary prefix tries emptied, sl_tiers_c zeroed, the canary
+ *      reply slots emptied, sl_clients_s emptied;
+ *   3. the tier ids only the canary held (in sl_roll.tiers, not a tier of
  *      `running`, the control config in force) freed: their clients,
  *      global-limit entries, flood state and counter rows go, their
  *      names are cleared;
- *   4. sl_counters_c and sl_svc_stats_c zeroed; roll_tiers, roll_hash,
- *      roll_seed and roll_default_tier zeroed.
+ *   4. sl_counters_c and sl_svc_stats_c zeroed; sl_roll zeroed (but its
+ *      gen).
  * After promotion call it once apply_config wrote the candidate as the
  * control (with `running` = the candidate): its tiers then keep their
  * ids and their clients.  Idempotent: clearing no rollout is 0.
@@ -116,7 +125,8 @@ int rollout_set(struct sl_iface *ifc, __u32 state, __u32 share, __u32 seed);
 int rollout_clear(struct sl_iface *ifc, const struct sl_config *running,
 		  struct apply_summary *sum);
 
-/* Read sl_global's rollout fields.  Errors: a map's -errno. */
+/* Read the rollout's switches (sl_roll; state off without SL_GEN_ROLL).
+ * Errors: a map's -errno. */
 int rollout_get(const struct sl_iface *ifc, struct rollout_kstate *st);
 
 /*
