@@ -118,7 +118,8 @@ static __always_inline void classify_key(struct sl_client_key *k,
 					 const struct sl_tier *t, __u32 tier)
 {
 	sl_key_make(k, p->src, p->family, t, tier);
-	k->pad[0] = (t->flags & SL_TIER_F_ROLL_APART) ? SL_KEY_CANARY : 0;
+	if (t->flags & SL_TIER_F_ROLL_APART)
+		k->pad[0] = SL_KEY_CANARY;
 }
 
 #endif /* SLUICE_CLASSIFY_BPF_H */
