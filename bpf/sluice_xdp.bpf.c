@@ -14,7 +14,8 @@
  * never held.
  *
  * Everything an operator changes at runtime lives in maps (sl_global,
- * sl_tiers, sl_pfx_v4/v6, a rollout's sl_pfx_v4_c/v6_c), so a config change never reloads the program.
+ * sl_tiers, sl_pfx_v4/v6; a rollout's sl_roll, sl_tiers_c and
+ * sl_pfx_v4_c/v6_c), so a config change never reloads the program.
  * This file is the order of the steps; each step lives in lib/.
  */
 #include <linux/bpf.h>

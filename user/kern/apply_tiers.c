@@ -204,8 +204,7 @@ int tiers_write(struct sl_iface *ifc, const struct sl_config *cfg,
 /* Delete every entry keyed by client (sl_clients, the global limits'
  * sl_glob_use and sl_glob_grant) whose tier is marked in `purge`, and
  * with `apart` every key a canary tier kept apart. */
-static int apply_purge_clients(int fd, const bool *purge, bool apart,
-			       long *deleted)
+int tiers_purge_clients(int fd, const bool *purge, bool apart, long *deleted)
 {
 	struct sl_client_key key, next, *keys = NULL;
 	size_t n = 0, cap = 0;
@@ -244,7 +243,7 @@ int tiers_free(struct sl_iface *ifc, const bool *removed, const bool *purge,
 	int err = 0;
 
 	for (size_t i = 0; i < sizeof(maps) / sizeof(maps[0]) && !err; i++)
-		err = apply_purge_clients(bpf_map__fd(maps[i]), purge, apart,
+		err = tiers_purge_clients(bpf_map__fd(maps[i]), purge, apart,
 					  &deleted);
 	if (err)
 		return err;

@@ -60,6 +60,11 @@ int apply_cleanup(struct sl_iface *ifc, const struct sl_config *cfg,
 		  char old[SL_MAX_TIERS][CFG_NAME_MAX], bool *purge, __u64 keep,
 		  struct apply_summary *sum);
 
+/* Delete every entry of `fd` (a map keyed by struct sl_client_key)
+ * whose tier is marked in purge[], and with `apart` every key a canary
+ * tier kept apart (SL_KEY_CANARY); *deleted counts them.  0 or -errno. */
+int tiers_purge_clients(int fd, const bool *purge, bool apart, long *deleted);
+
 /* Free the ids in removed[] (named old[id]; noted as "<what>tier x
  * removed") and purge the clients, global-limit entries and flood state
  * of those in purge[] (a superset), and with `apart` every client key a

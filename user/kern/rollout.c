@@ -23,6 +23,15 @@ static int roll_read(const struct sl_iface *ifc, struct sl_roll *r)
 	return 0;
 }
 
+/* sl_global and sl_roll at once. */
+static int roll_load(const struct sl_iface *ifc, struct sl_global *g,
+		     struct sl_roll *r)
+{
+	int err = apply_global_get(ifc, g);
+
+	return err ? err : roll_read(ifc, r);
+}
+
 static int roll_write(const struct sl_iface *ifc, const struct sl_roll *r)
 {
 	__u32 zero = 0;
@@ -84,9 +93,7 @@ int rollout_write(struct sl_iface *ifc, const struct sl_config *cand,
 	ids = calloc(cand->ntiers ? cand->ntiers : 1, sizeof(*ids));
 	if (!ids)
 		return -ENOMEM;
-	err = apply_global_get(ifc, &g);
-	if (!err)
-		err = roll_read(ifc, &r);
+	err = roll_load(ifc, &g, &r);
 	if (err)
 		goto out;
 	/* 1. A name either policy holds keeps its id; a new one takes a
@@ -198,30 +205,6 @@ static int rollout_zero(struct bpf_map *m, size_t size)
 	return err;
 }
 
-/* Empty hash map `fd` of client keys (collected first: deleting while
- * walking restarts the walk). */
-static int rollout_empty_clients(int fd)
-{
-	struct sl_client_key key, next, *keys = NULL;
-	size_t n = 0, cap = 0;
-	void *prev = NULL;
-	int err = 0;
-
-	while (!bpf_map_get_next_key(fd, prev, &next)) {
-		err = apply_vec_reserve((void **)&keys, n, &cap, sizeof(*keys));
-		if (err)
-			goto out;
-		keys[n++] = next;
-		key = next;
-		prev = &key;
-	}
-	for (size_t i = 0; i < n; i++)
-		bpf_map_delete_elem(fd, &keys[i]);
-out:
-	free(keys);
-	return err;
-}
-
 /* Step 2 of rollout_clear: the canary's maps emptied. */
 static int rollout_empty(struct sl_iface *ifc, char old[SL_MAX_TIERS][CFG_NAME_MAX])
 {
@@ -237,8 +220,14 @@ static int rollout_empty(struct sl_iface *ifc, char old[SL_MAX_TIERS][CFG_NAME_M
 	if (!err)
 		err = replies_write(bpf_map__fd(ifc->skel->maps.sl_replies), 0,
 				    &rp);
-	if (!err)
-		err = rollout_empty_clients(bpf_map__fd(ifc->skel->maps.sl_clients_s));
+	if (!err) {
+		bool all[SL_MAX_TIERS];
+		long n = 0;
+
+		memset(all, 1, sizeof(all));
+		err = tiers_purge_clients(bpf_map__fd(ifc->skel->maps.sl_clients_s),
+					  all, false, &n);
+	}
 	return err;
 }
 
@@ -251,9 +240,7 @@ int rollout_clear(struct sl_iface *ifc, const struct sl_config *running,
 	struct sl_roll r;
 	int err;
 
-	err = apply_global_get(ifc, &g);
-	if (!err)
-		err = roll_read(ifc, &r);
+	err = roll_load(ifc, &g, &r);
 	if (err)
 		goto out;
 	if (!(g.tier_gen & SL_GEN_ROLL) && r.state == SL_ROLL_OFF &&
@@ -301,9 +288,7 @@ int rollout_get(const struct sl_iface *ifc, struct rollout_kstate *st)
 	struct sl_roll r;
 	int err;
 
-	err = apply_global_get(ifc, &g);
-	if (!err)
-		err = roll_read(ifc, &r);
+	err = roll_load(ifc, &g, &r);
 	if (err)
 		return err;
 	/* Without the switch bit (sl_global recreated) nothing applies. */
