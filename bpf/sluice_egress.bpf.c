@@ -114,37 +114,54 @@ static __always_inline int egress_claim(struct sl_conn *conn)
 	return __sync_val_compare_and_swap(w, old, new) == old;
 }
 
-/* A status line on a connection with a pending request. */
-static __always_inline void egress_response(struct sl_conn *conn, __u32 id,
-					    int status)
+/* A response's counts in sl_svc_stats, or with `canary` in a rollout's
+ * sl_svc_stats_c: 0 when there is nothing more to do.  A global
+ * function: verified once, not once per cohort. */
+__noinline int egress_count(__u32 canary, __u32 id, __u32 code3, __u64 lat,
+			    __u64 slow_ns)
 {
+	int status = code3 & 0x3ff;	/* three digits: known non-negative */
 	__u32 cls = resp_class(status), code = resp_code(status);
-	const struct sl_service *svc;
 	struct sl_svc_stats *st;
-	__u64 start = conn->start_ns, now, lat;
 
-	/* A 1xx but 101 leaves it pending: the final answer is to come. */
-	if (!resp_interim(status) && !egress_claim(conn))
-		return;
-	st = bpf_map_lookup_elem(&sl_svc_stats, &id);
+	st = canary ? bpf_map_lookup_elem(&sl_svc_stats_c, &id) :
+		      bpf_map_lookup_elem(&sl_svc_stats, &id);
 	if (!st)
-		return;
+		return 0;
 	st->responses[BOUNDED(cls, 15)] += 1;
 	if (code)
 		st->responses[BOUNDED(code, 15)] += 1;
 	if (resp_interim(status))
-		return;
-
-	now = bpf_ktime_get_ns();
-	lat = now > start ? now - start : 0;
+		return 0;
 	st->lat[BOUNDED(resp_lat_slot(lat), 31)] += 1;
 	st->lat_count += 1;
 	st->lat_sum_ns += lat;
-	svc = egress_service(id);
-	if (svc && svc->slow_ns && lat > svc->slow_ns)
+	if (slow_ns && lat > slow_ns)
 		st->slow += 1;
-	egress_run(id, svc, resp_fail_bits(status), cls != SL_SVC_CODE_OTHER,
-		   now);
+	return 1;
+}
+
+/* A status line on a connection with a pending request. */
+static __always_inline void egress_response(struct sl_conn *conn, __u32 id,
+					    int status)
+{
+	const struct sl_service *svc = NULL;
+	__u64 start = conn->start_ns, now = 0, lat = 0;
+
+	/* A 1xx but 101 leaves it pending: the final answer is to come. */
+	if (!resp_interim(status) && !egress_claim(conn))
+		return;
+	if (!resp_interim(status)) {
+		now = bpf_ktime_get_ns();
+		lat = now > start ? now - start : 0;
+		svc = egress_service(id);
+	}
+	if (conn->spare[0])
+		egress_count(1, id, status, lat, svc ? svc->slow_ns : 0);
+	if (!egress_count(0, id, status, lat, svc ? svc->slow_ns : 0))
+		return;
+	egress_run(id, svc, resp_fail_bits(status),
+		   resp_class(status) != SL_SVC_CODE_OTHER, now);
 }
 
 /* The server closes or resets a connection: the end of its entry, and a
@@ -156,6 +173,10 @@ static __always_inline void egress_close(struct sl_conn *conn, __u32 id,
 
 	if (egress_claim(conn)) {
 		st = bpf_map_lookup_elem(&sl_svc_stats, &id);
+		if (st)
+			st->no_response += 1;
+		st = conn->spare[0] ?
+		     bpf_map_lookup_elem(&sl_svc_stats_c, &id) : NULL;
 		if (st)
 			st->no_response += 1;
 		egress_run(id, egress_service(id), SL_SVC_FAIL_NO_RESPONSE, 0,
@@ -228,6 +249,9 @@ int sluice_svc_timeout(struct sl_svc_sweep *a)
 	if (id >= SL_MAX_SERVICES || !egress_claim(conn))
 		return 0;
 	st = bpf_map_lookup_elem(&sl_svc_stats, &id);
+	if (st)
+		__sync_fetch_and_add(&st->timeouts, 1);
+	st = conn->spare[0] ? bpf_map_lookup_elem(&sl_svc_stats_c, &id) : NULL;
 	if (st)
 		__sync_fetch_and_add(&st->timeouts, 1);
 	egress_run(id, egress_service(id), SL_SVC_FAIL_TIMEOUT, 0,

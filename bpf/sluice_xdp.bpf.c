@@ -2,7 +2,8 @@
 /*
  * sluice XDP limiter: per-client GCRA meters by tier, on every packet.
  *
- *   parse -> tier (LPM on source) -> tier verdict -> client meters
+ *   parse -> policy (control, or a rollout's canary) -> tier (LPM on
+ *         source) -> tier verdict -> client meters
  *         -> one outcome -> verdict (count, shadow mode, action)
  *
  * A client over an http limit may have its new connections answered by
@@ -13,7 +14,8 @@
  * never held.
  *
  * Everything an operator changes at runtime lives in maps (sl_global,
- * sl_tiers, sl_pfx_v4/v6), so a config change never reloads the program.
+ * sl_tiers, sl_pfx_v4/v6; a rollout's sl_roll, sl_tiers_c and
+ * sl_pfx_v4_c/v6_c), so a config change never reloads the program.
  * This file is the order of the steps; each step lives in lib/.
  */
 #include <linux/bpf.h>
@@ -28,6 +30,7 @@
 #include "lib/meter.bpf.h"
 #include "lib/parse.bpf.h"
 #include "lib/pkt_ctx.bpf.h"
+#include "lib/rollout.bpf.h"
 #include "lib/verdict.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
@@ -51,6 +54,7 @@ xdp_decide(const struct pkt_ctx *c, const struct sl_global *g,
 {
 	struct sl_client_key key = {};
 	const struct sl_tier *t;
+	struct roll_sel rs = {};
 	__u32 tier, meter = 0;
 	int parsed;
 
@@ -60,13 +64,17 @@ xdp_decide(const struct pkt_ctx *c, const struct sl_global *g,
 	if (parsed != PARSE_OK)
 		return VERDICT_MALFORMED;
 
+	/* A rollout: which policy decides (lib/rollout.bpf.h). */
+	if (g->tier_gen & SL_GEN_ROLL)
+		roll_cohort(g, pkt, &rs);
+
 	/* Refused a moment ago: refused again, before any lookup. */
-	t = refused_hit(g, pkt, &tier, &meter, &v->wait_ns);
+	t = refused_hit(g, pkt, &rs, &tier, &meter, &v->wait_ns);
 	if (t)
 		return refused(v, t, tier, meter);
 
-	tier = classify_tier(g, pkt);
-	t = tier_lookup(g, tier);
+	tier = classify_tier(g, pkt, &rs);
+	t = tier_lookup(g, tier, &rs);
 	if (!t || tier >= SL_MAX_TIERS)
 		return VERDICT_NO_TIER;
 	v->tier = tier;

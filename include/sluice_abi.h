@@ -36,7 +36,7 @@
 #define SL_TIER_SLOTS		(2 * SL_MAX_TIERS)
 
 /* The sl_tiers slot of tier `id` in generation `gen` (only its low bit
- * counts).  Callers bound `id` below SL_MAX_TIERS. */
+ * counts: bit 1 is SL_GEN_ROLL).  Callers bound `id` below SL_MAX_TIERS. */
 static inline __u32 sl_tier_slot(__u32 gen, __u32 id)
 {
 	return (gen & 1) * SL_MAX_TIERS + id;
@@ -163,7 +163,9 @@ struct sl_global {
 	__u32 mode;		/* enum sl_mode */
 	__u32 malformed;	/* enum sl_policy for unparseable packets */
 	__u32 default_tier;	/* tier when no prefix matches */
-	__u32 tier_gen;		/* 0 or 1: live half of sl_tiers */
+	__u32 tier_gen;		/* bit 0: live half of sl_tiers; bit 1
+				 * (SL_GEN_ROLL): a rollout is on, its
+				 * switches in sl_roll (sluice_rollout.h) */
 	__u32 epoch;		/* bumped once the prefix tries are rewritten:
 				 * retires refusals noted under the old
 				 * classification (lib/flood.bpf.h) */

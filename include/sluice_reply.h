@@ -26,7 +26,12 @@
 #define SL_MAP_REPLIES		"sl_replies"
 
 #define SL_MAX_REPLIES		512	/* reply ids 1..511; 0 is none */
-#define SL_REPLY_SLOTS		(2 * SL_MAX_REPLIES)
+/* A rollout's canary templates (include/sluice_rollout.h) take ids
+ * SL_REPLY_CANARY_BASE + 1..511, in a third of the map that both
+ * generations see: a control reload never touches them. */
+#define SL_REPLY_CANARY_BASE	SL_MAX_REPLIES
+#define SL_REPLY_IDS		(2 * SL_MAX_REPLIES)	/* ids below this */
+#define SL_REPLY_SLOTS		(3 * SL_MAX_REPLIES)
 #define SL_REPLY_NONE		0	/* sl_meter.reply: no template */
 
 /* Response bytes, at most: one segment on a 1280-byte IPv6 path with TCP
@@ -52,6 +57,8 @@ struct sl_reply {
 
 static inline __u32 sl_reply_slot(__u32 gen, __u32 id)
 {
+	if (id >= SL_REPLY_CANARY_BASE)
+		return SL_MAX_REPLIES + id;	/* 2 * SL_MAX_REPLIES + n */
 	return (gen & 1) * SL_MAX_REPLIES + id;
 }
 

@@ -166,7 +166,9 @@ struct sl_conn {
 	__u8  service;		/* service id */
 	__u8  pending;		/* 1 while the request has no response */
 	__u16 pad;
-	__u64 spare[2];
+	__u64 spare[2];		/* [0]: 1 for a rollout's canary request
+				 * (include/sluice_rollout.h), counted in
+				 * sl_svc_stats_c too */
 };
 
 _Static_assert(sizeof(struct sl_conn_key) == 40,

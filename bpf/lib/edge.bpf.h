@@ -49,7 +49,7 @@ edge_template(const struct sl_global *g, __u32 id, __u32 *slot)
 {
 	const struct sl_reply *r;
 
-	if (id == SL_REPLY_NONE || id >= SL_MAX_REPLIES)
+	if (id == SL_REPLY_NONE || id >= SL_REPLY_IDS)
 		return NULL;
 	*slot = sl_reply_slot(g->tier_gen, id);
 	r = bpf_map_lookup_elem(&sl_replies, slot);

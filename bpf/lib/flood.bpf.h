@@ -128,8 +128,8 @@ static __always_inline struct refused_slot *refused_find(__u32 addr)
  * refusing it?  Then the tier (its id in *tier), the meter's index in
  * *meter and how long it goes on refusing in *wait_ns; else NULL. */
 static __always_inline const struct sl_tier *
-refused_hit(const struct sl_global *g, const struct sl_pkt *p, __u32 *tier,
-	    __u32 *meter, __s64 *wait_ns)
+refused_hit(const struct sl_global *g, const struct sl_pkt *p,
+	    const struct roll_sel *sel, __u32 *tier, __u32 *meter, __s64 *wait_ns)
 {
 	const struct sl_tier *t;
 	struct refused_slot *rs;
@@ -142,7 +142,7 @@ refused_hit(const struct sl_global *g, const struct sl_pkt *p, __u32 *tier,
 		return NULL;
 	*tier = rs->tier & (SL_MAX_TIERS - 1);
 	*meter = rs->meter & (SL_METERS_PER_TIER - 1);
-	t = tier_lookup(g, *tier);
+	t = tier_lookup(g, *tier, sel);
 	if (!t || rs->stamp != refused_stamp(g, t, *meter))
 		return NULL;
 	wait = rs->until - clock_now(t);

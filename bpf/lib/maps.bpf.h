@@ -12,6 +12,7 @@
 #include "sluice_abi.h"
 #include "sluice_edge.h"
 #include "sluice_reply.h"
+#include "sluice_rollout.h"
 #include "sluice_gate.h"
 #include "sluice_glob.h"
 #include "sluice_service.h"
@@ -175,6 +176,61 @@ struct {
 	__type(key, struct sl_client_key);
 	__type(value, struct sl_glob_grant);
 } sl_glob_grant SEC(".maps");
+
+/* A rollout (include/sluice_rollout.h): its switches, the canary
+ * policy's tiers and prefix tries, what it counted, and in a shadow
+ * phase its buckets, written and read by sluiced (user/kern/rollout.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct sl_roll);
+} sl_roll SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, SL_TIER_CANARY_SLOTS);
+	__type(key, __u32);
+	__type(value, struct sl_tier);
+} sl_tiers_c SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, SL_MAX_PREFIXES);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct sl_pfx_v4);
+	__type(value, struct sl_pfx_val);
+} sl_pfx_v4_c SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, SL_MAX_PREFIXES);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct sl_pfx_v6);
+	__type(value, struct sl_pfx_val);
+} sl_pfx_v6_c SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, SL_STATS_ENTRIES);
+	__type(key, __u32);
+	__type(value, struct sl_counter);
+} sl_counters_c SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, SL_SHADOW_CLIENTS);
+	__type(key, struct sl_client_key);
+	__type(value, struct sl_client);
+} sl_clients_s SEC(".maps");
+
+/* The canary cohort's requests and responses, like sl_svc_stats. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, SL_MAX_SERVICES);
+	__type(key, __u32);
+	__type(value, struct sl_svc_stats);
+} sl_svc_stats_c SEC(".maps");
 
 #ifdef SL_ABI_NEXT
 /* The upgrade test's second build adds a map (tests/netns/test_upgrade.sh). */

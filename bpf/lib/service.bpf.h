@@ -38,6 +38,7 @@
 #include "sluice_gate.h"
 #include "sluice_service.h"
 #include "sluice_svc_match.h"
+#include "classify.bpf.h"
 #include "common.bpf.h"
 #include "maps.bpf.h"
 #include "parse.bpf.h"
@@ -175,13 +176,47 @@ __noinline __u32 service_gate_take(__u32 id, __u64 now, __s64 *wait_ns,
 	return SERVICE_GATE_BREAKER;
 }
 
+/* One request's counts in `st` (sl_svc_stats or a rollout's canary
+ * sl_svc_stats_c). */
+static __always_inline void service_count_in(void *stats, __u32 id,
+					     __u32 fate,
+					     const struct service_gate *sg)
+{
+	struct sl_svc_stats *st = bpf_map_lookup_elem(stats, &id);
+
+	if (!st)
+		return;
+	st->requests++;
+	if (fate == SERVICE_EDGE)
+		st->edge_replies++;
+	if (sg->kind == SERVICE_GATE_BREAKER)
+		st->gated_breaker++;
+	else if (sg->kind == SERVICE_GATE_SHED)
+		st->gated_shed++;
+}
+
+/* Is the request from a rollout's canary cohort?  Then its counts go
+ * to sl_svc_stats_c as well, and its connection says so for the
+ * response (sl_conn.spare[0]). */
+static __always_inline __u32 service_canary(const struct sl_pkt *p)
+{
+	const struct sl_global *g;
+	const struct sl_roll *r;
+	__u32 zero = 0;
+
+	g = bpf_map_lookup_elem(&sl_global, &zero);
+	if (!g || !(g->tier_gen & SL_GEN_ROLL))
+		return 0;
+	r = bpf_map_lookup_elem(&sl_roll, &zero);
+	return r ? roll_canary(r, p) : 0;
+}
+
 /* Count the request and note it as its connection's pending one; a
  * request that would pass goes through its service's gate first. */
 static __always_inline int service_count(const struct sl_conn_key *ck,
 					 __u32 id, __u32 seq, __u32 fate,
-					 struct service_gate *sg)
+					 struct service_gate *sg, __u32 canary)
 {
-	struct sl_svc_stats *st;
 	struct sl_conn *e, ne;
 
 	e = bpf_map_lookup_elem(&sl_conns, ck);
@@ -200,22 +235,16 @@ static __always_inline int service_count(const struct sl_conn_key *ck,
 		if (sg->kind)
 			fate = SERVICE_EDGE;
 	}
-	st = bpf_map_lookup_elem(&sl_svc_stats, &id);
-	if (st) {
-		st->requests++;
-		if (fate == SERVICE_EDGE)
-			st->edge_replies++;
-		if (sg->kind == SERVICE_GATE_BREAKER)
-			st->gated_breaker++;
-		else if (sg->kind == SERVICE_GATE_SHED)
-			st->gated_shed++;
-	}
+	service_count_in(&sl_svc_stats, id, fate, sg);
+	if (canary)
+		service_count_in(&sl_svc_stats_c, id, fate, sg);
 	if (fate == SERVICE_EDGE) {
 		if (e) {
 			e->seq = seq;
 			e->service = id;
 			e->pending = 0;
 			e->pad = sg->kind;
+			e->spare[0] = canary;
 		}
 		return 1;
 	}
@@ -226,10 +255,12 @@ static __always_inline int service_count(const struct sl_conn_key *ck,
 		e->service = id;
 		e->pending = 1;
 		e->pad = 0;
+		e->spare[0] = canary;
 		return 1;
 	}
 	ne = (struct sl_conn){ .start_ns = bpf_ktime_get_ns(), .seq = seq,
-			       .service = id, .pending = 1 };
+			       .service = id, .pending = 1,
+			       .spare = { canary } };
 	bpf_map_update_elem(&sl_conns, ck, &ne, BPF_ANY);
 	return 1;
 }
@@ -315,6 +346,10 @@ __noinline int service_note(struct xdp_md *ctx, const struct sl_pkt *p,
 		st = bpf_map_lookup_elem(&sl_svc_stats, &id);
 		if (st)
 			st->connections++;
+		st = service_canary(p) ?
+		     bpf_map_lookup_elem(&sl_svc_stats_c, &id) : NULL;
+		if (st)
+			st->connections++;
 		return 1;
 	}
 	if (word & SL_SVC_PORT_PATH)
@@ -324,7 +359,7 @@ __noinline int service_note(struct xdp_md *ctx, const struct sl_pkt *p,
 		return 0;
 	if (hit.flags & SL_SVC_F_TLS)
 		return 0;		/* connections only */
-	counted = service_count(&ck, hit.id, seq, fate, sg);
+	counted = service_count(&ck, hit.id, seq, fate, sg, service_canary(p));
 	if (sg->kind) {
 		slot = sl_svc_slot(gen, hit.id);
 		svc = bpf_map_lookup_elem(&sl_services, &slot);

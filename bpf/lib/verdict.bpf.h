@@ -26,6 +26,7 @@
 #include "edge.bpf.h"
 #include "edge_conn.bpf.h"
 #include "reply.bpf.h"
+#include "rollout.bpf.h"
 #include "service.bpf.h"
 #include "talk.bpf.h"
 
@@ -142,12 +143,16 @@ static __always_inline __u32 verdict_service_fate(struct verdict_plan plan,
 	       SERVICE_EDGE : SERVICE_NONE;
 }
 
-/* Count the packet under `reason`, and sample it for the top talkers. */
+/* Count the packet under `reason` (a canary's in sl_counters_c too),
+ * and sample it for the top talkers. */
 static __always_inline void verdict_count(const struct sl_global *g,
 					  const struct sl_pkt *p,
 					  const struct verdict *v,
 					  __u32 reason, __u32 bytes)
 {
+	/* A frame that never parsed was no cohort's to decide. */
+	if ((g->tier_gen & SL_GEN_ROLL) && v->outcome > VERDICT_MALFORMED)
+		roll_count_canary(p, v->tier, reason, bytes);
 	talk_sample(p, v->tier, reason, v->meter,
 		    stats_count(v->tier, reason, bytes));
 }

@@ -80,7 +80,14 @@ void redis_conn_fail(struct redis_conn *rc, int kind, const char *fmt, ...)
 		log_dbg("redis %s (%s): %s", rc->cfg.address, rc->who,
 			rc->last_err);
 	}
-	rc->backoff_ms = rc->backoff_ms ? rc->backoff_ms * 2 : REDIS_BACKOFF_MIN_MS;
+	/* A refused connect costs Redis nothing and ends at once: try again
+	 * soon, so a restarted Redis is used within a sync or two.  What
+	 * waited (a timeout) or cannot get better by itself (AUTH) backs
+	 * off further each time. */
+	if (kind == RFAIL_CONNECT)
+		rc->backoff_ms = REDIS_BACKOFF_MIN_MS;
+	else
+		rc->backoff_ms = rc->backoff_ms ? rc->backoff_ms * 2 : REDIS_BACKOFF_MIN_MS;
 	if (rc->backoff_ms > REDIS_BACKOFF_MAX_MS)
 		rc->backoff_ms = REDIS_BACKOFF_MAX_MS;
 	/* Up to a quarter more, so gateways that lost one Redis together

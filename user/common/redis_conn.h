@@ -4,8 +4,9 @@
  * timeout), shared by the global limits' sync and the config source.
  * A failure closes the connection, is counted by kind and logged once
  * per outage (not once per try), and the next connect waits a backoff
- * (100 ms doubling to 5 s, with jitter): Redis gone is a state sluiced
- * lives in, never a crash loop.
+ * (100 ms doubling to 5 s, with jitter; 100 ms after a refused connect,
+ * which costs nothing): Redis gone is a state sluiced lives in, never a
+ * crash loop.
  */
 #ifndef SLUICE_REDIS_CONN_H
 #define SLUICE_REDIS_CONN_H

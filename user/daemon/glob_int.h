@@ -50,6 +50,8 @@ struct glob_client {
 	int64_t state_milli;
 	uint64_t synced_ms;
 	struct glob_tb local;		/* on_down: share */
+	bool voided;			/* on_down: local: its grant was voided */
+	uint64_t allowed;		/* the allowance of its last grant, units */
 };
 
 struct glob_table {
@@ -75,6 +77,7 @@ struct glob_sync {
 	bool rc_init;
 	uint64_t script_conn;		/* rc.connects the script was loaded on */
 	char sha[48];
+	uint64_t last_took_ns;		/* the last good sync's duration */
 	struct glob_use_entry *use;	/* glob_use_read's scratch */
 	size_t use_cap;
 	/* Read by the control commands under `lock`: */

@@ -31,8 +31,9 @@ struct glob_item {
 
 struct round_if {
 	struct glob_table t;		/* the new table */
-	struct glob_item *items;
+	struct glob_item *items;	/* those sent to Redis this sync */
 	size_t n;
+	size_t active;			/* active clients, sent or quiet */
 	bool read;			/* the maps could be read */
 };
 
@@ -54,6 +55,24 @@ struct round {
 };
 
 /* ---- reading the maps -------------------------------------------------- */
+
+/*
+ * Can a client skip this sync?  Only while the last sync worked, and
+ * only a client far from its allowance: it was refused nothing since
+ * its last sync, has used less than half of the allowance it was given
+ * then, and synced within GLOB_QUIET_SYNCS intervals.  The rest (busy,
+ * refused, new, or due) go to Redis every interval, so the cost of a
+ * sync follows the clients near their limits, not all the active ones.
+ */
+static bool round_quiet(const struct round *r, const struct glob_client *c,
+			uint64_t used_d, uint64_t demand_d)
+{
+	uint64_t every_ms = r->p->redis.sync_interval_ns / 1000000 * GLOB_QUIET_SYNCS;
+
+	return r->gs->st.fallback == GLOB_SYNCED && c->synced_ms &&
+	       r->now_ms < c->synced_ms + every_ms && demand_d <= used_d &&
+	       2 * used_d < c->allowed;
+}
 
 static int round_read(struct round *r, int ifi)
 {
@@ -110,6 +129,13 @@ static int round_read(struct round *r, int ifi)
 		}
 		if (oc)
 			*c = *oc;
+		ri->active++;
+		/* A quiet client keeps its grant and its base till it needs
+		 * Redis again (round_quiet): it costs the sync nothing. */
+		if (oc && round_quiet(r, oc, e->use.used - bu, e->use.demand - bd)) {
+			c->changed_ms = changed;
+			continue;
+		}
 		c->used = e->use.used;
 		c->demand = e->use.demand;
 		c->changed_ms = changed;
@@ -258,41 +284,68 @@ static void shape_err(struct redis_conn *rc)
 	log_warn("redis %s (%s): %s", rc->cfg.address, rc->who, rc->last_err);
 }
 
-/* Send the chunks (all, or those NOSCRIPT refused) in one pipeline and
- * read every answer.  0, -EAGAIN when some wants the script loaded, or
- * -EIO when the connection broke. */
-static int round_trip(struct round *r, bool retry)
+/* The chunk's answer, read and taken.  0, -EAGAIN when it wants the
+ * script loaded, or -EIO when the connection broke. */
+static int chunk_read(struct round *r, struct chunk *ch)
 {
 	struct redis_conn *rc = &r->gs->rc;
-	bool again = false;
-	size_t sent = 0;
+	redisReply *rep = redis_conn_read(rc);
+	int err = 0;
 
-	for (size_t i = 0; i < r->nchunks; i++) {
-		if (retry && !r->chunks[i].noscript)
-			continue;
-		if (chunk_send(r, &r->chunks[i]) == -EIO)
-			return -EIO;
-		sent++;
+	if (!rep)
+		return -EIO;
+	if (rep->type == REDIS_REPLY_ERROR && !strncmp(rep->str, "NOSCRIPT", 8)) {
+		ch->noscript = true;
+		err = -EAGAIN;
+	} else if (!redis_conn_reply_err(rc, rep, "EVALSHA") &&
+		   chunk_take(r, ch, rep)) {
+		shape_err(rc);
 	}
-	if (!sent)
+	freeReplyObject(rep);
+	return err;
+}
+
+/*
+ * Send the chunks (all, or those NOSCRIPT refused) in one pipeline and
+ * read every answer: one round trip, whatever the number of chunks.
+ * At most GLOB_WINDOW chunks are on the wire at once: hiredis writes
+ * all it holds before it reads, so a sync of 100k clients sent whole
+ * would sit in a write while Redis works through the first chunks, and
+ * `timeout` would end it.  With the window, each wait is for one
+ * chunk's answer.  0, -EAGAIN when some wants the script loaded, or
+ * -EIO when the connection broke.
+ */
+static int round_trip(struct round *r, bool retry)
+{
+	size_t sent = 0, done = 0, want = 0;
+	bool again = false;
+	int err;
+
+	for (size_t i = 0; i < r->nchunks; i++)
+		want += !retry || r->chunks[i].noscript;
+	if (!want)
 		return 0;
 	r->round_trips++;
-	for (size_t i = 0; i < r->nchunks; i++) {
-		struct chunk *ch = &r->chunks[i];
-		redisReply *rep;
+	for (size_t i = 0, next = 0; done < want;) {
+		/* Fill the window, then take the oldest answer. */
+		while (sent - done < GLOB_WINDOW && next < r->nchunks) {
+			struct chunk *ch = &r->chunks[next++];
 
-		if (retry && !ch->noscript)
-			continue;
-		ch->noscript = false;
-		rep = redis_conn_read(rc);
-		if (!rep)
-			return -EIO;
-		if (rep->type == REDIS_REPLY_ERROR && !strncmp(rep->str, "NOSCRIPT", 8))
-			ch->noscript = again = true;
-		else if (!redis_conn_reply_err(rc, rep, "EVALSHA") &&
-			 chunk_take(r, ch, rep))
-			shape_err(rc);
-		freeReplyObject(rep);
+			if (retry && !ch->noscript)
+				continue;
+			if (chunk_send(r, ch) == -EIO)
+				return -EIO;
+			sent++;
+		}
+		while (retry && !r->chunks[i].noscript)
+			i++;
+		r->chunks[i].noscript = false;
+		err = chunk_read(r, &r->chunks[i]);
+		if (err == -EIO)
+			return err;
+		again |= err == -EAGAIN;
+		i++;
+		done++;
 	}
 	return again ? -EAGAIN : 0;
 }
@@ -360,7 +413,15 @@ static void round_grants(struct round *r, int ifi)
 
 	if (!keys || !vals)
 		goto out;
+	/* Ten intervals, at least 1 s, and at least four of the last
+	 * syncs: a sync of many clients may take longer than the interval,
+	 * and grants must not lapse between two good ones. */
 	valid_ns = 10 * interval_ns > 1000000000ULL ? 10 * interval_ns : 1000000000ULL;
+	if (valid_ns < 4 * r->gs->last_took_ns)
+		valid_ns = 4 * r->gs->last_took_ns;
+	/* A quiet client's grant must outlive its skipped syncs. */
+	if (valid_ns < 2 * GLOB_QUIET_SYNCS * interval_ns)
+		valid_ns = 2 * GLOB_QUIET_SYNCS * interval_ns;
 	now_ns = clock_ns(CLOCK_MONOTONIC);
 	now_us = now_ns / 1000;
 	for (size_t i = 0; i < ri->n; i++) {
@@ -371,6 +432,7 @@ static void round_grants(struct round *r, int ifi)
 		if (it->ok) {
 			milli = it->allow_milli;
 			c->local.ts_us = 0;	/* a later outage starts afresh */
+			c->voided = false;
 		} else if (cr->on_down == CFG_DOWN_SHARE) {
 			double rate = glob_fallback_part(it->tier->rate, hosts);
 			double burst = glob_fallback_part(it->tier->burst, hosts);
@@ -379,11 +441,20 @@ static void round_grants(struct round *r, int ifi)
 			milli = (int64_t)(glob_tb_allowance(&c->local, rate,
 							    interval_ns / 1000, 1) * 1000);
 		} else {
-			continue;	/* on_down local: the grant expires */
+			/* on_down local: void the grant now, once, so the
+			 * local meter takes over at once instead of holding
+			 * the client to its last allowance till it expires. */
+			if (c->voided)
+				continue;
+			c->voided = true;
+			keys[n] = c->key;
+			vals[n++] = (struct sl_glob_grant){ .granted = it->used_now };
+			continue;
 		}
+		c->allowed = glob_units(milli, &c->carry);
 		keys[n] = c->key;
 		vals[n] = (struct sl_glob_grant){
-			.granted = it->used_now + glob_units(milli, &c->carry),
+			.granted = it->used_now + c->allowed,
 			.expires_ns = now_ns + valid_ns,
 			.retry_ns = interval_ns,
 		};
@@ -440,7 +511,7 @@ static void round_publish(struct round *r, int err, uint64_t t0_ns)
 		}
 		snprintf(st->ifs[i].name, sizeof(st->ifs[i].name), "%s", p->ifs[i].name);
 		if (r->ifs[i].read)
-			st->ifs[i].clients = r->ifs[i].n;
+			st->ifs[i].clients = r->ifs[i].active;
 	}
 	st->nif = p->nif;
 	st->up = ok && redis_conn_up(&gs->rc);
@@ -453,6 +524,7 @@ static void round_publish(struct round *r, int err, uint64_t t0_ns)
 	st->round_trips += r->round_trips;
 	st->commands += r->commands;
 	if (ok) {
+		gs->last_took_ns = clock_ns(CLOCK_MONOTONIC) - t0_ns;
 		st->syncs++;
 		st->last_sync_ms = r->now_ms;
 		st->last_sync_wall = clock_ns(CLOCK_REALTIME) / 1e9;

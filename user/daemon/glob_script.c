@@ -27,8 +27,8 @@
  * that reported it within GLOB_STALE_US (a stale host's field is
  * deleted by the next report of anyone), at most ~40 bytes each plus
  * the host id; the key expires after max(ttl, 2 x window, 2 x burst /
- * rate).  A client costs 4 commands inside the script (HGETALL, HSET
- * twice, PEXPIRE; HDEL when a host went stale), a chunk 5 more.
+ * rate).  A client costs 3 commands inside the script (HGETALL, one
+ * HSET, PEXPIRE; HDEL when a host went stale), a chunk 5 more.
  */
 #include "daemon/glob_sync.h"
 
@@ -73,7 +73,7 @@ const char glob_script_lua[] =
 	/* glob_share: no demand anywhere is equal parts */
 "  local mine, share = math.max(r, 0)\n"
 "  if mine + others <= 0 then share = 1 / nh else share = mine / (mine + others) end\n"
-"  local allow, state\n"
+"  local allow, state, hv = nil, nil, tostring(r) .. ' ' .. us(now)\n"
 "  if alg == 0 then\n"
 	/* glob_tb_update, then glob_tb_allowance */
 "    local tok, ts = st.a, st.b\n"
@@ -81,7 +81,7 @@ const char glob_script_lua[] =
 "    elseif now > ts then tok, ts = math.min(burst, tok + rate * (now - ts) / US), now end\n"
 "    tok = math.max(tok - used, -burst)\n"
 "    allow, state = share * (math.max(tok, 0) + rate * interval / US), tok\n"
-"    redis.call('HSET', k, 'a', tostring(tok), 'b', us(ts))\n"
+"    redis.call('HSET', k, 'a', tostring(tok), 'b', us(ts), hk, hv)\n"
 "  else\n"
 	/* glob_win_update, glob_win_estimate, glob_win_allowance */
 "    local start = math.floor(now / win) * win\n"
@@ -97,9 +97,9 @@ const char glob_script_lua[] =
 "      est = prev * (1 - math.min(math.max(now - start, 0), win) / win) + cur\n"
 "    end\n"
 "    allow, state = share * math.max(0, rate * win / US - est), est\n"
-"    redis.call('HSET', k, 'a', us(start), 'b', tostring(cur), 'c', tostring(prev))\n"
+"    redis.call('HSET', k, 'a', us(start), 'b', tostring(cur), 'c', tostring(prev), hk, hv)\n"
 "  end\n"
-"  redis.call('HSET', k, hk, tostring(r) .. ' ' .. us(now))\n"
+
 "  if #stale > 0 then redis.call('HDEL', k, unpack(stale)) end\n"
 "  local kttl = math.max(ttl, 2 * win / 1000)\n"
 "  if rate > 0 then kttl = math.max(kttl, 2000 * burst / rate) end\n"

@@ -28,6 +28,8 @@
 #include "sluice_abi.h"
 
 #define GLOB_CHUNK		500	/* clients per EVALSHA */
+#define GLOB_WINDOW		4	/* chunks on the wire at once (glob_round.c) */
+#define GLOB_QUIET_SYNCS	10	/* a quiet client syncs at least this often */
 #define GLOB_HOSTS_KEEP_MS	10000	/* a host stays in <prefix>hosts */
 #define GLOB_HIST_N		11	/* sync duration buckets */
 

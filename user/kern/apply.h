@@ -13,6 +13,16 @@
  *      their ids are freed.
  *
  * Services (kern/services.h) are written with step 2 and flip with it.
+ * The steps live in kern/apply_tiers.c (1, 2, 4) and kern/apply_pfx.c
+ * (3); a rollout's canary (kern/rollout.h) writes its own maps with them.
+ *
+ * During a rollout, the tier ids its canary holds (the bitmap
+ * sl_roll.tiers, pinned, so a restarted daemon sees it too) are
+ * neither freed in step 4 nor given to a new name in step 1, even when
+ * this config has no tier of that name: the canary's prefixes and
+ * clients keep pointing at the right tier.  rollout_clear() frees those
+ * the running config does not hold.  The flip keeps sl_global.tier_gen's
+ * SL_GEN_ROLL bit (a rollout on) as it is.
  *
  * Clients of tiers that stay keep their buckets.  Each change is noted
  * in a summary (and logged by the caller).

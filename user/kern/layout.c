@@ -13,6 +13,7 @@
 #include "sluice_reply.h"
 #include "sluice_gate.h"
 #include "sluice_glob.h"
+#include "sluice_rollout.h"
 #include "sluice_service.h"
 #include "sluice_svc_match.h"
 #include "sluice_talk.h"
@@ -34,6 +35,8 @@ static const struct map_class map_classes[] = {
 	{ SL_MAP_SVC_NAMES,	MAP_STATE,	"service ids" },
 	{ SL_MAP_GLOB_USE,	MAP_STATE,	"global limits' use per client" },
 	{ SL_MAP_GLOB_GRANT,	MAP_STATE,	"global limits' allowances" },
+	{ SL_MAP_COUNTERS_C,	MAP_STATE,	"a rollout's canary counters" },
+	{ SL_MAP_SVC_STATS_C,	MAP_STATE,	"a rollout's canary service statistics" },
 	{ SL_MAP_GLOBAL,	MAP_CONFIG,	"switches" },
 	{ SL_MAP_TIERS,		MAP_CONFIG,	"tiers" },
 	{ SL_MAP_PFX_V4,	MAP_CONFIG,	"IPv4 prefixes" },
@@ -43,12 +46,18 @@ static const struct map_class map_classes[] = {
 	{ SL_MAP_SERVICES,	MAP_CONFIG,	"services" },
 	{ SL_MAP_SVC_PORTS,	MAP_CONFIG,	"the services' ports" },
 	{ SL_MAP_SVC_MATCH,	MAP_CONFIG,	"the services' matches" },
+	{ SL_MAP_ROLL,		MAP_CONFIG,	"a rollout's switches" },
+	{ SL_MAP_TIERS_C,	MAP_CONFIG,	"a rollout's canary tiers" },
+	{ SL_MAP_PFX_V4_C,	MAP_CONFIG,	"a rollout's canary IPv4 prefixes" },
+	{ SL_MAP_PFX_V6_C,	MAP_CONFIG,	"a rollout's canary IPv6 prefixes" },
 	{ SL_MAP_REFUSED,	MAP_CACHE,	"the refusal cache" },
 	{ SL_MAP_REFMARK,	MAP_CACHE,	"the refusal cache's sources" },
 	{ SL_MAP_REFSTAT,	MAP_CACHE,	"the refusal cache's use" },
 	{ SL_MAP_TALK,		MAP_CACHE,	"top-talker samples" },
 	{ SL_MAP_TALK_HEAD,	MAP_CACHE,	"top-talker ring heads" },
 	{ SL_MAP_SVC_SCRATCH,	MAP_CACHE,	"scratch room for service lookups" },
+	{ SL_MAP_CLIENTS_S,	MAP_CACHE,	"a rollout's shadow buckets" },
+	{ SL_MAP_ROLL_SCRATCH,	MAP_CACHE,	"scratch room for shadow decisions" },
 };
 
 const struct map_class *map_class_of(const char *name)

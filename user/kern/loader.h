@@ -38,8 +38,9 @@
 #define SL_PIN_TC_LINK		"tc_link"	/* TC ingress (kern/tc.h) */
 #define SL_PIN_EGRESS_LINK	"tc_egress_link"	/* TC egress (kern/egress.h) */
 
-/* Config and cache maps at most recreated in one start (pins.c). */
-#define SL_IFACE_RENEW_MAX	16
+/* Config and cache maps at most recreated in one start (pins.c): every
+ * one of them (19 with a rollout's) could be. */
+#define SL_IFACE_RENEW_MAX	24
 
 struct sl_tier_name {
 	char name[CFG_NAME_MAX];	/* "" = id free */

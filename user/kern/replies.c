@@ -106,7 +106,7 @@ int replies_write(int fd, __u32 gen, const struct reply_plan *p)
 	static const struct sl_reply empty;
 
 	for (__u32 id = 0; id < SL_MAX_REPLIES; id++) {
-		__u32 slot = sl_reply_slot(gen, id);
+		__u32 slot = sl_reply_slot(gen, p->base + id);
 		const struct sl_reply *v = id && (int)id <= p->n ? &p->tpl[id] : &empty;
 
 		if (bpf_map_update_elem(fd, &slot, v, BPF_ANY))
@@ -118,7 +118,8 @@ int replies_write(int fd, __u32 gen, const struct reply_plan *p)
 void replies_tier_set(const struct reply_plan *p, int tier, struct sl_tier *t)
 {
 	for (int k = 0; k < SL_METERS_PER_TIER; k++)
-		t->meters[k].reply = tier < p->ntiers ? p->ids[tier][k] : 0;
+		t->meters[k].reply = tier < p->ntiers && p->ids[tier][k] ?
+				     p->base + p->ids[tier][k] : 0;
 }
 
 void replies_service_set(const struct reply_plan *p, int svc,
@@ -139,7 +140,7 @@ static void reply_live(int fd, __u32 gen, __u32 id, struct sl_reply *out)
 	__u32 slot = sl_reply_slot(gen, id);
 
 	memset(out, 0, sizeof(*out));
-	if (id && id < SL_MAX_REPLIES)
+	if (id && id < SL_REPLY_IDS)
 		bpf_map_lookup_elem(fd, &slot, out);
 }
 
@@ -177,7 +178,8 @@ bool replies_tier_same(int fd, __u32 cur_gen, const struct sl_tier *cur,
 		return false;
 	for (int k = 0; k < SL_METERS_PER_TIER; k++) {
 		struct sl_reply old;
-		__u32 nid = next->meters[k].reply;
+		__u32 nid = next->meters[k].reply ?
+			    next->meters[k].reply - p->base : 0;
 		const struct sl_reply *nt = nid && (int)nid <= p->n ? &p->tpl[nid] : NULL;
 
 		reply_live(fd, cur_gen, cur->meters[k].reply, &old);

@@ -28,6 +28,9 @@ struct reply_plan {
 	__u16 (*ids)[SL_METERS_PER_TIER];	/* by config tier, meter */
 	int nservices;
 	__u16 *gate;			/* by config service: its gate's answer, 0 none */
+	/* Added to every id written (replies_write, replies_tier_set): 0,
+	 * or SL_REPLY_CANARY_BASE for a rollout's canary (kern/rollout.h). */
+	__u16 base;
 };
 
 /* Render the config's replies; 0 or -ENOMEM, -ENOSPC, or the renderer's
@@ -36,7 +39,7 @@ int replies_plan(const struct sl_config *cfg, struct reply_plan *p);
 void replies_plan_free(struct reply_plan *p);
 
 /* Write the plan into half `gen` of sl_replies (fd) and empty its other
- * slots. */
+ * slots (with a base, the canary's slots: `gen` does not count). */
 int replies_write(int fd, __u32 gen, const struct reply_plan *p);
 
 /* Set the reply ids of config tier `tier`'s meters in `t`. */
