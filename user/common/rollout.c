@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/names.h"
 #include "common/rollout.h"
 
 static const char *const state_names[RO__STATES] = {
@@ -22,17 +23,16 @@ static const char *const kind_names[RO_G__KINDS] = {
 	[RO_G_ERROR] = "http_errors",
 };
 
+static const struct sl_names ro_state_names = { state_names, RO__STATES };
+
 const char *ro_state_name(int state)
 {
-	return state >= 0 && state < RO__STATES ? state_names[state] : "?";
+	return name_of(&ro_state_names, state);
 }
 
 int ro_state_parse(const char *s)
 {
-	for (int i = 0; i < RO__STATES; i++)
-		if (!strcmp(s, state_names[i]))
-			return i;
-	return -EINVAL;
+	return name_parse(&ro_state_names, s, 0);
 }
 
 const char *ro_guard_kind_name(int kind)
