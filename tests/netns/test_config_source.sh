@@ -15,7 +15,9 @@
 #   - config status: all three same; one paused through a push: it
 #     differs; resumed: it catches up;
 #   - Redis down at start: the gateways start from the cache and say so;
-#     Redis back (empty, then given a new version): they switch to it.
+#     Redis back (empty, then given a new version): they switch to it;
+#   - a rollout on one gateway, promoted by hand: the candidate is
+#     published through the key like a push, and every gateway runs it.
 # No traffic: sluiced's interfaces are idle bridges; nginx is not needed.
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -111,7 +113,7 @@ gw_start() {	# I
 	d=$(gw_dir "$1")
 	boot_cfg "$1" >"$d/boot.yaml"
 	nsenter --net="/run/netns/$(gw_ns "$1")" -- "$SLUICED" -c "$d/boot.yaml" \
-		>>"$d/sluiced.log" 2>&1 &
+		--state-dir "$d/state" >>"$d/sluiced.log" 2>&1 &
 	GPID[$1]=$!
 	wait_for 15 gw_answers "$1"
 	gctl "$1" status >/dev/null 2>&1
@@ -260,6 +262,22 @@ subtest "a reload re-reads the bootstrap: the central config stays"
 assert_exit "sluicectl reload on gw2" 0 gctl 2 reload
 assert_eq "gw2: still v3" "$V3" "$(gw_hash 2)"
 assert_eq "gw2: still from" redis "$(gw_source 2)"
+
+subtest "a rollout through gw1, promoted: published like a push, every gateway runs it"
+central_cfg 77 >"$T_DIR/v4.yaml"
+V4=$(cfg_hash "$T_DIR/v4.yaml")
+out=$(gctl 1 -j rollout start "$T_DIR/v4.yaml" --every 1m)
+assert_eq "gw1: rollout at step 1" "step 1" "$(jq -r '(.data // .) | "\(.state) \(.step)"' <<<"$out")"
+assert_eq "gw1: still runs v3 (the candidate is its canary)" "$V3" "$(gw_hash 1)"
+assert_eq "gw2: no rollout of its own" idle "$(gctl 2 -j rollout | jq -r '(.data // .).state')"
+out=$(gctl 1 -j rollout promote)
+assert_eq "gw1: promoted by sluicectl" "promoted sluicectl" "$(jq -r '(.data // .) | "\(.state) \(.by)"' <<<"$out")"
+assert_eq "Redis holds the candidate's bytes" same \
+	"$([[ $(rcli GET "$KEY") == "$(cat "$T_DIR/v4.yaml")" ]] && echo same || echo differs)"
+for i in "${GWS[@]}"; do
+	assert_wait "gw$i: runs the promoted candidate" 5 gw_runs "$i" "$V4"
+done
+assert_eq "gw1: its source" redis "$(gw_source 1)"
 
 subtest "teardown of the gateways"
 gws_stop

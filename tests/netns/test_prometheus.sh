@@ -9,8 +9,10 @@
 # per-tier counts agree exactly with sluicectl -j tiers and with what the
 # clients saw, so do the services' requests and status codes, the
 # breaker and degrade families are there (closed, level 0), up is 1,
-# every rule evaluates ("ok"), and every PromQL expression of the Grafana
-# dashboard returns at least one series.
+# a rollout of a candidate that changes nothing runs (its cohorts' and
+# guards' series exist only while one does: canary + control add up to
+# the totals), every rule evaluates ("ok"), and every PromQL expression
+# of the Grafana dashboard returns at least one series.
 . "$(dirname "$0")/lib.sh"
 netns_init prometheus promtool python3
 
@@ -157,7 +159,12 @@ print(n)' "$mac" "$LAB_GW4" "$2"
 test_prometheus() {
 	local cfg=$T_DIR/sluice.yaml got sent t0 j t p c lines
 	prom_sluice_cfg >"$cfg"
-	sluiced_up "$cfg"
+	if daemon_start "$cfg" --state-dir "$T_DIR/state"; then
+		t_pass "sluiced starts and answers sluicectl"
+	else
+		t_fail "sluiced starts and answers sluicectl"
+		finish
+	fi
 	prom_start || t_fail "prom_start: no free port in the gateway namespace"
 	assert_wait "Prometheus ready" 15 prom_ready
 	assert_eq "pgrep finds it by its storage path (as the final check will)" \
@@ -253,6 +260,19 @@ test_prometheus() {
 	assert_eq "its source: auto" auto \
 		"$(prom_query 'sluice_degrade_level_source{job="sluice"} == 1' | jq -r '[.data.result[].metric.source] | join(" ")')"
 
+	subtest "a rollout, for the rollout row (its cohorts' and guards' series exist only while one runs)"
+	# The same policy under another hash: no client's verdict changes.
+	{ cat "$cfg"; echo "# a candidate that changes nothing"; } >"$T_DIR/candidate.yaml"
+	assert_ok "sluicectl rollout start" ctl rollout start "$T_DIR/candidate.yaml" --every 10m
+	assert_wait "Prometheus has the cohorts' packets at a rate" 15 \
+		prom_has 'rate(sluice_rollout_packets_total{job="sluice",cohort="canary"}[5s])'
+	assert_wait "and the guards' figures" 10 prom_has 'sluice_rollout_guard_ratio{job="sluice"}'
+	assert_eq "sluice_rollout_state: step" 1 "$(prom_value 'sluice_rollout_state{job="sluice",state="step"}')"
+	assert_eq "sluice_rollout_percent: 5" 5 "$(prom_value 'sluice_rollout_percent{job="sluice"}')"
+	assert_eq "control + canary = sluice_packets_total (web, passed)" \
+		"$(prom_value "sluice_packets_total$(sel web passed)")" \
+		"$(prom_value "sum(sluice_rollout_packets_total{job=\"sluice\",interface=\"$LAB_GW_IF\",tier=\"web\",reason=\"passed\"})")"
+
 	subtest "alert rules"
 	assert_wait "every rule evaluated" 10 rules_evaluated
 	got=$(prom_api rules | jq -r '.data.groups[].rules[] | select(.health != "ok") | "\(.name): \(.health) \(.lastError // "")"')
@@ -263,6 +283,8 @@ test_prometheus() {
 	subtest "every dashboard expression returns data"
 	dashboard_exprs
 }
+
+prom_has() { prom_query "$1" | jq -e '.data.result | length > 0' >/dev/null; }	# EXPR
 
 rules_evaluated() {
 	prom_api rules | jq -e '[.data.groups[].rules[]] | length > 0 and all(.health != "unknown")'

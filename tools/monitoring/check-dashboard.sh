@@ -65,6 +65,15 @@ declare -A FAMILY=(
 	[sluice_degrade_level]=""
 	[sluice_degrade_level_source]="source"
 	[sluice_shed_requests_total]="service reason"
+	[sluice_rollout_state]="state"
+	[sluice_rollout_percent]=""
+	[sluice_rollout_step]=""
+	[sluice_rollout_ended_total]="outcome"
+	[sluice_rollout_packets_total]="interface cohort tier reason"
+	[sluice_rollout_guard_ratio]="guard tier cohort"
+	[sluice_rollout_guard_samples]="guard tier cohort"
+	[sluice_rollout_guard_max_increase]="guard"
+	[sluice_rollout_window_remaining_seconds]=""
 	[process_start_time_seconds]=""
 	[process_cpu_seconds_total]=""
 	[process_resident_memory_bytes]=""
@@ -108,7 +117,7 @@ structure "panels on \${datasource}" "[$P[] | select(.type != \"row\") | .dataso
 structure "queries on \${datasource}" '[(.templating.list[] | select(.type == "query") | .datasource.uid), (.annotations.list[] | select(.expr) | .datasource.uid)] | all(. == "${datasource}")'
 structure "panel ids unique" "[$P[] | .id] | length == (unique | length)"
 structure "panels have a title and a description" "[$P[] | select(.type != \"row\") | (.title | length > 0) and (.description | length > 0)] | all"
-structure "rows ready for later issues" '[.panels[] | select(.type == "row" and .collapsed) | .title] as $r | ["Breakers", "Degrade"] - $r == []'
+structure "rows ready for later issues" '[.panels[] | select(.type == "row" and .collapsed) | .title] as $r | ["Breakers", "Degrade", "Rollout"] - $r == []'
 # The services row: request rate, error rate (5xx + no_response + timeout
 # over the outcomes), p99 from the histogram and the slow rate.
 structure "services row" '[.panels as $p | $p | to_entries[] | select(.value.type == "row" and .value.title == "Services") | .key] as [$i]
@@ -130,6 +139,9 @@ structure "breakers row" "$(row_exprs Breakers) | (any(test(\"sluice_breaker_sta
 structure "breaker states mapped" '[.panels[] | select(.type == "row" and .title == "Breakers") | .panels[]
 	| select(.type == "state-timeline") | .fieldConfig.defaults.mappings[0].options | [.["0"].text, .["1"].text, .["2"].text]]
 	| length > 0 and all(. == ["closed", "half_open", "open"])'
+structure "rollout row" "$(row_exprs Rollout) | (any(test(\"sluice_rollout_percent\")) and any(test(\"sluice_rollout_state\"))
+		and any(test(\"rate\\\\(sluice_rollout_packets_total\")) and any(test(\"sluice_rollout_guard_ratio\"))
+		and any(test(\"sluice_rollout_guard_max_increase\")) and any(test(\"sluice_rollout_ended_total\")))"
 structure "degrade row" "$(row_exprs Degrade) | (any(test(\"sluice_degrade_level\\\\{\") and test(\"sluice_degrade_level_source\"))
 		and any(test(\"rate\\\\(sluice_shed_requests_total\") and test(\"by \\\\(service, reason\\\\)\")))"
 
@@ -213,6 +225,34 @@ synthetic() {
 		series "sluice_shed_requests_total{$j,service=\"$s\",reason=\"breaker\"}" '0x20 0+5x20'
 		series "sluice_shed_requests_total{$j,service=\"$s\",reason=\"degrade\"}" '0x20 0+2x20'
 	done
+	# A rollout from 5m: step 1 at 5%, step 2 at 25% from 8m; its
+	# cohorts' series exist only while it runs.
+	for t in idle:'1x20 0x20' shadow:0x40 step:'0x20 1x20' promoted:0x40 rolled_back:0x40 aborted:0x40; do
+		series "sluice_rollout_state{$j,state=\"${t%%:*}\"}" "${t#*:}"
+	done
+	series "sluice_rollout_percent{$j}" '0x20 5x12 25x8'
+	series "sluice_rollout_step{$j}" '0x20 1x12 2x8'
+	for o in promoted rolled_back aborted; do
+		series "sluice_rollout_ended_total{$j,outcome=\"$o\"}" '0x20 1x20'
+	done
+	for i in tgw0 tgw1; do
+		for t in web bulk; do
+			for c in canary:1 control:19; do
+				series "sluice_rollout_packets_total{$j,interface=\"$i\",cohort=\"${c%:*}\",tier=\"$t\",reason=\"passed\"}" "_x20 0+${c#*:}x20"
+				series "sluice_rollout_packets_total{$j,interface=\"$i\",cohort=\"${c%:*}\",tier=\"$t\",reason=\"dropped\"}" "_x20 0+1x20"
+			done
+		done
+	done
+	for g in refusal:web refusal:'(all)' edge_replies:'(all)'; do
+		for c in canary control; do
+			series "sluice_rollout_guard_ratio{$j,guard=\"${g%%:*}\",tier=\"${g#*:}\",cohort=\"$c\"}" '_x20 0.05x20'
+			series "sluice_rollout_guard_samples{$j,guard=\"${g%%:*}\",tier=\"${g#*:}\",cohort=\"$c\"}" '_x20 0+100x20'
+		done
+	done
+	for g in refusal edge_replies; do
+		series "sluice_rollout_guard_max_increase{$j,guard=\"$g\"}" '_x20 0.02x20'
+	done
+	series "sluice_rollout_window_remaining_seconds{$j}" '_x20 60-3x20'
 }
 # One service: 10 requests a step, 1 answered at the edge, 9 responses
 # (8 within 50 ms, 1 a 500 slower than 1 s), a no_response; a timeout

@@ -400,6 +400,51 @@ ts("Shed requests per service",
    [('sum by (service, reason) (rate(sluice_shed_requests_total{%s}[%s]))' % (BRK, RI), "{{service}} {{reason}}")],
    unit="reqps", stack=True, w=24)
 
+# ---------------------------------------------------------------- rollout
+# The state, share and outcomes are always exported; the cohorts' packets
+# and the guards only while a rollout runs (shadow or a step).
+ROLL_REFUSED = REFUSED + '|denylisted'
+ROLL_STATES = ["idle", "shadow", "step", "promoted", "rolled_back", "aborted"]
+row("Rollout", collapsed=True)
+ts("Rollout share and state",
+   "sluice_rollout_percent: the share of clients (by a stable hash of the source's /32 or /64) the "
+   "candidate's policy enforces now (0 in its shadow phase and without a rollout), and "
+   "sluice_rollout_step (1 ..).  sluicectl rollout shows the figures and the next decision.",
+   [('max(sluice_rollout_percent{%s})' % SEL, "percent"), ('max(sluice_rollout_step{%s})' % SEL, "step")],
+   unit="percent", interp="stepAfter", minv=0, w=16, overrides=[right_axis("step", "step")])
+stat("Rollout state now", "sluice_rollout_state: idle, shadow (the candidate counts what it would "
+     "do, enforcing nothing), step (a share of clients on the candidate), or the last rollout's "
+     "outcome: promoted, rolled_back (a guard failed) or aborted.",
+     [('max by (state) (sluice_rollout_state{%s}) == 1' % SEL, "{{state}}", "A", True)],
+     w=4, h=8, text="name")
+stat("Rollouts ended", "sluice_rollout_ended_total over the dashboard's range, by outcome: promoted "
+     "(every step's guards held, or sluicectl rollout promote), rolled_back (by a guard), aborted.",
+     [('sum by (outcome) (increase(sluice_rollout_ended_total{%s}[$__range]))' % SEL, "{{outcome}}", "A", True)],
+     w=4, h=8, text="value_and_name", calc="lastNotNull")
+ts("Refused share by cohort",
+   "While a rollout runs: refused (or, in shadow, would-be refused: %s) over all packets of each "
+   "cohort (sluice_rollout_packets_total): canary on the candidate's policy, control on the "
+   "running one.  The guards roll back when canary - control passes --max-refusal-increase." % ROLL_REFUSED.replace('|', ', '),
+   [('sum by (cohort) (rate(sluice_rollout_packets_total{%s,reason=~"%s"}[%s])) / '
+     'sum by (cohort) (rate(sluice_rollout_packets_total{%s}[%s]))' % (TIER, ROLL_REFUSED, RI, TIER, RI), "{{cohort}}")],
+   unit="percentunit", minv=0, overrides=[color("canary", "orange"), color("control", "green")])
+ts("Packets by cohort and tier",
+   "While a rollout runs: packets/s per cohort and tier (sluice_rollout_packets_total, canary from "
+   "the candidate's own counters, control = total - canary).",
+   [('sum by (cohort, tier) (rate(sluice_rollout_packets_total{%s}[%s]))' % (TIER, RI), "{{cohort}} {{tier}}")],
+   unit="pps", overrides=[dashed("canary.*")])
+ts("Guards: canary vs control",
+   "While a rollout runs: each guard's rate over the current step's window "
+   "(sluice_rollout_guard_ratio; refusal per tier and over all tiers \"(all)\", edge_replies, "
+   "http_errors with services), canary dashed, and the allowed increase "
+   "(sluice_rollout_guard_max_increase).  A guard judges only with --min-packets per cohort.",
+   [('max by (guard, tier, cohort) (sluice_rollout_guard_ratio{%s})' % SEL, "{{guard}} {{tier}} {{cohort}}"),
+    ('max by (guard) (sluice_rollout_guard_max_increase{%s})' % SEL, "max increase {{guard}}")],
+   unit="percentunit", minv=0, w=16, overrides=[dashed(".*canary"), dashed("max increase.*")])
+ts("Window left", "While a rollout runs: sluice_rollout_window_remaining_seconds until the step's "
+   "window ends (the next step, or promotion, if the guards hold; 0 while it waits for packets).",
+   [('max(sluice_rollout_window_remaining_seconds{%s})' % SEL, "left")], unit="s", minv=0, w=8)
+
 def var(name, label, query, desc):
     return {"name": name, "label": label, "type": "query", "datasource": DS,
             "definition": query, "query": {"query": query, "refId": "PrometheusVariableQueryEditor-VariableQuery"},
@@ -425,7 +470,7 @@ dash = {
          "expr": 'changes(sluice_config_last_reload_success_timestamp_seconds{%s}[1m]) > 0' % SEL,
          "step": "1m", "titleFormat": "config reloaded", "textFormat": "{{instance}}"}]},
     "description": "sluice, the XDP rate limiter: passed and refused traffic per tier against its limits, "
-                   "flood guard, client table, parser, reloads, and the services' HTTP statistics read from the wire, their circuit breakers and the degrade level.  Installed as share/sluice/monitoring/sluice-dashboard.json.",
+                   "flood guard, client table, parser, reloads, and the services' HTTP statistics read from the wire, their circuit breakers, the degrade level and rollouts.  Installed as share/sluice/monitoring/sluice-dashboard.json.",
     "editable": True, "fiscalYearStartMonth": 0, "graphTooltip": 1, "id": None,
     "links": [], "liveNow": False, "panels": panels, "refresh": "30s",
     "schemaVersion": 38, "style": "dark", "tags": ["sluice", "xdp", "rate-limit"],

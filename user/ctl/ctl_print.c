@@ -343,6 +343,17 @@ int ctl_print_client(FILE *f, json_object *d)
 	kv_add(t[0], "key", jstr(d, "key", "-"));
 	kv_add(t[0], "known", !json_object_is_type(known, json_type_boolean) ?
 	       "-" : json_object_get_boolean(known) ? "yes" : "no");
+	/* During a rollout: the policy it is on (tier and meters above
+	 * are the running config's). */
+	if (jget(d, "rollout")) {
+		json_object *ro = jget(d, "rollout");
+
+		snprintf(buf, sizeof(buf), "%s%s%s%s", jstr(ro, "cohort", "-"),
+			 json_object_get_boolean(jget(ro, "running")) ? "" : " (in the last rollout, ",
+			 json_object_get_boolean(jget(ro, "running")) ? "" : jstr(ro, "state", "-"),
+			 json_object_get_boolean(jget(ro, "running")) ? "" : ")");
+		kv_add(t[0], "rollout", buf);
+	}
 	if (!n) {
 		kv_add(t[0], "meters", "none");
 		return tables_print(f, t, 1);

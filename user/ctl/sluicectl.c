@@ -23,6 +23,7 @@
 #include "ctl/ctl_config.h"
 #include "ctl/ctl_gates.h"
 #include "ctl/ctl_print.h"
+#include "ctl/ctl_rollout.h"
 #include "common/names.h"
 #include "common/proto.h"
 #include "sluice_service.h"
@@ -47,6 +48,7 @@ struct ctl_opts {
 	int timeout_ms;
 	struct top_opts top;
 	struct ctl_gate_opts gate;	/* breaker, degrade */
+	struct ctl_rollout_opts roll;	/* rollout start */
 };
 
 struct ctl_cmd {
@@ -427,6 +429,27 @@ static int run_gate(const struct ctl_opts *o, const struct ctl_cmd *cmd,
 	return ctl_run(o, cmd, req, cmd->print);
 }
 
+static int run_rollout(const struct ctl_opts *o, const struct ctl_cmd *cmd,
+		       int argc, char **argv)
+{
+	char err[CFG_ERR_MAX + 64];
+	int file_err;
+	json_object *req = ctl_rollout_request(argc, argv, &o->roll, err,
+					       sizeof(err), &file_err);
+
+	if (!req && file_err) {
+		/* FILE:LINE:COL first, as `config check` prints it. */
+		if (o->json)
+			ctl_print_json_error(stdout, err);
+		else
+			fprintf(stderr, "%s\n", err);
+		return CTL_EXIT_FAILED;
+	}
+	if (!req && *err)
+		return ctl_usage(o, cmd, "%s", err);
+	return ctl_run(o, cmd, req, cmd->print);
+}
+
 static int run_help(const struct ctl_opts *o, const struct ctl_cmd *cmd,
 		    int argc, char **argv)
 {
@@ -587,6 +610,40 @@ static const struct ctl_cmd commands[] = {
 	  "  sluicectl degrade 0 --pin\n"
 	  "  sluicectl degrade auto\n",
 	  0, 1, run_gate, ctl_print_degrade },
+	{ "rollout", "[start FILE [OPTIONS] | promote | abort]",
+	  "roll a config out to a share of clients, watch it, promote or roll back",
+	  "start FILE: validate FILE like any config, then apply its policy (tier\n"
+	  "limits, verdicts and actions, tier membership of prefixes, reply\n"
+	  "templates) to a canary cohort of clients chosen by a stable hash of the\n"
+	  "source's /32 or /64; every other client keeps the running policy.  The\n"
+	  "sections that cannot be split per client (interfaces, services and\n"
+	  "their breakers, degrade, redis, config_source, metrics, webhook,\n"
+	  "edge_connections, mode, ...) are named and applied at promotion only.\n"
+	  "Each step lasts --every; over its window the guards compare the\n"
+	  "canary's refusal rate (per tier and over all tiers), its edge replies\n"
+	  "and, with services, its HTTP error rate against the control's.  One\n"
+	  "beyond its allowed increase rolls back at once; when every step passed\n"
+	  "the candidate is promoted: it becomes the running config and is written\n"
+	  "where the config came from (the file, or the config source).\n\n"
+	  "  --percent P                  the first step's share (default 5)\n"
+	  "  --steps LIST                 the shares in turn (default 5,25,50,100)\n"
+	  "  --every DURATION             each step's window (default 1m)\n"
+	  "  --max-refusal-increase X     refusal and edge replies, canary minus\n"
+	  "                               control (default 0.02: 2 points)\n"
+	  "  --max-error-increase X       HTTP errors likewise (default 0.01)\n"
+	  "  --shadow-first DURATION      first run the candidate in shadow for\n"
+	  "                               everyone (counting only) this long\n"
+	  "  --min-packets N              packets each cohort needs in a window\n"
+	  "                               before a guard judges (default 100)\n\n"
+	  "Without an action: the state (shadow, step N at P%, promoted, rolled\n"
+	  "back, aborted), the cohorts' figures side by side and the next\n"
+	  "decision.  promote: make the candidate the running config now; abort:\n"
+	  "every client back on the running config now.",
+	  "  sluicectl rollout start /etc/sluice/new.yaml --steps 5,25,50,100 --every 5m\n"
+	  "  sluicectl rollout\n"
+	  "  sluicectl rollout abort\n"
+	  "  sluicectl -j rollout | jq -r .state\n",
+	  0, 2, run_rollout, ctl_print_rollout },
 	{ "help", "[COMMAND]", "this help, or a command's",
 	  "Print the list of commands, or the help of COMMAND (the same as\n"
 	  "sluicectl COMMAND --help).",
@@ -606,7 +663,8 @@ static const struct ctl_cmd *cmd_find(const char *name)
 /* ---- main ------------------------------------------------------------ */
 
 enum { OPT_VERSION = 256, OPT_BY, OPT_TIER, OPT_WATCH, OPT_FOR, OPT_REASON,
-       OPT_PIN };
+       OPT_PIN, OPT_PERCENT, OPT_STEPS, OPT_EVERY, OPT_SHADOW_FIRST,
+       OPT_MAX_REFUSAL, OPT_MAX_ERROR, OPT_MIN_PACKETS };
 
 static int parse_count(const char *s, int *n)
 {
@@ -650,6 +708,13 @@ int main(int argc, char **argv)
 		{ "for",     required_argument, NULL, OPT_FOR },
 		{ "reason",  required_argument, NULL, OPT_REASON },
 		{ "pin",     no_argument,       NULL, OPT_PIN },
+		{ "percent", required_argument, NULL, OPT_PERCENT },
+		{ "steps",   required_argument, NULL, OPT_STEPS },
+		{ "every",   required_argument, NULL, OPT_EVERY },
+		{ "shadow-first", required_argument, NULL, OPT_SHADOW_FIRST },
+		{ "max-refusal-increase", required_argument, NULL, OPT_MAX_REFUSAL },
+		{ "max-error-increase", required_argument, NULL, OPT_MAX_ERROR },
+		{ "min-packets", required_argument, NULL, OPT_MIN_PACKETS },
 		{ 0 },
 	};
 	struct ctl_opts o = { .timeout_ms = CTL_TIMEOUT_MS };
@@ -669,6 +734,23 @@ int main(int argc, char **argv)
 				      opt == OPT_PIN))
 			o.gate.given = opt == OPT_FOR ? "--for" :
 				       opt == OPT_REASON ? "--reason" : "--pin";
+		if (opt >= OPT_PERCENT && opt <= OPT_MIN_PACKETS) {
+			static const char *const names[] = {
+				"--percent", "--steps", "--every", "--shadow-first",
+				"--max-refusal-increase", "--max-error-increase",
+				"--min-packets",
+			};
+			const char **slot[] = {
+				&o.roll.percent, &o.roll.steps, &o.roll.every,
+				&o.roll.shadow_first, &o.roll.max_refusal,
+				&o.roll.max_error, &o.roll.min_packets,
+			};
+
+			if (!o.roll.given)
+				o.roll.given = names[opt - OPT_PERCENT];
+			*slot[opt - OPT_PERCENT] = optarg;
+			continue;
+		}
 		switch (opt) {
 		case OPT_FOR:
 			o.gate.for_arg = optarg;
@@ -754,6 +836,9 @@ int main(int argc, char **argv)
 	    strcmp(cmd->name, "degrade"))
 		return ctl_usage(&o, cmd, "option '%s' applies to breaker and degrade only",
 				 o.gate.given);
+	if (o.roll.given && strcmp(cmd->name, "rollout"))
+		return ctl_usage(&o, cmd, "option '%s' applies to rollout start only",
+				 o.roll.given);
 	optind++;
 	nargs = argc - optind;
 	if (nargs < cmd->min_args)

@@ -18,6 +18,7 @@
 #include "daemon/svc_view.h"
 #include "daemon/top.h"
 #include "daemon/gates.h"
+#include "daemon/rollout.h"
 #include "daemon/glob_cmd.h"
 #include "config/duration.h"
 #include "config/rate.h"
@@ -375,6 +376,10 @@ static int cmd_client(void *ctx, json_object *req, json_object **data,
 		json_object_array_add(meters, mo);
 	}
 	jset(o, "meters", meters);
+	/* While a rollout runs: which policy this client is on. */
+	a = rollout_client_json(d, &addr);
+	if (a)
+		jset(o, "rollout", a);
 	gk.family = v.key.family;
 	gk.tier = v.tier;
 	memcpy(gk.addr, v.key.addr, 16);
@@ -480,5 +485,9 @@ const struct control_cmd daemon_cmds[] = {
 	{ "degrade", gates_cmd_degrade },
 	{ "config_push", config_cmd_push },
 	{ "config_status", config_cmd_status },
+	{ "rollout_start", rollout_cmd_start },
+	{ "rollout_status", rollout_cmd_status },
+	{ "rollout_promote", rollout_cmd_promote },
+	{ "rollout_abort", rollout_cmd_abort },
 	{ NULL, NULL },
 };

@@ -11,6 +11,7 @@
 #include "daemon/top.h"
 #include "daemon/webhook.h"
 #include "daemon/gates.h"
+#include "daemon/rollout.h"
 #include "daemon/glob_sync.h"
 #include "kern/egress.h"
 #include "kern/tc.h"
@@ -291,6 +292,8 @@ int daemon_apply(struct sl_daemon *d, struct sl_config *cfg, const char *why,
 		webhook_apply(d->webhook, &cfg->webhook);
 	gates_reload(d);
 	glob_sync_apply(d->glob, d);
+	if (!rc)
+		rollout_reloaded(d);	/* the canary stays, its window restarts */
 	daemon_log_summary(why, sum);
 	if (rc)
 		log_err("reload (%s) applied with errors: %s", why, err);
@@ -339,6 +342,7 @@ int daemon_detach(struct sl_daemon *d, char names[][IF_NAMESIZE], int *n)
 
 	if (n)
 		*n = 0;
+	rollout_detached(d);
 	for (int i = 0; i < d->niface; i++) {
 		if (names)
 			memcpy(names[(*n)++], d->ifaces[i].name, IF_NAMESIZE);
@@ -383,6 +387,7 @@ void daemon_stop(struct sl_daemon *d)
 	webhook_free(d->webhook);
 	d->webhook = NULL;
 	gates_stop(d);
+	rollout_free(d);	/* its pins and state files stay: a restart resumes */
 	config_source_free(d);
 	for (int i = 0; i < d->niface; i++)
 		loader_close(&d->ifaces[i]);

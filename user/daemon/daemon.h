@@ -28,6 +28,7 @@ struct webhook;
 struct gates;
 struct glob_sync;
 struct config_source;
+struct rollout_run;
 
 struct sl_daemon {
 	char cfg_path[4096];	/* absolute, so a reload finds it */
@@ -44,6 +45,7 @@ struct sl_daemon {
 	struct gates *gates;	/* breakers and degrade (daemon/gates.h) */
 	struct glob_sync *glob;	/* global limits' Redis sync (daemon/glob_sync.h) */
 	struct config_source *csrc;	/* NULL: no config_source (daemon/config_source.h) */
+	struct rollout_run *rollout;	/* NULL until the loop runs (daemon/rollout.h) */
 	uint64_t reloads_ok, reloads_failed;	/* since start */
 	time_t reload_ok_at;	/* the last successful start or reload */
 	int niface;

@@ -34,6 +34,7 @@
 #include "daemon/loop.h"
 #include "daemon/top.h"
 #include "daemon/gates.h"
+#include "daemon/rollout.h"
 #include "export/metrics.h"
 #include "common/clock.h"
 #include "common/log.h"
@@ -43,6 +44,8 @@
 #define SAMPLE_MS		1000	/* counter sampling for rates */
 #define INOTIFY_SETTLE_MS	200	/* editors write in several steps */
 #define DETACH_TIMEOUT_MS	10000
+
+static const char *state_dir = ROLLOUT_STATE_DIR;
 
 static void usage(FILE *f)
 {
@@ -61,6 +64,8 @@ static void usage(FILE *f)
 "  -v, --verbose       debug logging, libbpf's included (overrides log_level)\n"
 "  -f, --foreground    run in the foreground; this is the default, sluiced\n"
 "                      never forks (run it under systemd or a supervisor)\n"
+"      --state-dir DIR where a running rollout's state is kept over a\n"
+"                      restart (default " ROLLOUT_STATE_DIR ")\n"
 "      --detach        remove the XDP programs and every pin of the config's\n"
 "                      interfaces (through the running daemon if there is\n"
 "                      one), then exit; per-client state is lost\n"
@@ -321,6 +326,7 @@ static void on_sample(struct loop *l, int id, void *arg)
 
 	(void)l, (void)id;
 	daemon_sample(d);
+	rollout_sample(d);	/* on the counters just sampled */
 	metrics_sampled(d->metrics, d);
 }
 
@@ -346,6 +352,8 @@ static int run(struct sl_daemon *d, struct loop *l)
 	if (!err)
 		err = config_source_start(d, l);
 	if (!err)
+		err = rollout_open(d, state_dir);
+	if (!err)
 		metrics_update(d->metrics, d);
 	if (!err)
 		err = loop_run(l);
@@ -361,13 +369,14 @@ static int run(struct sl_daemon *d, struct loop *l)
 
 int main(int argc, char **argv)
 {
-	enum { OPT_DETACH = 256 };
+	enum { OPT_DETACH = 256, OPT_STATE_DIR };
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "test", no_argument, NULL, 't' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "foreground", no_argument, NULL, 'f' },
 		{ "detach", no_argument, NULL, OPT_DETACH },
+		{ "state-dir", required_argument, NULL, OPT_STATE_DIR },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -396,6 +405,9 @@ int main(int argc, char **argv)
 			break;
 		case OPT_DETACH:
 			detach = true;
+			break;
+		case OPT_STATE_DIR:
+			state_dir = optarg;
 			break;
 		case 'h':
 			usage(stdout);

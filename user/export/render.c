@@ -464,6 +464,7 @@ int render_all(struct render *r, struct sl_daemon *d, bool sampled)
 	render_config_source(r, d);
 	err = render_services(r, d);
 	render_gates(r, d);
+	render_rollout(r, d);
 	render_redis(r, d);
 	render_process(r);
 	free(cur);

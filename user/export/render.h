@@ -61,6 +61,8 @@ int render_services(struct render *r, struct sl_daemon *d);
  * breakers and degrade level in sluiced (gates.c). */
 void render_gates(struct render *r, struct sl_daemon *d);
 
+/* sluice_rollout_*: the rollout in sluiced (rollout.c). */
+void render_rollout(struct render *r, struct sl_daemon *d);
 /* sluice_redis_*, sluice_global_*: the global limits' sync
  * (daemon/glob_sync.h; redis.c). */
 void render_redis(struct render *r, struct sl_daemon *d);
