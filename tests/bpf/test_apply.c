@@ -116,21 +116,6 @@ static __u32 rig_gen(struct rig *r)
 	return g.tier_gen;
 }
 
-/* Entries of one prefix trie. */
-static int trie_count(struct bpf_map *m)
-{
-	__u8 key[sizeof(struct sl_pfx_v6)], next[sizeof(key)];
-	void *prev = NULL;
-	int n = 0;
-
-	while (!bpf_map_get_next_key(bpf_map__fd(m), prev, next)) {
-		memcpy(key, next, sizeof(key));
-		prev = key;
-		n++;
-	}
-	return n;
-}
-
 /* The tier a packet from `src` is counted in (passed or allowlisted). */
 static int tier_of(struct rig *r, const char *src)
 {
@@ -220,14 +205,14 @@ static void test_prefix_diff(void)
 
 	if (!rig_open(&r) || !rig_apply(&r, CFG1, NULL))
 		goto out;
-	ASSERT_EQ(trie_count(r.fx.skel->maps.sl_pfx_v4), 3, "v4 entries");
-	ASSERT_EQ(trie_count(r.fx.skel->maps.sl_pfx_v6), 2, "v6 entries");
+	ASSERT_EQ(fixture_map_count(r.fx.skel->maps.sl_pfx_v4), 3, "v4 entries");
+	ASSERT_EQ(fixture_map_count(r.fx.skel->maps.sl_pfx_v6), 2, "v6 entries");
 	ASSERT_EQ(tier_of(&r, "198.18.20.5"), 2, "c's range in c");
 	if (!rig_apply(&r, CFG2, NULL))
 		goto out;
 	/* 0/0, b, d's two; c's /24 gone. */
-	ASSERT_EQ(trie_count(r.fx.skel->maps.sl_pfx_v4), 4, "v4 entries after");
-	ASSERT_EQ(trie_count(r.fx.skel->maps.sl_pfx_v6), 2, "v6 entries after");
+	ASSERT_EQ(fixture_map_count(r.fx.skel->maps.sl_pfx_v4), 4, "v4 entries after");
+	ASSERT_EQ(fixture_map_count(r.fx.skel->maps.sl_pfx_v6), 2, "v6 entries after");
 	ASSERT_EQ(tier_of(&r, "198.18.20.5"), 0, "c's old range: default tier");
 	ASSERT_EQ(tier_of(&r, "198.18.20.200"), 3, "d's /25 inside it");
 	ASSERT_EQ(tier_of(&r, "198.18.30.1"), 3, "d's /24");

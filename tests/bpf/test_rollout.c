@@ -78,20 +78,6 @@ static __u64 canary_total(struct rig *r)
 	return n;
 }
 
-static int map_count(struct bpf_map *m)
-{
-	__u8 key[64], next[64];
-	void *prev = NULL;
-	int n = 0;
-
-	while (!bpf_map_get_next_key(bpf_map__fd(m), prev, next)) {
-		memcpy(key, next, sizeof(key));
-		prev = key;
-		n++;
-	}
-	return n;
-}
-
 /* Over 100k synthetic sources the share is met within 1 point, and a
  * source in at one share stays in at every larger one. */
 static void test_cohort_proportional(void)
@@ -273,8 +259,8 @@ static void test_prefix_to_drop(void)
 	ASSERT_TRUE(st.state == SL_ROLL_OFF && !st.config_hash && !st.tiers,
 		    "switches off");
 	ASSERT_EQ(apply_tier_id(&r.ifc, "blocked"), -1, "canary-only id freed");
-	ASSERT_EQ(map_count(r.fx.skel->maps.sl_pfx_v4_c) +
-		  map_count(r.fx.skel->maps.sl_pfx_v6_c), 0, "tries empty");
+	ASSERT_EQ(fixture_map_count(r.fx.skel->maps.sl_pfx_v4_c) +
+		  fixture_map_count(r.fx.skel->maps.sl_pfx_v6_c), 0, "tries empty");
 	ASSERT_EQ(canary_total(&r), 0, "canary counters zeroed");
 	ASSERT_EQ(passes(&r, can, 3), 3, "back on vip");
 	ASSERT_OK(rollout_clear(&r.ifc, running, &sum), "clear again: nothing");
@@ -311,7 +297,7 @@ static void test_shadow(void)
 	ASSERT_EQ(fixture_stat_packets(&r.fx, id, SL_R_PASSED), 5,
 		  "control counted 5 passed");
 	ASSERT_EQ(fixture_client_count(&r.fx), 1, "sl_clients: the one client");
-	ASSERT_EQ(map_count(r.fx.skel->maps.sl_clients_s), 1, "sl_clients_s: its shadow");
+	ASSERT_EQ(fixture_map_count(r.fx.skel->maps.sl_clients_s), 1, "sl_clients_s: its shadow");
 	ASSERT_OK(fixture_client(&r.fx, &k, &after), "control bucket after");
 	ASSERT_EQ(after.tat[0] - before.tat[0], 4 * SL_NSEC_PER_SEC,
 		  "control bucket moved by control's 4 packets only");
@@ -333,7 +319,7 @@ static void test_off(void)
 		goto out;
 	ASSERT_EQ(passes(&r, "198.18.10.1", 3), 3, "off: the running policy");
 	ASSERT_EQ(canary_total(&r), 0, "off: no canary counts");
-	ASSERT_EQ(map_count(r.fx.skel->maps.sl_clients_s), 0, "no shadow buckets");
+	ASSERT_EQ(fixture_map_count(r.fx.skel->maps.sl_clients_s), 0, "no shadow buckets");
 	ASSERT_EQ(rollout_set(&r.ifc, SL_ROLL__MAX, 0, 1), -EINVAL, "bad state");
 	ASSERT_EQ(rollout_set(&r.ifc, SL_ROLL_CANARY, SL_ROLL_SHARE_MAX + 1, 1),
 		  -EINVAL, "bad share");

@@ -212,6 +212,20 @@ int fixture_add_prefix(struct xdp_fixture *fx, const char *cidr, __u32 tier)
 	return family;
 }
 
+int fixture_map_count(struct bpf_map *m)
+{
+	__u8 key[64], next[64];
+	void *prev = NULL;
+	int n = 0;
+
+	while (!bpf_map_get_next_key(bpf_map__fd(m), prev, next)) {
+		memcpy(key, next, sizeof(key));
+		prev = key;
+		n++;
+	}
+	return n;
+}
+
 int fixture_stats(struct xdp_fixture *fx, __u32 tier, __u32 reason,
 		  struct sl_counter *out)
 {

@@ -83,6 +83,10 @@ int fixture_set_tier_gen(struct xdp_fixture *fx, __u32 gen, __u32 id,
 /* Map "198.18.10.0/24" or "2001:2::/48" to a tier. */
 int fixture_add_prefix(struct xdp_fixture *fx, const char *cidr, __u32 tier);
 
+/* Entries of a map whose keys are at most 64 bytes (a hash or a trie),
+ * walked key by key. */
+int fixture_map_count(struct bpf_map *m);
+
 /* Summed over CPUs. */
 int fixture_stats(struct xdp_fixture *fx, __u32 tier, __u32 reason,
 		  struct sl_counter *out);
