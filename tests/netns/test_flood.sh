@@ -118,18 +118,24 @@ test_flood() {
 
 # Shadow mode: the guard's refusals are counted as shadow_drop and
 # passed; entries are still limited the same way.
-test_flood_shadow() {
+# Two known clients, then a flood of SENT sources in chunks of 200
+# PAUSE_MS apart, and what it did (flood_checks).
+known_then_flood() {	# SENT PAUSE_MS DROP_REASON
 	local t0 sent el
-	write_cfg shadow
-	daemon_start "$CFG" || { t_fail "sluiced starts"; return; }
 	known 198.18.1.11
 	known 198.18.1.12
 	snapshot
 	t0=$(now_ms)
-	read -r sent _ < <(spoof_udp abuser 1 5000 200 5)
+	read -r sent _ < <(spoof_udp abuser 1 "$1" 200 "$2")
 	el=$(($(now_ms) - t0))
-	assert_eq "spoofed sources sent" 5000 "$sent"
-	flood_checks "$sent" "$el" shadow_drop
+	assert_eq "spoofed sources sent" "$1" "$sent"
+	flood_checks "$sent" "$el" "$3"
+}
+
+test_flood_shadow() {
+	write_cfg shadow
+	daemon_start "$CFG" || { t_fail "sluiced starts"; return; }
+	known_then_flood 5000 5 shadow_drop
 	assert_eq "guarded: flood_drop in shadow mode" 0 "$(count_of "$S_TIERS" guarded flood_drop)"
 	burst_is 198.18.1.11 20		# shadow: nothing refused
 }
@@ -139,7 +145,7 @@ test_flood_shadow() {
 # least 100), burst 1310.  Its figures come from sluicectl -j tiers;
 # flood_checks then holds them to the same exact accounting.
 test_flood_default() {
-	local g rate sent el t0
+	local g rate
 	write_cfg enforce ""
 	assert_fails "the config says nothing about floods" grep -q flood_guard "$CFG"
 	daemon_start "$CFG" || { t_fail "sluiced starts"; return; }
@@ -155,14 +161,7 @@ test_flood_default() {
 		"$(tiers_json | jq -c '.tiers[] | select(.name == "normal") | .flood_guard')"
 	GUARD_RATE=$(jq -r '.new_clients | rtrimstr("/s")' <<<"$g")
 	GUARD_BURST=$(jq -r .burst <<<"$g")
-	known 198.18.1.11
-	known 198.18.1.12
-	snapshot
-	t0=$(now_ms)
-	read -r sent _ < <(spoof_udp abuser 1 10000 200 10)
-	el=$(($(now_ms) - t0))
-	assert_eq "spoofed sources sent" 10000 "$sent"
-	flood_checks "$sent" "$el" flood_drop
+	known_then_flood 10000 10 flood_drop
 	assert_ge "the default guard refused sources (flood_drop)" 1 \
 		"$(count_of "$S_TIERS" guarded flood_drop)"
 	burst_is 198.18.1.11 5		# a known client keeps its bucket
