@@ -12,7 +12,11 @@
 # = sources sent; entries at most what the two buckets admit in the
 # flood's measured duration (GCRA: burst + rate x elapsed each).  Known
 # clients keep their own buckets: each gets exactly its burst of
-# requests during and after the flood.
+# requests during and after the flood.  The same tier with no
+# flood_guard at all gets the default guard (a hundredth of the
+# 65536-entry table per second, burst twice that), read back from
+# `sluicectl -j tiers`, and the same exact accounting holds under a
+# shorter flood (10,000 sources).
 . "$(dirname "$0")/lib.sh"
 netns_init python3
 lab_up
@@ -21,12 +25,12 @@ CFG=$T_DIR/sluice.yaml
 GUARD_RATE=100 GUARD_BURST=100	# new clients per second, and burst
 PKT_RATE=200 PKT_BURST=200	# the packets meter: the shared bucket's too
 
-write_cfg() {	# MODE
+write_cfg() {	# MODE [GUARD: the flood_guard line, "" for none]
+	local guard=${2-"flood_guard: {new_clients: $GUARD_RATE/s, burst: $GUARD_BURST}"}
 	{
 		cfg_top "$LAB_GW_IF" "$SOCK" 65536 "$1"
 		cfg_tier normal "$ANY" "$REQ_SLOW"
-		cfg_tier guarded "198.19.0.0/16, 198.18.1.0/24" \
-			"flood_guard: {new_clients: $GUARD_RATE/s, burst: $GUARD_BURST}" \
+		cfg_tier guarded "198.19.0.0/16, 198.18.1.0/24" ${guard:+"$guard"} \
 			"{unit: packets, rate: $PKT_RATE/s, burst: $PKT_BURST}" "$REQ_SLOW"
 	} >"$CFG"
 }
@@ -114,21 +118,54 @@ test_flood() {
 
 # Shadow mode: the guard's refusals are counted as shadow_drop and
 # passed; entries are still limited the same way.
-test_flood_shadow() {
+# Two known clients, then a flood of SENT sources in chunks of 200
+# PAUSE_MS apart, and what it did (flood_checks).
+known_then_flood() {	# SENT PAUSE_MS DROP_REASON
 	local t0 sent el
-	write_cfg shadow
-	daemon_start "$CFG" || { t_fail "sluiced starts"; return; }
 	known 198.18.1.11
 	known 198.18.1.12
 	snapshot
 	t0=$(now_ms)
-	read -r sent _ < <(spoof_udp abuser 1 5000 200 5)
+	read -r sent _ < <(spoof_udp abuser 1 "$1" 200 "$2")
 	el=$(($(now_ms) - t0))
-	assert_eq "spoofed sources sent" 5000 "$sent"
-	flood_checks "$sent" "$el" shadow_drop
+	assert_eq "spoofed sources sent" "$1" "$sent"
+	flood_checks "$sent" "$el" "$3"
+}
+
+test_flood_shadow() {
+	write_cfg shadow
+	daemon_start "$CFG" || { t_fail "sluiced starts"; return; }
+	known_then_flood 5000 5 shadow_drop
 	assert_eq "guarded: flood_drop in shadow mode" 0 "$(count_of "$S_TIERS" guarded flood_drop)"
 	burst_is 198.18.1.11 20		# shadow: nothing refused
 }
 
-run_tests flood flood_shadow
+# No flood_guard in the config: the default guard, flood_guard_default()
+# of the 65536-entry table: 65536 / 100 = 655 new clients per second (at
+# least 100), burst 1310.  Its figures come from sluicectl -j tiers;
+# flood_checks then holds them to the same exact accounting.
+test_flood_default() {
+	local g rate
+	write_cfg enforce ""
+	assert_fails "the config says nothing about floods" grep -q flood_guard "$CFG"
+	daemon_start "$CFG" || { t_fail "sluiced starts"; return; }
+	g=$(tiers_json | jq -c '.tiers[] | select(.name == "guarded") | .flood_guard')
+	note "guarded: flood_guard $g"
+	assert_eq "guarded: the default flood guard" true "$(jq -r .default <<<"$g")"
+	rate=$((65536 / 100 < 100 ? 100 : 65536 / 100))
+	assert_eq "guarded: new clients, a hundredth of the table per second" \
+		"$rate/s" "$(jq -r .new_clients <<<"$g")"
+	assert_eq "guarded: burst, two seconds' worth" $((2 * rate)) "$(jq -r .burst <<<"$g")"
+	assert_eq "normal: the default flood guard too" \
+		'{"new_clients":"655/s","burst":1310,"default":true}' \
+		"$(tiers_json | jq -c '.tiers[] | select(.name == "normal") | .flood_guard')"
+	GUARD_RATE=$(jq -r '.new_clients | rtrimstr("/s")' <<<"$g")
+	GUARD_BURST=$(jq -r .burst <<<"$g")
+	known_then_flood 10000 10 flood_drop
+	assert_ge "the default guard refused sources (flood_drop)" 1 \
+		"$(count_of "$S_TIERS" guarded flood_drop)"
+	burst_is 198.18.1.11 5		# a known client keeps its bucket
+}
+
+run_tests flood flood_shadow flood_default
 finish

@@ -20,7 +20,9 @@ cfg=$T_DIR/sluice.yaml
 metrics_cfg() {	# LISTEN [EXTRA_TIER]: the lab's tiers, metrics on LISTEN
 	cfg_new
 	cfg_set metrics "{listen: \"$1\"}"
-	cfg_add_tier normal "$ANY" "$REQ_1_5"
+	# normal: no flood guard (not even the default one), so that the
+	# flood-guard series are shown to exist only for tiers with one.
+	cfg_add_tier normal "$ANY" "$REQ_1_5" "flood_guard: off"
 	cfg_add_tier vip 198.18.10.0/24 "$REQ_10_20" \
 		"flood_guard: {new_clients: 100/s, burst: 10}"
 	[[ -z ${2:-} ]] || cfg_add_tier "$2" 198.18.30.0/24 "$REQ_SLOW"
@@ -210,6 +212,8 @@ test_carry_on() {
 	m=$(scrape)
 	before=$(packets_of "$m" normal reset)
 	assert_ok "tier extra listed" packets_of "$m" extra passed
+	assert_eq "tier extra (no flood_guard: the default one): its refused series" 0 \
+		"$(on_if "$m" sluice_flood_guard_refused_packets_total 'tier="extra"')"
 	assert_eq "no reload yet" 0 "$(series "$m" 'sluice_config_reloads_total{result="success"}')"
 
 	subtest "reload: tier extra removed"

@@ -64,8 +64,10 @@ test_sluicectl() {
 	out=$(ctl -j reload 2>&1)
 	assert_eq "sluicectl reload exits 0" 0 $?
 	assert_eq "sluicectl reload: changed" true "$(jq -r '(.data // .).changed' <<<"$out")"
+	# partner says nothing about floods: the default guard of the
+	# 65536-entry table (655/s, burst 1310) on both sides.
 	assert_eq "sluicectl reload: its summary has the partner change" \
-		"tier partner changed: limit key /32 /64: requests 5/s burst 10 http -> limit key /32 /64: requests 1/s burst 2 http" \
+		"tier partner changed: limit key /32 /64: requests 5/s burst 10 http; flood guard 655/s burst 1310 -> limit key /32 /64: requests 1/s burst 2 http; flood guard 655/s burst 1310" \
 		"$(jq -r '(.data // .).summary[]' <<<"$out" | grep '^tier partner')"
 	assert_ok "log: the change applied by sluicectl" \
 		log_has_re "$mark" 'sluicectl: tier partner changed'

@@ -111,13 +111,24 @@ static void test_example_file(void)
 		ASSERT_EQ(t->meters[0].burst, 10, "partner burst");
 		ASSERT_EQ(t->meters[0].action, SL_ACT_HTTP, "partner action");
 	}
+	/* The example says nothing about floods: its limit tiers get the
+	 * default guard of its 1,048,576-entry table. */
+	for (int i = 0; i < 3; i++) {
+		t = &cfg->tiers[i];
+		ASSERT_TRUE(t->flood_guard && t->flood_default, "default flood guard");
+		ASSERT_EQ(t->new_clients.count, 10485, "new clients per second");
+		ASSERT_EQ(t->new_clients.period_ns, SEC_NS, "per second");
+		ASSERT_EQ(t->new_clients.burst, 20970, "new clients burst");
+	}
 	t = tier_by_name(cfg, "blocked");
 	if (ASSERT_TRUE(t, "blocked")) {
+		ASSERT_EQ(t->flood_guard, 0, "blocked: no flood guard");
 		ASSERT_EQ(t->verdict, SL_TIER_DROP, "blocked verdict");
 		ASSERT_TRUE(has_prefix(t, "198.18.66.0/24"), "blocked range");
 	}
 	t = tier_by_name(cfg, "monitors");
 	if (ASSERT_TRUE(t, "monitors")) {
+		ASSERT_EQ(t->flood_guard, 0, "monitors: no flood guard");
 		ASSERT_EQ(t->verdict, SL_TIER_PASS, "monitors verdict");
 		ASSERT_EQ(t->nmeters, 0, "monitors meters");
 	}
@@ -168,7 +179,7 @@ static void test_defaults(void)
 	ASSERT_EQ(t->v6_prefix, 64, "v6 key");
 	ASSERT_EQ(t->nmatch, 0, "no prefixes");
 	ASSERT_EQ(t->nmeters, 0, "no meters");
-	ASSERT_EQ(t->flood_guard, 0, "no flood guard");
+	ASSERT_EQ(t->flood_guard, 0, "no flood guard: no limits to guard");
 	cfg_free(cfg);
 
 	/* Every key set away from its default. */
@@ -194,6 +205,7 @@ static void test_defaults(void)
 	ASSERT_EQ(t->meters[0].action, SL_ACT_RESET, "action");
 	ASSERT_EQ(t->meters[0].burst, 5, "burst default: a second's worth");
 	ASSERT_EQ(t->flood_guard, 1, "flood guard");
+	ASSERT_FALSE(t->flood_default, "as written, not the default");
 	ASSERT_EQ(t->new_clients.count, 100, "new clients rate");
 	ASSERT_EQ(t->new_clients.burst, 50, "new clients burst");
 	cfg_free(cfg);

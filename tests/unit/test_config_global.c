@@ -12,7 +12,8 @@
 #define REDIS		"redis: {address: 198.18.200.1:6390}\n"
 /* One tier, limits given inline; a redis section after it. */
 #define TIER(lims)	HEAD "  - name: default\n    limits: [" lims "]\n"
-#define GTIER(lims)	TIER(lims) REDIS
+/* flood_guard: off, so "no other flag" below means no other flag. */
+#define GTIER(lims)	TIER(lims) "    flood_guard: off\n" REDIS
 
 static void test_default_local(void)
 {

@@ -238,6 +238,34 @@ static void test_tiers_more_reasons_than_limits(void)
 		"                   packets 100/s b100 drop\n"
 		" 2  win   limit    requests 600/m b600 drop global sliding_window 1m  -\n",
 		"global limits");
+	/* The flood guard under the limits, the default one said so; a
+	 * null or malformed guard shows nothing. */
+	check_printer(ctl_print_tiers,
+		"{\"tiers\":[{\"id\":0,\"name\":\"normal\",\"verdict\":\"limit\","
+		"\"limits\":[{\"unit\":\"requests\",\"rate\":\"1/s\",\"burst\":5,"
+		"\"action\":\"http\",\"reply\":429}],"
+		"\"flood_guard\":{\"new_clients\":\"10485/s\",\"burst\":20970,"
+		"\"default\":true},\"counters\":{\"passed\":{\"packets\":4},"
+		"\"flood_drop\":{\"packets\":7},\"http\":{\"packets\":1}}},"
+		"{\"id\":1,\"name\":\"vip\",\"verdict\":\"limit\","
+		"\"limits\":[{\"unit\":\"packets\",\"rate\":\"10/s\",\"burst\":10,"
+		"\"action\":\"drop\"}],\"flood_guard\":{\"new_clients\":\"100/s\","
+		"\"burst\":50,\"default\":false},\"counters\":{}},"
+		"{\"id\":2,\"name\":\"off\",\"verdict\":\"limit\","
+		"\"limits\":[{\"unit\":\"packets\",\"rate\":\"10/s\",\"burst\":10,"
+		"\"action\":\"drop\"}],\"flood_guard\":null,\"counters\":{}},"
+		"{\"id\":3,\"name\":\"odd\",\"verdict\":\"limit\","
+		"\"limits\":[],\"flood_guard\":{\"new_clients\":\"1/s\"},"
+		"\"counters\":{}}]}",
+		"ID  TIER    VERDICT  LIMITS                                REASON      PACKETS  PPS\n"
+		" 0  normal  limit    requests 1/s b5 http 429              passed            4    -\n"
+		"                     flood guard 10485/s b20970 (default)  flood_drop        7    -\n"
+		"                                                           http              1    -\n"
+		" 1  vip     limit    packets 10/s b10 drop                 -\n"
+		"                     flood guard 100/s b50\n"
+		" 2  off     limit    packets 10/s b10 drop                 -\n"
+		" 3  odd     limit    -                                     -\n",
+		"flood guards");
 }
 
 static void test_tiers_wrong_shape(void)
@@ -519,7 +547,15 @@ static void test_config_summary(void)
 		"    limits: [{unit: requests, rate: 1/s, burst: 5}]\n"
 		"  - name: vip\n"
 		"    match: [198.18.10.0/24]\n"
-		"    limits: [{unit: requests, rate: 10/s, burst: 20}]\n";
+		"    limits: [{unit: requests, rate: 10/s, burst: 20}]\n"
+		"    flood_guard: {new_clients: 100/s, burst: 50}\n"
+		"  - name: open\n"
+		"    match: [198.18.11.0/24]\n"
+		"    limits: [{unit: requests, rate: 10/s, burst: 20}]\n"
+		"    flood_guard: off\n"
+		"  - name: blocked\n"
+		"    match: [198.18.66.0/24]\n"
+		"    verdict: drop\n";
 	char err[CFG_ERR_MAX] = "";
 	struct sl_config *cfg = NULL;
 	json_object *sum, *v;
@@ -537,11 +573,18 @@ static void test_config_summary(void)
 	ASSERT_OK(ret, "print");
 	ASSERT_STREQ(got,
 		     "t.yaml: ok\n"
-		     "2 tiers (normal, vip), 3 prefixes, interfaces: gw0, eth1, mode shadow\n",
+		     "4 tiers (normal, vip, open, blocked), 5 prefixes, interfaces: gw0, eth1, mode shadow\n"
+		     "flood guards: normal 10485/s b20970 (default), vip 100/s b50\n",
 		     "config check");
 	free(got);
 	ASSERT_TRUE(json_object_object_get_ex(sum, "prefixes", &v) &&
-		    json_object_get_int(v) == 3, "json prefixes");
+		    json_object_get_int(v) == 5, "json prefixes");
+	ASSERT_TRUE(json_object_object_get_ex(sum, "flood_guards", &v), "json flood_guards");
+	ASSERT_STREQ(json_object_to_json_string_ext(v,
+						    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE),
+		     "{\"normal\":{\"new_clients\":\"10485/s\",\"burst\":20970,\"default\":true},"
+		     "\"vip\":{\"new_clients\":\"100/s\",\"burst\":50,\"default\":false}}",
+		     "json flood guards: the limit tiers with one");
 	ASSERT_TRUE(json_object_object_get_ex(sum, "hash", &v) &&
 		    strlen(json_object_get_string(v)) == 16, "json hash");
 	json_object_put(sum);
@@ -550,6 +593,15 @@ static void test_config_summary(void)
 		      "{\"file\":\"x.yaml\",\"tiers\":[\"a\"],\"prefixes\":1}",
 		      "x.yaml: ok\n1 tier (a), 1 prefixes, interfaces: none, mode -\n",
 		      "one tier, no interfaces");
+	check_printer(ctl_print_config,
+		      "{\"file\":\"x.yaml\",\"tiers\":[\"a\"],\"prefixes\":1,"
+		      "\"flood_guards\":{}}",
+		      "x.yaml: ok\n1 tier (a), 1 prefixes, interfaces: none, mode -\n"
+		      "flood guards: none\n",
+		      "no flood guard");
+	check_refused(ctl_print_config,
+		      "{\"tiers\":[\"a\"],\"flood_guards\":{\"a\":{\"burst\":\"x\"}}}",
+		      "flood guard without a burst");
 	check_refused(ctl_print_config, "{\"tiers\":[1]}", "tier not a name");
 }
 

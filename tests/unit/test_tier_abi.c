@@ -22,7 +22,10 @@ static void test_tier_to_abi(void)
 		"  - name: guarded\n    match: [198.18.3.0/24]\n"
 		"    limits: [{unit: packets, rate: 10}]\n"
 		"    flood_guard: {new_clients: 100000/s, burst: 1}\n"
-		"  - name: allow\n    match: [198.18.4.0/24]\n    verdict: pass\n");
+		"  - name: allow\n    match: [198.18.4.0/24]\n    verdict: pass\n"
+		"  - name: unguarded\n    match: [198.18.5.0/24]\n"
+		"    limits: [{unit: requests, rate: 1/s, burst: 5}]\n"
+		"    flood_guard: off\n");
 	struct sl_tier t;
 
 	if (!cfg)
@@ -37,7 +40,11 @@ static void test_tier_to_abi(void)
 		ASSERT_EQ(t.meters[0].unit, SL_UNIT_REQUESTS, "unit");
 		ASSERT_EQ(t.meters[0].action, SL_ACT_HTTP, "action");
 		ASSERT_EQ(t.meters[0].burst, 5, "burst");
-		ASSERT_EQ(t.flags, SL_TIER_F_COARSE_CLOCK, "coarse, no flood guard");
+		/* Nothing said about floods: the default guard (10485/s,
+		 * burst 20970: 2 s of tolerance) keeps the coarse clock. */
+		ASSERT_EQ(t.flags, SL_TIER_F_COARSE_CLOCK | SL_TIER_F_FLOOD_GUARD,
+			  "coarse, the default flood guard");
+		ASSERT_EQ(t.new_clients.burst, 20970, "default guard burst");
 	}
 	if (ASSERT_OK(cfg_tier_to_abi(&cfg->tiers[1], &t), "tight")) {
 		ASSERT_EQ(t.nmeters, 2, "nmeters");
@@ -46,7 +53,8 @@ static void test_tier_to_abi(void)
 	}
 	if (ASSERT_OK(cfg_tier_to_abi(&cfg->tiers[2], &t), "edge")) {
 		ASSERT_EQ(t.meters[0].tolerance_ns, CFG_COARSE_MIN_TOL_NS, "16 ms");
-		ASSERT_EQ(t.flags, SL_TIER_F_COARSE_CLOCK, "16 ms: coarse");
+		ASSERT_EQ(t.flags, SL_TIER_F_COARSE_CLOCK | SL_TIER_F_FLOOD_GUARD,
+			  "16 ms: coarse (and the default guard)");
 		ASSERT_EQ(t.v4_prefix, 24, "v4 key");
 		ASSERT_EQ(t.v6_prefix, 56, "v6 key");
 	}
@@ -58,7 +66,10 @@ static void test_tier_to_abi(void)
 	if (ASSERT_OK(cfg_tier_to_abi(&cfg->tiers[4], &t), "allow")) {
 		ASSERT_EQ(t.verdict, SL_TIER_PASS, "pass");
 		ASSERT_EQ(t.nmeters, 0, "no meters");
+		ASSERT_EQ(t.flags & SL_TIER_F_FLOOD_GUARD, 0, "no flood guard");
 	}
+	if (ASSERT_OK(cfg_tier_to_abi(&cfg->tiers[5], &t), "unguarded"))
+		ASSERT_EQ(t.flags, SL_TIER_F_COARSE_CLOCK, "coarse, no flood guard");
 	cfg_free(cfg);
 }
 

@@ -205,6 +205,7 @@ static int cfg_walk_top(struct cfg_walk *w, yaml_node_t *root)
 				    "a list of interfaces like [eth0]");
 	if (!(seen & KEY_BIT(K_TIERS)))
 		return walk_missing(w, root, "tiers", "a list of tiers");
+	cfg_tiers_finish(cfg);
 	err = cfg_redis_finish(w, root, cfg);
 	return err ? err : cfg_check_global(w, root, cfg);
 }

@@ -8,6 +8,7 @@
 #define SLUICE_CONFIG_H
 
 #include <net/if.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "sluice_abi.h"
@@ -74,7 +75,10 @@ struct cfg_tier {
 	struct cfg_prefix *match;
 	int      nmeters;
 	struct cfg_meter meters[SL_METERS_PER_TIER];
-	int      flood_guard;	/* new-client rate limit set? */
+	int      flood_guard;	/* a new-client rate limit runs? */
+	/* The config says nothing about floods: new_clients is
+	 * flood_guard_default() of client_table_size (cfg_flood_default). */
+	bool     flood_default;
 	struct cfg_meter new_clients;	/* unit packets: one per new client */
 	struct cfg_reply *reply;	/* for its http limits, or NULL (default) */
 	/* `degrade: [1.0, 0.5, 0.2, 0.1]`: its limits' rates times

@@ -230,7 +230,8 @@ int flood_guard_parse(struct cfg_walk *w, yaml_node_t *v, struct cfg_meter *m)
 	int err;
 
 	err = walk_map(w, v, flood_keys, NKEYS(flood_keys), &in,
-		       "a mapping like {new_clients: 1000/s, burst: 2000}", &seen);
+		       "off, or a mapping like {new_clients: 1000/s, burst: 2000}",
+		       &seen);
 	if (err)
 		return err;
 	/* One unit per new client entry. */

@@ -11,7 +11,7 @@
 int limit_parse(struct cfg_walk *w, yaml_node_t *n, struct cfg_meter *m);
 
 /* `flood_guard`: {new_clients: RATE, burst: N}, a packets meter that
- * admits one unit per new client entry. */
+ * admits one unit per new client entry (`off` is tiers.c's). */
 int flood_guard_parse(struct cfg_walk *w, yaml_node_t *n, struct cfg_meter *m);
 
 #endif /* SLUICE_CONFIG_LIMITS_H */

@@ -12,6 +12,7 @@
 
 #include "config/tiers.h"
 #include "config/degrade.h"
+#include "config/flood_default.h"
 #include "config/limits.h"
 #include "config/replies.h"
 #include "common/names.h"
@@ -222,11 +223,16 @@ static int tier_limits(struct cfg_walk *w, yaml_node_t *v, void *obj)
 	return 0;
 }
 
+/* `flood_guard: off` (or false): no guard, not even the default one. */
 static int tier_flood(struct cfg_walk *w, yaml_node_t *v, void *obj)
 {
 	struct cfg_tier *t = obj;
-	int err = flood_guard_parse(w, v, &t->new_clients);
+	const char *s = walk_scalar(v);
+	int err;
 
+	if (s && (!strcmp(s, "off") || !strcmp(s, "false")))
+		return 0;
+	err = flood_guard_parse(w, v, &t->new_clients);
 	t->flood_guard = !err;
 	return err;
 }
@@ -270,6 +276,12 @@ static int tier_parse(struct cfg_walk *w, yaml_node_t *n, struct cfg_tier *t)
 		return err;
 	if (!(seen & KEY_BIT(TK_NAME)))
 		return walk_missing(w, n, "name", "a tier name");
+	/* Nothing said about floods: the default guard, sized once the
+	 * client table's size is known (cfg_tiers_finish).  Not on a tier
+	 * without limits: its packets pass unmetered, a guard there would
+	 * refuse nothing. */
+	t->flood_default = t->verdict == SL_TIER_LIMIT && t->nmeters &&
+			   !(seen & KEY_BIT(TK_FLOOD));
 	/* Meters on an allow- or denylist tier would never run. */
 	snprintf(what, sizeof(what), "no limits on a tier with verdict %s",
 		 verdict_name(t->verdict));
@@ -388,6 +400,30 @@ int cfg_parse_tiers(struct cfg_walk *w, yaml_node_t *v, void *obj)
 	w->section = outer;
 	free(ts.pfx);
 	return err;
+}
+
+void cfg_flood_default(uint64_t clients, struct cfg_meter *m)
+{
+	uint64_t per_sec;
+	uint32_t burst;
+
+	flood_guard_default(clients, &per_sec, &burst);
+	/* As flood_guard_parse() leaves {new_clients: N/s, burst: B}. */
+	*m = (struct cfg_meter){ .unit = SL_UNIT_PACKETS,
+				 .action = SL_ACT_DROP, .count = per_sec,
+				 .period_ns = SL_NSEC_PER_SEC, .burst = burst };
+}
+
+void cfg_tiers_finish(struct sl_config *cfg)
+{
+	for (int i = 0; i < cfg->ntiers; i++) {
+		struct cfg_tier *t = &cfg->tiers[i];
+
+		if (!t->flood_default)
+			continue;
+		cfg_flood_default(cfg->client_table_size, &t->new_clients);
+		t->flood_guard = 1;
+	}
 }
 
 int cfg_check_global(struct cfg_walk *w, yaml_node_t *root,

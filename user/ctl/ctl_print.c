@@ -11,6 +11,7 @@
 #include "ctl/ctl_glob.h"
 #include "ctl/ctl_json.h"
 #include "ctl/ctl_print.h"
+#include "common/flood_json.h"
 #include "common/names.h"
 #include "common/proto.h"
 #include "common/table.h"
@@ -195,13 +196,29 @@ static void limit_cell(struct table *t, json_object *lim)
 			   jstr(lim, "rate", "?"), jstr(lim, "action", "?"), st);
 }
 
+/* "10485/s b20970 (default)": what new clients are let in at, and
+ * whether the config said so or left it to the default; false when `g`
+ * is not a guard. */
+static bool guard_text(json_object *g, char *buf, size_t size)
+{
+	uint64_t burst;
+
+	if (!json_object_is_type(g, json_type_object) ||
+	    !ju64(g, "burst", &burst))
+		return false;
+	snprintf(buf, size, "%s b%" PRIu64 "%s", jstr(g, "new_clients", "?"),
+		 burst, json_object_get_boolean(jget(g, "default")) ?
+		 " (default)" : "");
+	return true;
+}
+
 static int tier_rows(struct table *t, json_object *tier)
 {
 	const char *name = jstr(tier, "name", "-");
 	struct reason_row *rs;
-	json_object *lims, *ctr;
-	size_t nlim, nrs, rows, max;
-	char num[FIELD_MAX];
+	json_object *lims, *ctr, *guard = jget(tier, "flood_guard");
+	size_t nlim, nrs, rows, max, nlines;
+	char num[FIELD_MAX], gtext[96];
 	uint64_t id = UINT64_MAX;
 	bool none_row, rates_given;
 	int err;
@@ -221,7 +238,10 @@ static int tier_rows(struct table *t, json_object *tier)
 		return -ENOMEM;
 	nrs = tier_reasons(tier, none_row, rs, max);
 
-	rows = nlim > nrs ? nlim : nrs;
+	if (!guard_text(guard, gtext, sizeof(gtext)))
+		guard = NULL;
+	nlines = nlim + !!guard;	/* the guard under the limits */
+	rows = nlines > nrs ? nlines : nrs;
 	if (!rows)
 		rows = 1;
 	for (size_t i = 0; i < rows; i++) {
@@ -238,6 +258,8 @@ static int tier_rows(struct table *t, json_object *tier)
 		}
 		if (i < nlim)
 			limit_cell(t, json_object_array_get_idx(lims, i));
+		else if (i == nlim && guard)
+			table_cell(t, "flood guard %s", gtext);
 		else
 			table_cell(t, "%s", !i ? "-" : "");
 		if (i < nrs) {
@@ -449,16 +471,22 @@ json_object *ctl_config_summary(const char *file, const struct sl_config *cfg)
 	json_object *o = json_object_new_object();
 	json_object *tiers = json_object_new_array();
 	json_object *ifs = json_object_new_array();
+	json_object *guards = json_object_new_object();
 	char hash[20];
 	int npfx = 0, bad = 0;
 
-	if (!o || !tiers || !ifs)
+	if (!o || !tiers || !ifs || !guards)
 		goto fail;
 	snprintf(hash, sizeof(hash), "%016llx", (unsigned long long)cfg->hash);
 	for (int i = 0; i < cfg->ntiers; i++) {
-		npfx += cfg->tiers[i].nmatch;
+		const struct cfg_tier *t = &cfg->tiers[i];
+
+		npfx += t->nmatch;
 		bad |= json_object_array_add(tiers,
-				json_object_new_string(cfg->tiers[i].name));
+				json_object_new_string(t->name));
+		if (t->flood_guard)
+			bad |= json_object_object_add(guards, t->name,
+						      flood_guard_json(t, 0));
 	}
 	for (int i = 0; i < cfg->niface; i++)
 		bad |= json_object_array_add(ifs,
@@ -475,6 +503,9 @@ json_object *ctl_config_summary(const char *file, const struct sl_config *cfg)
 	ifs = NULL;
 	bad |= json_object_object_add(o, "client_table_size",
 			json_object_new_int64(cfg->client_table_size));
+	/* Per tier with one: who lets new clients in how fast. */
+	bad |= json_object_object_add(o, "flood_guards", guards);
+	guards = NULL;
 	if (bad)
 		goto fail;
 	return o;
@@ -482,7 +513,42 @@ fail:
 	json_object_put(o);
 	json_object_put(tiers);
 	json_object_put(ifs);
+	json_object_put(guards);
 	return NULL;
+}
+
+/* "flood guards: normal 10485/s b20970 (default), vip 100/s b200"; no
+ * line from a summary without them. */
+static bool guards_ok(json_object *g)
+{
+	char text[96];
+
+	if (!g)
+		return true;
+	if (!json_object_is_type(g, json_type_object))
+		return false;
+	json_object_object_foreach(g, name, guard) {
+		(void)name;
+		if (!guard_text(guard, text, sizeof(text)))
+			return false;
+	}
+	return true;
+}
+
+static void guards_print(FILE *f, json_object *g)
+{
+	const char *sep = "";
+	char text[96];
+
+	if (!g)
+		return;
+	fprintf(f, "flood guards:");
+	json_object_object_foreach(g, name, guard) {
+		guard_text(guard, text, sizeof(text));
+		fprintf(f, "%s %s %s", sep, name, text);
+		sep = ",";
+	}
+	fprintf(f, "%s\n", *sep ? "" : " none");
 }
 
 int ctl_print_config(FILE *f, json_object *s)
@@ -495,6 +561,8 @@ int ctl_print_config(FILE *f, json_object *s)
 	err = jlist(s, "tiers", true, &tiers, &nt);
 	if (!err)
 		err = jlist(s, "interfaces", true, &ifs, &ni);
+	if (!err && !guards_ok(jget(s, "flood_guards")))
+		err = -EBADMSG;
 	if (err)
 		return err;
 	fprintf(f, "%s: ok\n", jstr(s, "file", "-"));
@@ -507,5 +575,6 @@ int ctl_print_config(FILE *f, json_object *s)
 	else
 		fprintf(f, "none");
 	fprintf(f, ", mode %s\n", jstr(s, "mode", "-"));
+	guards_print(f, jget(s, "flood_guards"));
 	return 0;
 }

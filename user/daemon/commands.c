@@ -23,6 +23,7 @@
 #include "config/duration.h"
 #include "config/rate.h"
 #include "common/clock.h"
+#include "common/flood_json.h"
 #include "common/gcra.h"
 #include "common/json_num.h"
 #include "common/log.h"
@@ -221,10 +222,14 @@ static int cmd_tiers(void *ctx, json_object *req, json_object **data,
 	for (int t = 0; t < cfg->ntiers; t++) {
 		const struct cfg_tier *ct = &cfg->tiers[t];
 		int id = d->niface ? apply_tier_id(&d->ifaces[0], ct->name) : -1;
+		json_object *row = row_json(id, ct->name,
+					    verdict_name(ct->verdict),
+					    limits_json(ct), &rows[t]);
 
-		json_object_array_add(a, row_json(id, ct->name,
-				      verdict_name(ct->verdict),
-				      limits_json(ct), &rows[t]));
+		/* As the first interface runs it (status: client_table). */
+		jset(row, "flood_guard", flood_guard_json(ct, d->niface ?
+				d->ifaces[0].clients : 0));
+		json_object_array_add(a, row);
 	}
 	/* Non-IP and malformed packets belong to no tier. */
 	json_object_array_add(a, row_json(SL_TIER_NONE, "(none)", "-",

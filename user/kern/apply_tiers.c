@@ -152,7 +152,7 @@ int tiers_write(struct sl_iface *ifc, const struct sl_config *cfg,
 		bool known;
 
 		in_cfg[id] = true;
-		err = cfg_tier_to_abi(t, &next[id]);
+		err = cfg_tier_to_abi_in(t, ifc->clients, &next[id]);
 		if (err) {
 			log_err("%s: %stier '%s' (line %d) cannot be written: %s",
 				ifc->name, what, t->name, t->line, strerror(-err));

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "kern/tier_abi.h"
+#include "config/tiers.h"
 #include "common/gcra.h"
 #include "sluice_glob.h"
 
@@ -15,8 +16,10 @@
  * at most one tick, a quarter of the burst window.  Tighter meters keep
  * the precise clock, where a tick would swallow tokens.
  */
-int cfg_tier_to_abi(const struct cfg_tier *t, struct sl_tier *out)
+int cfg_tier_to_abi_in(const struct cfg_tier *t, uint64_t clients,
+		       struct sl_tier *out)
 {
+	struct cfg_meter guard = t->new_clients;
 	bool coarse = true;
 	int err;
 
@@ -37,8 +40,12 @@ int cfg_tier_to_abi(const struct cfg_tier *t, struct sl_tier *out)
 		if (m->scope == CFG_SCOPE_GLOBAL)
 			out->flags |= SL_TIER_GLOBAL_FLAGS(i);
 	}
+	/* The default guard follows the table the clients live in, which
+	 * keeps its size over a reload that changes client_table_size. */
+	if (t->flood_default && clients)
+		cfg_flood_default(clients, &guard);
 	if (t->flood_guard) {
-		const struct cfg_meter *m = &t->new_clients;
+		const struct cfg_meter *m = &guard;
 
 		err = gcra_meter_set(&out->new_clients, m->count, m->period_ns,
 				     m->burst, m->unit, m->action);
@@ -50,4 +57,9 @@ int cfg_tier_to_abi(const struct cfg_tier *t, struct sl_tier *out)
 	if (coarse)
 		out->flags |= SL_TIER_F_COARSE_CLOCK;
 	return 0;
+}
+
+int cfg_tier_to_abi(const struct cfg_tier *t, struct sl_tier *out)
+{
+	return cfg_tier_to_abi_in(t, 0, out);
 }
