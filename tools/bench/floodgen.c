@@ -136,11 +136,14 @@ static void *gen_run(void *arg)
 
 /* ---- sluice configuration ---------------------------------------------- */
 
-/* Tier 0's counters and the events, summed over CPUs. */
-static void sluice_sample(struct xdp_fixture *fx, struct rx_sample *s)
+/* The tiers' counters (tier 0, and --mixed's tier 1) and the events,
+ * summed over CPUs. */
+static void sluice_sample(struct xdp_fixture *fx, const struct opts *o,
+			  struct rx_sample *s)
 {
 	for (__u32 r = 0; r < SL_R__MAX; r++)
-		s->reason[r] = fixture_stat_packets(fx, 0, r);
+		for (__u32 t = 0; t <= (o->mixed > 0); t++)
+			s->reason[r] += fixture_stat_packets(fx, t, r);
 	for (__u32 e = 0; e < SL_EV__MAX; e++)
 		s->event[e] = fixture_event(fx, e);
 }
@@ -223,7 +226,7 @@ static int sample(const struct opts *o, struct xdp_fixture *fx,
 	err = dev_rx_stats(o->rx_dev, &s->rx_packets, &s->rx_dropped) ?:
 	      stack_rx_stats(&s->stack_packets);
 	if (!err && fx->skel) {
-		sluice_sample(fx, s);
+		sluice_sample(fx, o, s);
 		s->top_mask = fx->skel->data->sl_talk_mask;
 	}
 	if (err)
