@@ -35,13 +35,15 @@
 #   BENCH_SECONDS=5  measurement window per scenario
 #   BENCH_WARMUP=2   seconds of flood before the window
 #   BENCH_ROUNDS=1   rounds (interleaved); the tables show medians
-#   BENCH_SOURCES="1 65536 1000000"
+#   BENCH_SOURCES="1 65536 1000000"   (none: no drop-heavy floods)
 #   BENCH_SCENARIOS="xdp_drop sluice sluice_default sluice_notop sluice_plain
 #                    sluice_pass iptables nft"
 #   BENCH_FAMILIES="ipv4 ipv6"
 #   BENCH_MIXED_SOURCES=65536  BENCH_MIXED_SHARES="0.1 0.25 0.5"
-#   BENCH_MIXED_SCENARIOS="oracle sluice sluice_default iptables nft"
-#                    (BENCH_MIXED_SHARES="" runs no mixed flood)
+#   BENCH_MIXED_SCENARIOS="oracle sluice sluice_default"  (iptables and
+#                    nft may be added: they accept the admitted ranges
+#                    before their limit)
+#                    BENCH_MIXED_SHARES=none runs no mixed flood
 #   BENCH_KIND=udp   udp | syn | http
 #   BENCH_RATE=6/minute BENCH_BURST=1   the per-source limit of every
 #                    limiter: low enough that even 1M sources at the
@@ -55,6 +57,8 @@ cd "$(dirname "$0")/../.."
 . tools/bench/lib.sh
 
 bench_start flood iptables ip6tables nft jq
+[[ $SOURCES != none ]] || SOURCES=""
+[[ $MSHARES != none ]] || MSHARES=""
 RAW=$OUT/flood_raw.jsonl
 : >"$RAW"
 for fam in $FAMILIES; do
@@ -134,7 +138,11 @@ rx_packets() {
 }
 
 # Mixed shares as numbers, so that "0.10" and "0.1" are one share.
-MSHARES=$(for s in $MSHARES; do jq -n "$s" || bench_die "bad share '$s'"; done | tr '\n' ' ')
+for s in $MSHARES; do
+	[[ $s =~ ^(0(\.[0-9]+)?|1(\.0+)?)$ ]] ||
+		bench_die "BENCH_MIXED_SHARES: '$s' is not a share between 0 and 1"
+done
+MSHARES=$(for s in $MSHARES; do jq -n "$s"; done | tr '\n' ' ')
 
 for ((r = 1; r <= ROUNDS; r++)); do
 	for n in $SOURCES; do
