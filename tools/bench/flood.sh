@@ -129,7 +129,7 @@ run_one() {	# scenario sources family [mixed-share]
 		 elif $d > 0 then ($d / ([$rx, 1] | max)) else null end),
 		 passed_share: (if $peer == 1 then
 			(if $rx > 0 then 1 - $d / $rx else null end)
-		 else .stack_packets / ([.rx_packets, 1] | max) end)}' \
+		 else [.stack_packets / ([.rx_packets, 1] | max), 1] | min end)}' \
 		<<<"$j" >>"$RAW"
 }
 
