@@ -2,6 +2,10 @@
 # tools/bench/plot.py, the charts make bench draws, on the fixtures in
 # tests/bench/fixtures/ (small copies of what the bench scripts write):
 #   png/NAME        each chart is a PNG, 900 px wide, of a sane height
+#                   (flood.json draws three: flood, flood6, flood_mixed)
+#   flood/NAME      flood.json's own rules: .family ipv4 or ipv6 (absent:
+#                   ipv4, the charts of the absent rows skipped, one line
+#                   each), .mixed a share, the file and row named
 #   clean           gnuplot said nothing (no warnings) on the fixtures
 #   default-out     OUT_DIR defaults to IN_DIR
 #   missing         a JSON that is missing is skipped, one line each
@@ -18,6 +22,7 @@ SUITE=bench/plot
 PLOT=tools/bench/plot.py
 FIX=tests/bench/fixtures
 NAMES=(flood loadtest legit testrun accuracy edge)
+PNGS=(flood flood6 flood_mixed loadtest legit testrun accuracy edge)
 pass=0 fail=0 skip=0
 
 if ! command -v "${GNUPLOT:-gnuplot}" >/dev/null; then
@@ -72,13 +77,13 @@ run all "$tmp/in" "$tmp/out"
 if [[ $(rc all) != 0 ]]; then
 	bad all "exit $(rc all)" "$tmp/all.err"
 fi
-for n in "${NAMES[@]}"; do
+for n in "${PNGS[@]}"; do
 	why=$(png_check "$tmp/out/$n.png")
 	if [[ -z $why ]]; then ok "png/$n"; else bad "png/$n" "$why" "$tmp/all.err"; fi
 done
 if [[ -s $tmp/all.err ]]; then bad clean "stderr not empty" "$tmp/all.err"
-elif (($(grep -c '^plot: wrote ' "$tmp/all.out") != ${#NAMES[@]})); then
-	bad clean "expected ${#NAMES[@]} 'plot: wrote' lines" "$tmp/all.out"
+elif (($(grep -c '^plot: wrote ' "$tmp/all.out") != ${#PNGS[@]})); then
+	bad clean "expected ${#PNGS[@]} 'plot: wrote' lines" "$tmp/all.out"
 else ok clean; fi
 if find "$tmp/out" -mindepth 1 ! -name '*.png' | grep -q .; then
 	bad leftovers "more than PNGs in OUT_DIR: $(ls -A "$tmp/out" | tr '\n' ' ')"
@@ -87,7 +92,7 @@ fi
 fixtures "$tmp/same"
 run same "$tmp/same"
 missing=""
-for n in "${NAMES[@]}"; do [[ -z $(png_check "$tmp/same/$n.png") ]] || missing+=" $n"; done
+for n in "${PNGS[@]}"; do [[ -z $(png_check "$tmp/same/$n.png") ]] || missing+=" $n"; done
 if [[ $(rc same) == 0 && -z $missing ]]; then ok default-out
 else bad default-out "exit $(rc same), not drawn in IN_DIR:${missing:- -}" "$tmp/same.err"; fi
 
@@ -117,9 +122,12 @@ for n in "${NAMES[@]}"; do
 	[[ $(rc "bad-$n") == 1 ]] || why+="exit $(rc "bad-$n"), expected 1; "
 	grep -q "^plot: $d/$n.json: not valid JSON" "$tmp/bad-$n.err" ||
 		why+="no error naming $d/$n.json; "
-	[[ ! -e $d/out/$n.png ]] || why+="$n.png written; "
-	for o in "${NAMES[@]}"; do
-		[[ $o == "$n" || -z $(png_check "$d/out/$o.png") ]] || why+="$o.png not drawn; "
+	for o in "${PNGS[@]}"; do
+		if [[ $o == "$n"* ]]; then
+			[[ ! -e $d/out/$o.png ]] || why+="$o.png written; "
+		else
+			[[ -z $(png_check "$d/out/$o.png") ]] || why+="$o.png not drawn; "
+		fi
 	done
 	! find "$d/out" -mindepth 1 ! -name '*.png' | grep -q . || why+="temporary files left; "
 	if [[ -z $why ]]; then ok "malformed/$n"; else bad "malformed/$n" "$why" "$tmp/bad-$n.err"; fi
@@ -132,6 +140,52 @@ if [[ $(rc shape) == 1 ]] &&
 	grep -qx "plot: $tmp/shape/loadtest.json: row 2: .passed_qps is string, expected number" "$tmp/shape.err" &&
 	[[ ! -e $tmp/shape/out/loadtest.png ]]; then ok shape
 else bad shape "exit $(rc shape), expected 1 and the file, row and field named" "$tmp/shape.err"; fi
+
+# ---- flood.json: families and mixed rows -----------------------------------
+# Rows without .family (flood.sh before IPv6): IPv4, flood.png drawn, the
+# other two skipped with one line each.
+fixtures "$tmp/v4only" flood
+jq 'map(select(.family == "ipv4" and .mixed == null) | del(.family))' \
+	"$FIX/flood.json" >"$tmp/v4only/flood.json"
+run v4only "$tmp/v4only" "$tmp/v4only/out"
+why=""
+[[ $(rc v4only) == 0 ]] || why+="exit $(rc v4only); "
+[[ -z $(png_check "$tmp/v4only/out/flood.png") ]] || why+="flood.png not drawn; "
+for n in flood6 flood_mixed; do
+	(($(grep -c "flood.json has no rows for $n.png: skipped" "$tmp/v4only.out") == 1)) ||
+		why+="no one skip line for $n.png; "
+	[[ ! -e $tmp/v4only/out/$n.png ]] || why+="$n.png drawn; "
+done
+if [[ -z $why ]]; then ok flood/no-family; else bad flood/no-family "$why" "$tmp/v4only.out"; fi
+
+# Only mixed rows: flood_mixed.png alone.
+fixtures "$tmp/mixonly" flood
+jq 'map(select(.mixed != null))' "$FIX/flood.json" >"$tmp/mixonly/flood.json"
+run mixonly "$tmp/mixonly" "$tmp/mixonly/out"
+if [[ $(rc mixonly) == 0 && -z $(png_check "$tmp/mixonly/out/flood_mixed.png") &&
+	! -e $tmp/mixonly/out/flood.png && ! -e $tmp/mixonly/out/flood6.png ]]; then
+	ok flood/mixed-only
+else bad flood/mixed-only "exit $(rc mixonly), expected flood_mixed.png alone" "$tmp/mixonly.err"; fi
+
+# A bad row: the file, row and field named, no flood PNG at all.
+flood_bad() {	# NAME JQ-FILTER EXPECTED-MESSAGE
+	local d=$tmp/fbad-$1 f
+	fixtures "$d" flood
+	jq "$2" "$FIX/flood.json" >"$d/flood.json"
+	run "fbad-$1" "$d" "$d/out"
+	why=""
+	[[ $(rc "fbad-$1") == 1 ]] || why+="exit $(rc "fbad-$1"), expected 1; "
+	grep -qxF "plot: $d/flood.json: $3" "$tmp/fbad-$1.err" || why+="no '$3'; "
+	for f in flood flood6 flood_mixed; do
+		[[ ! -e $d/out/$f.png ]] || why+="$f.png written; "
+	done
+	if [[ -z $why ]]; then ok "flood/$1"; else bad "flood/$1" "$why" "$tmp/fbad-$1.err"; fi
+}
+flood_bad family '.[2].family = "ipv5"' "row 3: .family is 'ipv5', expected ipv4 or ipv6"
+flood_bad family-type '.[4].family = 6' "row 5: .family is number, expected string|missing"
+flood_bad mixed-range '(.[-1].mixed) = 1.5' "row 72: .mixed is 1.5, expected a share in (0, 1]"
+flood_bad mixed-type '(.[-2].mixed) = "0.5"' "row 71: .mixed is string, expected number|missing"
+flood_bad oracle-type '(.[-3].ratio_oracle) = "0.9"' "row 70: .ratio_oracle is string, expected number|null|missing"
 
 fixtures "$tmp/empty" legit
 : >"$tmp/empty/legit.json"

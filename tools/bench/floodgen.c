@@ -5,7 +5,8 @@
  * The receiver: a program attached (native XDP) to the receiving veth in
  * --rx-netns: drop (the XDP_DROP ceiling), pass (XDP_PASS only, so the
  * packets go to netfilter/the stack), sluice (the limiter, maps filled
- * here from the --sl-* options) or none.
+ * from the --sl-* options, floodgen_tiers.c), oracle (passes exactly the
+ * sources --mixed admits, drops the rest, no state) or none.
  *
  * The generator: bench_gen run with BPF_PROG_TEST_RUN in live-frames mode
  * on the sending veth in --tx-netns, one thread per CPU, pinned; every
@@ -16,7 +17,8 @@
  *
  * The measurement: after --warmup seconds, the receiving veth's
  * rx_packets over --seconds (every frame its NAPI loop consumed, whatever
- * the program or the stack did with it), plus sluice's own counters.
+ * the program or the stack did with it), the packets the IP layers
+ * received (what XDP passed), plus sluice's own counters.
  * One JSON object on stdout.  --sources 0 generates nothing: the receiver
  * stays attached until SIGINT/SIGTERM (or --seconds), for the HTTP tests;
  * --gen-wait holds the flood back until SIGUSR1.
@@ -45,6 +47,7 @@
 #include "daemon/top.h"
 #include "kern/talk.h"
 #include "baseline.skel.h"
+#include "oracle.skel.h"
 #include "bench_gen.skel.h"
 #include "sluice_xdp.skel.h"
 #include "../../tests/bpf/lib/xdp_fixture.h"
@@ -53,6 +56,7 @@
 
 struct rx_sample {
 	__u64 rx_packets, rx_dropped;
+	__u64 stack_packets;	/* IPv4 + IPv6 InReceives */
 	__u64 reason[SL_R__MAX];
 	__u64 event[SL_EV__MAX];
 	__u64 top_mask;		/* sl_talk_mask at the sample */
@@ -132,60 +136,45 @@ static void *gen_run(void *arg)
 
 /* ---- sluice configuration ---------------------------------------------- */
 
-/* One tier with one meter: the bench's whole config.  The prefixes of
- * examples/sluice.yaml all lead to it (the flood's sources cover them),
- * so every source meets the same limit but the LPM walk is a real one. */
-static int sluice_configure(struct xdp_fixture *fx, const struct opts *o)
-{
-	static const char *const pfx[] = {
-		"0.0.0.0/0", "::/0", "198.18.10.0/24", "2001:2:0:10::/64",
-		"198.18.20.0/24", "2001:2:0:20::/64", "198.18.66.0/24",
-		"198.18.99.0/24",
-	};
-	struct sl_tier t;
-	int err;
-
-	fixture_tier_init(&t, SL_TIER_LIMIT, 32, 64);
-	t.nmeters = 1;
-	err = gcra_meter_set(&t.meters[0], o->rate, o->rate_period, o->burst,
-			     o->unit, o->action);
-	if (err) {
-		fprintf(stderr, "floodgen: --sl-rate/--sl-burst: %s\n",
-			strerror(-err));
-		return err;
-	}
-	if (o->guard_rate) {
-		err = gcra_meter_set(&t.new_clients, o->guard_rate,
-				     SL_NSEC_PER_SEC, o->guard_burst,
-				     SL_UNIT_PACKETS, SL_ACT_DROP);
-		if (err) {
-			fprintf(stderr, "floodgen: --sl-guard: %s\n",
-				strerror(-err));
-			return err;
-		}
-		t.flags |= SL_TIER_F_FLOOD_GUARD;
-	}
-	if (o->coarse)
-		t.flags |= SL_TIER_F_COARSE_CLOCK;
-	err = fixture_set_tier(fx, 0, &t);
-	for (int i = 0; !err && i < ARRAY_LEN(pfx); i++)
-		err = fixture_add_prefix(fx, pfx[i], 0);
-	if (!err)
-		err = fixture_set_mode(fx, o->shadow ? SL_MODE_SHADOW :
-				       SL_MODE_ENFORCE, SL_POLICY_PASS, 0);
-	if (err)
-		fprintf(stderr, "floodgen: filling sluice maps: %s\n",
-			strerror(-err));
-	return err;
-}
-
-/* Tier 0's counters and the events, summed over CPUs. */
-static void sluice_sample(struct xdp_fixture *fx, struct rx_sample *s)
+/* The tiers' counters (tier 0, and --mixed's tier 1) and the events,
+ * summed over CPUs. */
+static void sluice_sample(struct xdp_fixture *fx, const struct opts *o,
+			  struct rx_sample *s)
 {
 	for (__u32 r = 0; r < SL_R__MAX; r++)
-		s->reason[r] = fixture_stat_packets(fx, 0, r);
+		for (__u32 t = 0; t <= (o->mixed > 0); t++)
+			s->reason[r] += fixture_stat_packets(fx, t, r);
 	for (__u32 e = 0; e < SL_EV__MAX; e++)
 		s->event[e] = fixture_event(fx, e);
+}
+
+/* The oracle, its ranges set from --mixed (none: it drops everything). */
+static int oracle_open(const struct opts *o, struct oracle **out)
+{
+	struct src_range r[2];
+	struct oracle *orc;
+	int n, err;
+
+	orc = oracle__open();
+	if (!orc)
+		return -errno ?: -EINVAL;
+	n = o->mixed > 0 ? mix_ranges(o, r) : 0;
+	for (int i = 0; i < n; i++) {
+		if (o->v6) {
+			orc->rodata->oracle6_lo[i] = r[i].lo;
+			orc->rodata->oracle6_hi[i] = r[i].hi;
+		} else {
+			orc->rodata->oracle4_lo[i] = r[i].lo;
+			orc->rodata->oracle4_hi[i] = r[i].hi;
+		}
+	}
+	err = oracle__load(orc);
+	if (err) {
+		oracle__destroy(orc);
+		return err;
+	}
+	*out = orc;
+	return 0;
 }
 
 /* ---- main ----------------------------------------------------------------- */
@@ -200,9 +189,11 @@ static void print_result(const struct opts *o, const struct rx_sample *a,
 	for (int i = 0; i < nthreads; i++)
 		sent += g[i].sent;
 	printf("{\"seconds\":%.3f,\"rx_packets\":%llu,\"rx_pps\":%.0f,"
-	       "\"mpps\":%.4f,\"rx_dropped\":%llu,\"gen_frames\":%llu",
+	       "\"mpps\":%.4f,\"rx_dropped\":%llu,\"stack_packets\":%llu,"
+	       "\"gen_frames\":%llu",
 	       secs, (unsigned long long)rx, rx / secs, rx / secs / 1e6,
 	       (unsigned long long)(b->rx_dropped - a->rx_dropped),
+	       (unsigned long long)(b->stack_packets - a->stack_packets),
 	       (unsigned long long)sent);
 	if (o->rx == RX_SLUICE) {
 		printf(",\"sluice\":{");
@@ -232,9 +223,10 @@ static int sample(const struct opts *o, struct xdp_fixture *fx,
 
 	memset(s, 0, sizeof(*s));
 	clock_gettime(CLOCK_MONOTONIC, &s->at);
-	err = dev_rx_stats(o->rx_dev, &s->rx_packets, &s->rx_dropped);
+	err = dev_rx_stats(o->rx_dev, &s->rx_packets, &s->rx_dropped) ?:
+	      stack_rx_stats(&s->stack_packets);
 	if (!err && fx->skel) {
-		sluice_sample(fx, s);
+		sluice_sample(fx, o, s);
 		s->top_mask = fx->skel->data->sl_talk_mask;
 	}
 	if (err)
@@ -287,6 +279,7 @@ int main(int argc, char **argv)
 {
 	struct gen_thread g[MAX_THREADS] = {};
 	struct baseline *base = NULL;
+	struct oracle *orc = NULL;
 	struct bench_gen *pass = NULL, *gen = NULL;
 	struct xdp_fixture fx = { .prog_fd = -1 };
 	struct rx_sample s0, s1;
@@ -299,6 +292,10 @@ int main(int argc, char **argv)
 	err = opts_parse(argc, argv, &o);
 	if (err)
 		return 2;
+	if (o.print_admitted) {
+		mix_print(&o);
+		return 0;
+	}
 	libbpf_set_print(o.verbose ? libbpf_print : NULL);
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
@@ -330,6 +327,12 @@ int main(int argc, char **argv)
 		if (!base)
 			goto load_fail;
 		prog_fd = bpf_program__fd(base->progs.sl_base_drop);
+		break;
+	case RX_ORACLE:
+		err = oracle_open(&o, &orc);
+		if (err)
+			goto load_fail;
+		prog_fd = bpf_program__fd(orc->progs.oracle);
 		break;
 	case RX_PASS:
 		pass = bench_gen__open_and_load();
@@ -402,6 +405,9 @@ int main(int argc, char **argv)
 		gen->rodata->gen_n1 = o.n1;
 		gen->rodata->gen_base1 = ntohl(o.base1.s_addr);
 		gen->rodata->gen_base2 = ntohl(o.base2.s_addr);
+		gen->rodata->gen_v6 = o.v6;
+		gen->rodata->gen6_base1 = o.base6_1;
+		gen->rodata->gen6_base2 = o.base6_2;
 		gen->rodata->gen_l4_csum_off = l4_off;
 		/* One thread per CPU: each paces its share. */
 		if (o.pps)
@@ -477,6 +483,7 @@ cleanup:
 	bench_gen__destroy(gen);
 	bench_gen__destroy(pass);
 	baseline__destroy(base);
+	oracle__destroy(orc);
 	top_fx = NULL;
 	talk_close(&top_rings);
 	fixture_close(&fx);

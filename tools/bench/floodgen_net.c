@@ -6,6 +6,7 @@
 #include <net/if.h>
 #include <sched.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -94,6 +95,59 @@ int dev_rx_stats(const char *dev, __u64 *packets, __u64 *dropped)
 	return err;
 }
 
+/* One counter from a /proc/net/snmp style file: `row` names the line
+ * pair ("Ip:"), `col` the column ("InReceives"); or, with no header
+ * line (snmp6), `col` names the line. */
+static int snmp_read(const char *path, const char *row, const char *col,
+		     __u64 *v)
+{
+	char head[4096], vals[4096], name[128], num[32], *hs, *vs, *h, *x;
+	int err = -ENOENT;
+	FILE *f;
+
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	while (err && fgets(head, sizeof(head), f)) {
+		if (!row) {
+			if (sscanf(head, "%127s %31s", name, num) == 2 &&
+			    !strcmp(name, col)) {
+				*v = strtoull(num, NULL, 10);
+				err = 0;
+			}
+			continue;
+		}
+		if (strncmp(head, row, strlen(row)) || !fgets(vals, sizeof(vals), f))
+			continue;
+		h = strtok_r(head, " \n", &hs);
+		x = strtok_r(vals, " \n", &vs);
+		while (h && x && strcmp(h, col)) {
+			h = strtok_r(NULL, " \n", &hs);
+			x = strtok_r(NULL, " \n", &vs);
+		}
+		if (h && x) {
+			*v = strtoull(x, NULL, 10);
+			err = 0;
+		}
+	}
+	fclose(f);
+	return err;
+}
+
+/* Packets the IPv4 and IPv6 layers received (InReceives) in the
+ * thread's namespace: what got past XDP to the stack. */
+int stack_rx_stats(__u64 *packets)
+{
+	__u64 v4 = 0, v6 = 0;
+	int err;
+
+	err = snmp_read("/proc/thread-self/net/snmp", "Ip:", "InReceives", &v4);
+	/* No snmp6 without the ipv6 module: nothing received there. */
+	snmp_read("/proc/thread-self/net/snmp6", NULL, "Ip6InReceives", &v6);
+	*packets = v4 + v6;
+	return err;
+}
+
 /* ---- the frame -------------------------------------------------------- */
 
 static __u16 csum16(const void *p, size_t n, __u32 sum)
@@ -109,33 +163,46 @@ static __u16 csum16(const void *p, size_t n, __u32 sum)
 	return htons(~sum & 0xffff);
 }
 
+/* The L4 checksum over the pseudo-header (addresses of `alen` bytes
+ * each at `addrs`) and the segment. */
+static __u16 l4_csum(const __u8 *addrs, size_t alen, __u8 proto,
+		     const __u8 *l4, size_t l4len)
+{
+	__u8 tail[4] = { 0, proto, l4len >> 8, l4len & 0xff };
+	__u32 sum;
+
+	sum = ntohs(~csum16(addrs, 2 * alen, 0) & 0xffff);
+	sum += ntohs(~csum16(tail, 4, 0) & 0xffff);
+	return csum16(l4, l4len, sum);
+}
+
 /* One frame of the chosen kind, source = the first source address.
  * Returns its length; *l4_csum_off is where bench_gen must fix the L4
- * checksum (0: none, UDP goes without one). */
+ * checksum (0: none, IPv4 UDP goes without one). */
 size_t frame_build(__u8 *f, const struct opts *o,
-			  const __u8 dmac[ETH_ALEN], const __u8 smac[ETH_ALEN],
-			  __u32 *l4_csum_off)
+		   const __u8 dmac[ETH_ALEN], const __u8 smac[ETH_ALEN],
+		   __u32 *l4_csum_off)
 {
 	static const char http[] =
 		"GET / HTTP/1.1\r\nHost: bench.sluice\r\n"
 		"User-Agent: floodgen\r\nAccept: */*\r\n\r\n";
-	__u8 *ip = f + 14, *l4 = ip + 20, pseudo[12];
-	size_t l4len, plen = 0;
-	__u32 sum;
+	size_t iplen = o->v6 ? 40 : 20, l4len, plen = 0;
+	__u8 *ip = f + 14, *l4 = ip + iplen;
+	__u8 proto = o->kind == KIND_UDP ? IPPROTO_UDP : IPPROTO_TCP;
 
 	memset(f, 0, 256);
 	memcpy(f, dmac, ETH_ALEN);
 	memcpy(f + 6, smac, ETH_ALEN);
-	f[12] = 0x08;
+	f[12] = o->v6 ? 0x86 : 0x08;
+	f[13] = o->v6 ? 0xdd : 0x00;
 
 	if (o->kind == KIND_UDP) {
-		plen = 18;				/* a 60-byte frame */
+		plen = 18;				/* a 60-byte IPv4 frame */
 		l4len = 8 + plen;
 		l4[0] = 0x9c; l4[1] = 0x40;		/* sport 40000 */
 		l4[2] = o->dport >> 8; l4[3] = o->dport & 0xff;
 		l4[4] = l4len >> 8; l4[5] = l4len & 0xff;
 		memset(l4 + 8, 'x', plen);
-		*l4_csum_off = 0;
 	} else {
 		if (o->kind == KIND_HTTP) {
 			plen = sizeof(http) - 1;
@@ -150,26 +217,36 @@ size_t frame_build(__u8 *f, const struct opts *o,
 		l4[12] = 5 << 4;			/* doff 5 */
 		l4[13] = o->kind == KIND_SYN ? 0x02 : 0x18;	/* SYN / PSH|ACK */
 		l4[14] = 0xfa; l4[15] = 0xf0;		/* window 64240 */
-		*l4_csum_off = 20 + 16;
 	}
+	/* IPv6 has no header checksum, so UDP must carry one. */
+	*l4_csum_off = o->kind != KIND_UDP ? iplen + 16 : o->v6 ? iplen + 6 : 0;
 
+	if (o->v6) {
+		__u64 hi = o->base6_1;
+
+		ip[0] = 0x60;
+		ip[4] = l4len >> 8; ip[5] = l4len & 0xff;
+		ip[6] = proto;
+		ip[7] = 64;
+		for (int i = 0; i < 8; i++)
+			ip[8 + i] = hi >> (56 - 8 * i);
+		ip[23] = 2;				/* ::2 in every /64 */
+		memcpy(ip + 24, &o->dst6, 16);
+		if (*l4_csum_off)
+			memcpy(ip + *l4_csum_off, &(__u16){
+				l4_csum(ip + 8, 16, proto, l4, l4len) }, 2);
+		return 14 + iplen + l4len;
+	}
 	ip[0] = 0x45;
 	ip[2] = (20 + l4len) >> 8; ip[3] = (20 + l4len) & 0xff;
 	ip[4] = 0x12; ip[5] = 0x34;
 	ip[8] = 64;
-	ip[9] = o->kind == KIND_UDP ? IPPROTO_UDP : IPPROTO_TCP;
+	ip[9] = proto;
 	memcpy(ip + 12, &o->base1, 4);
 	memcpy(ip + 16, &o->dst, 4);
 	memcpy(ip + 10, &(__u16){ csum16(ip, 20, 0) }, 2);
-
-	if (o->kind != KIND_UDP) {
-		memcpy(pseudo, ip + 12, 8);
-		pseudo[8] = 0;
-		pseudo[9] = IPPROTO_TCP;
-		pseudo[10] = l4len >> 8;
-		pseudo[11] = l4len & 0xff;
-		sum = ntohs(~csum16(pseudo, 12, 0) & 0xffff);
-		memcpy(l4 + 16, &(__u16){ csum16(l4, l4len, sum) }, 2);
-	}
-	return 14 + 20 + l4len;
+	if (*l4_csum_off)
+		memcpy(ip + *l4_csum_off, &(__u16){
+			l4_csum(ip + 12, 4, proto, l4, l4len) }, 2);
+	return 14 + iplen + l4len;
 }

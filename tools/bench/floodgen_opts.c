@@ -16,16 +16,22 @@
 void opts_usage(FILE *f)
 {
 	fprintf(f,
-"usage: floodgen --rx-netns NS --rx-dev DEV --rx-prog drop|pass|sluice|none\n"
+"usage: floodgen --rx-netns NS --rx-dev DEV --rx-prog drop|pass|sluice|oracle|none\n"
 "                [--tx-netns NS --tx-dev DEV --sources N] [options]\n"
 "generator:\n"
 "  --sources N        distinct spoofed sources (0: no generator)    [0]\n"
 "  --kind K           udp | syn | http                              [udp]\n"
-"  --dst A            destination address                           [198.19.255.1]\n"
+"  --family F         ipv4 | ipv6                                   [ipv4]\n"
+"  --dst A            destination address              [198.19.255.1, 2001:2:0:ffff::1]\n"
 "  --dport P          destination port                 [9 for udp, 80 for tcp]\n"
-"  --src-base1 A      first source block                            [198.18.0.0]\n"
-"  --src-n1 N         addresses taken from it                       [130816]\n"
-"  --src-base2 A      second block, past --src-n1                   [100.64.0.0]\n"
+"  --src-base1 A      first source block                  [198.18.0.0, 2001:2::]\n"
+"  --src-n1 N         sources taken from it               [130816, 65536]\n"
+"  --src-base2 A      second block, past --src-n1         [100.64.0.0, 2001:db8::]\n"
+"                     (IPv6: one source per /64, ::2 in each)\n"
+"  --mixed S          share of the sources admitted: the first S * N of the\n"
+"                     sequence (the oracle passes them, sluice puts them in\n"
+"                     a second tier far under its limit)              [0]\n"
+"  --print-admitted   print --mixed's ranges (FIRST-LAST) and exit\n"
 "  --threads N        one per CPU, pinned                           [all CPUs]\n"
 "  --batch N          live-frames batch size, up to 256             [64]\n"
 "  --nice N           generator threads' nice value                 [0]\n"
@@ -41,12 +47,30 @@ void opts_usage(FILE *f)
 "  --sl-burst N                                                     [200]\n"
 "  --sl-action A      drop | reset | http                           [drop]\n"
 "  --sl-guard R[:B]   flood guard: new clients per second (burst)   [off]\n"
+"  --sl-guard default the tier the config loader builds when the config says\n"
+"                     nothing about floods: its default guard for\n"
+"                     --sl-clients, and the clock it picks\n"
 "  --sl-coarse        the tier uses the coarse clock\n"
 "  --sl-clients N     client table entries                          [1048576]\n"
 "  --sl-shadow        shadow mode\n"
 "  --sl-top on|off    top-talker samples, drained and adapted every 250 ms\n"
 "                     as sluiced does (on), or none at all (off)     [on]\n"
 "  -v                 libbpf warnings and progress on stderr\n");
+}
+
+/* "2001:2::": its upper 64 bits, host order. */
+static int parse_addr6_hi(const char *s, __u64 *hi)
+{
+	struct in6_addr a;
+
+	if (inet_pton(AF_INET6, s, &a) != 1) {
+		fprintf(stderr, "floodgen: bad IPv6 address '%s'\n", s);
+		return -EINVAL;
+	}
+	*hi = 0;
+	for (int i = 0; i < 8; i++)
+		*hi = *hi << 8 | a.s6_addr[i];
+	return 0;
 }
 
 static int parse_addr(const char *s, struct in_addr *a)
@@ -110,28 +134,30 @@ int opts_parse(int argc, char **argv, struct opts *o)
 		{ "sl-shadow", 0, 0, 'S' }, { "gen-wait", 0, 0, 'W' },
 		{ "sl-top", 1, 0, 'o' },
 		{ "pps", 1, 0, 'x' }, { "help", 0, 0, 'h' },
+		{ "family", 1, 0, 'f' }, { "mixed", 1, 0, 'm' },
+		{ "print-admitted", 0, 0, 'M' },
 		{ 0 }
 	};
 	/* In enum order. */
-	static const char *const rxs[] = { "none", "drop", "pass", "sluice" };
+	static const char *const rxs[] = { "none", "drop", "pass", "sluice",
+					   "oracle" };
+	static const char *const fams[] = { "ipv4", "ipv6" };
+	const char *dst = NULL, *b1 = NULL, *b2 = NULL;
 	static const char *const kinds[] = { "udp", "syn", "http" };
 	static const char *const units[] = { "none", "packets", "bytes",
 					     "connections", "requests" };
 	static const char *const acts[] = { "drop", "reset", "http" };
-	int c, v, dport = -1;
+	int c, v, dport = -1, n1 = -1;
 	char *end;
 
 	*o = (struct opts){
 		.rx_dev = "veth1", .tx_dev = "veth0", .batch = 64,
-		.seconds = 5, .warmup = 1, .n1 = 130816,
+		.seconds = 5, .warmup = 1,
 		.unit = SL_UNIT_PACKETS, .action = SL_ACT_DROP,
 		.rate = 100, .rate_period = SL_NSEC_PER_SEC, .burst = 200,
 		.clients = SL_DEFAULT_CLIENTS,
 		.threads = libbpf_num_possible_cpus(),
 	};
-	inet_pton(AF_INET, "198.19.255.1", &o->dst);
-	inet_pton(AF_INET, "198.18.0.0", &o->base1);
-	inet_pton(AF_INET, "100.64.0.0", &o->base2);
 
 	while ((c = getopt_long(argc, argv, "vh", lo, NULL)) != -1) {
 		switch (c) {
@@ -150,11 +176,22 @@ int opts_parse(int argc, char **argv, struct opts *o)
 				goto bad;
 			o->kind = v;
 			break;
-		case 'd': if (parse_addr(optarg, &o->dst)) return -EINVAL; break;
+		case 'd': dst = optarg; break;
 		case 'P': dport = atoi(optarg); break;
-		case '1': if (parse_addr(optarg, &o->base1)) return -EINVAL; break;
-		case 'N': o->n1 = strtoul(optarg, NULL, 0); break;
-		case '2': if (parse_addr(optarg, &o->base2)) return -EINVAL; break;
+		case '1': b1 = optarg; break;
+		case 'N': n1 = strtol(optarg, NULL, 0); break;
+		case '2': b2 = optarg; break;
+		case 'f':
+			if ((v = name_index(optarg, fams, ARRAY_LEN(fams))) < 0)
+				goto bad;
+			o->v6 = v;
+			break;
+		case 'm':
+			o->mixed = strtod(optarg, &end);
+			if (*end || !(o->mixed >= 0 && o->mixed <= 1))
+				goto bad;
+			break;
+		case 'M': o->print_admitted = 1; break;
 		case 'j': o->threads = atoi(optarg); break;
 		case 'b': o->batch = strtoul(optarg, NULL, 0); break;
 		case 'i': o->nice = atoi(optarg); break;
@@ -176,6 +213,10 @@ int opts_parse(int argc, char **argv, struct opts *o)
 			o->action = v;
 			break;
 		case 'g':
+			if (!strcmp(optarg, "default")) {
+				o->guard_default = 1;
+				break;
+			}
 			o->guard_rate = strtoull(optarg, &end, 0);
 			o->guard_burst = *end == ':' ?
 					 strtoul(end + 1, NULL, 0) :
@@ -202,6 +243,24 @@ int opts_parse(int argc, char **argv, struct opts *o)
 	if (dport < 0)
 		dport = o->kind == KIND_UDP ? 9 : 80;
 	o->dport = dport;
+	o->n1 = n1 >= 0 ? (__u32)n1 : o->v6 ? 65536 : 130816;
+	if (o->v6) {
+		if (!dst)
+			dst = "2001:2:0:ffff::1";
+		if (inet_pton(AF_INET6, dst, &o->dst6) != 1) {
+			fprintf(stderr, "floodgen: bad IPv6 address '%s'\n", dst);
+			return -EINVAL;
+		}
+		if (parse_addr6_hi(b1 ?: "2001:2::", &o->base6_1) ||
+		    parse_addr6_hi(b2 ?: "2001:db8::", &o->base6_2))
+			return -EINVAL;
+	} else if (parse_addr(dst ?: "198.19.255.1", &o->dst) ||
+		   parse_addr(b1 ?: "198.18.0.0", &o->base1) ||
+		   parse_addr(b2 ?: "100.64.0.0", &o->base2)) {
+		return -EINVAL;
+	}
+	if (o->print_admitted)
+		return 0;
 	if (!o->rx_ns || (o->sources && !o->tx_ns) || o->threads < 1 ||
 	    o->threads > MAX_THREADS || !o->batch || o->batch > 256) {
 		opts_usage(stderr);

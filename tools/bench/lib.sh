@@ -8,11 +8,18 @@
 #                    100.64.0.0/10: spoofed sources only, never routed and
 #                    never a destination.  Neither namespace has any route
 #                    but its connected /24, so nothing answers them.
+#   2001:2:0:ffff::1/128  veth1's IPv6 address, for the IPv6 floods only
+#                    (bench_ipv6_up); the sender has no IPv6 at all
+#   IPv6 sources     2001:2:0:NNNN::2, one per /64 of 2001:2::/48 (65,536),
+#                    then 2001:db8:HHHH:LLLL::2 (2001:db8::/32, spoofed
+#                    sources only).  The receiver has no IPv6 route but
+#                    its own address: nothing answers them either.
 
 BUILD=${BUILD:-build}
 FLOODGEN=$BUILD/tools/floodgen
 RX_ADDR=198.19.255.1
 TX_ADDR=198.19.255.2
+RX6_ADDR=2001:2:0:ffff::1
 NS_TX=
 NS_RX=
 BENCH_TMP=
@@ -25,7 +32,11 @@ flood    SECS       BENCH_SECONDS        5
 flood    WARM       BENCH_WARMUP         2
 flood    ROUNDS     BENCH_ROUNDS         1
 flood    SOURCES    BENCH_SOURCES        1 65536 1000000
-flood    SCENARIOS  BENCH_SCENARIOS      xdp_drop sluice sluice_notop sluice_plain sluice_pass iptables nft
+flood    SCENARIOS  BENCH_SCENARIOS      xdp_drop sluice sluice_default sluice_notop sluice_plain sluice_pass iptables nft
+flood    FAMILIES   BENCH_FAMILIES       ipv4 ipv6
+flood    MSHARES    BENCH_MIXED_SHARES   0.1 0.25 0.5
+flood    MSOURCES   BENCH_MIXED_SOURCES  65536
+flood    MSCENARIOS BENCH_MIXED_SCENARIOS oracle sluice sluice_default
 flood    KIND       BENCH_KIND           udp
 flood    RATE       BENCH_RATE           6/minute
 flood    BURST      BENCH_BURST          1
@@ -37,7 +48,7 @@ legit    NSRC       BENCH_LEGIT_SOURCES  1000000
 legit    PPS        BENCH_LEGIT_PPS      1500000
 legit    RATE       BENCH_LEGIT_RATE     2000
 legit    BURST      BENCH_LEGIT_BURST    4000
-legit    GUARD      BENCH_GUARD          10000:20000
+legit    GUARD      BENCH_GUARD          default
 accuracy SECS       BENCH_ACC_SECONDS    10
 accuracy RATES      BENCH_ACC_RATES      10 1000 100000 1000000
 accuracy CLOCKS     BENCH_ACC_CLOCKS     precise coarse
@@ -156,6 +167,16 @@ bench_ns_up() {
 		net.ipv4.conf.default.rp_filter=0 net.ipv4.conf.veth1.rp_filter=0
 }
 
+# IPv6 on the receiving veth, for the IPv6 floods: one /128 and no route,
+# no duplicate address detection, no router solicitations (the sender
+# keeps IPv6 off, so nothing it sends is neighbour discovery).
+bench_ipv6_up() {
+	local c=net.ipv6.conf.veth1
+	ip netns exec "$NS_RX" sysctl -qw $c.accept_dad=0 $c.accept_ra=0 \
+		$c.router_solicitations=0 $c.disable_ipv6=0
+	ip -n "$NS_RX" addr add "$RX6_ADDR/128" dev veth1 nodad
+}
+
 # floodgen between the bench's namespaces; extra options follow.  Its
 # progress lines go to $BENCH_TMP/fg.log, shown when it fails.
 fg() {
@@ -208,51 +229,78 @@ fg_stop() {
 }
 
 # ---- the peers: per-source limits at the same rate and burst ------------
+# FAMILY ipv4 (default) or ipv6; IPv6 sources are keyed by their /64.
+# EXEMPT: source ranges (FIRST-LAST) accepted before the limit, the
+# admitted sources of a mixed flood.
 
 # iptables hashlimit in raw PREROUTING: the earliest hook, before
 # conntrack, where an operator would put a flood filter.
-ipt_add() {	# rate burst
-	ip netns exec "$NS_RX" iptables -t raw -A PREROUTING \
-		-m hashlimit --hashlimit-mode srcip --hashlimit-name slbench \
+ipt_cmd() { [[ ${1:-ipv4} == ipv6 ]] && echo ip6tables || echo iptables; }
+
+ipt_add() {	# rate burst [FAMILY [EXEMPT...]]
+	local ipt mask=() r
+	ipt=$(ipt_cmd "${3:-}")
+	[[ ${3:-} == ipv6 ]] && mask=(--hashlimit-srcmask 64)
+	for r in "${@:4}"; do
+		ip netns exec "$NS_RX" "$ipt" -t raw -A PREROUTING \
+			-m iprange --src-range "$r" -j ACCEPT
+	done
+	ip netns exec "$NS_RX" "$ipt" -t raw -A PREROUTING \
+		-m hashlimit --hashlimit-mode srcip "${mask[@]}" \
+		--hashlimit-name slbench \
 		--hashlimit-above "$1" --hashlimit-burst "$2" \
 		--hashlimit-htable-size 1048576 --hashlimit-htable-max 1048576 \
 		--hashlimit-htable-expire 120000 -j DROP
 }
 
-ipt_del() {
-	ip netns exec "$NS_RX" iptables -t raw -F PREROUTING
+ipt_del() {	# [FAMILY]
+	ip netns exec "$NS_RX" "$(ipt_cmd "${1:-}")" -t raw -F PREROUTING
 }
 
-# nftables: a dynamic set holding one limit per source, same hook.
-nft_add() {	# rate burst
+# nftables: a dynamic set holding one limit per source (per /64), same
+# hook.
+nft_add() {	# rate burst [FAMILY [EXEMPT...]]
+	local t=ip type=ipv4_addr key="ip saddr" src="ip saddr" ex=""
+	if [[ ${3:-} == ipv6 ]]; then
+		t=ip6 type=ipv6_addr key="ip6 saddr & ffff:ffff:ffff:ffff::"
+		src="ip6 saddr"
+	fi
+	(($# > 3)) && ex="$src { $(IFS=,; echo "${*:4}") } accept"
 	ip netns exec "$NS_RX" nft -f - <<-EOF
-	table ip slbench {
+	table $t slbench {
 		set flood {
-			type ipv4_addr
+			type $type
 			size 1048576
 			flags dynamic,timeout
 			timeout 2m
 		}
 		chain pre {
 			type filter hook prerouting priority raw; policy accept;
-			update @flood { ip saddr limit rate over $1 burst $2 packets } counter drop
+			$ex
+			update @flood { $key limit rate over $1 burst $2 packets } counter drop
 		}
 	}
 	EOF
 }
 
-nft_del() {
-	ip netns exec "$NS_RX" nft delete table ip slbench 2>/dev/null || true
+nft_fam() { [[ ${1:-ipv4} == ipv6 ]] && echo ip6 || echo ip; }
+
+nft_del() {	# [FAMILY]
+	ip netns exec "$NS_RX" nft delete table "$(nft_fam "${1:-}")" slbench \
+		2>/dev/null || true
 }
 
 # Packets the peer's drop rule counted.
-ipt_drops() {
-	ip netns exec "$NS_RX" iptables -t raw -L PREROUTING -v -x -n |
+ipt_drops() {	# [FAMILY]
+	ip netns exec "$NS_RX" "$(ipt_cmd "${1:-}")" -t raw -L PREROUTING -v -x -n |
 		awk '$3 == "DROP" { print $1; exit }'
 }
 
-nft_drops() {
-	ip netns exec "$NS_RX" nft list chain ip slbench pre |
+# The set is flushed first: nft fetches every element of a table's sets
+# to list one of its chains (at 1M elements that takes minutes).
+nft_drops() {	# [FAMILY]
+	ip netns exec "$NS_RX" nft flush set "$(nft_fam "${1:-}")" slbench flood
+	ip netns exec "$NS_RX" nft list chain "$(nft_fam "${1:-}")" slbench pre |
 		sed -n 's/.*counter packets \([0-9]*\).*/\1/p'
 }
 

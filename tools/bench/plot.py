@@ -3,8 +3,14 @@
 
   tools/bench/plot.py [IN_DIR] [OUT_DIR]   (defaults build/bench build/bench)
 
-  flood.json     flood.png     Mpps per scenario and source count, each bar
-                               labelled with its ratio to the ceiling
+  flood.json     flood.png     IPv4: Mpps per scenario and source count, each
+                               bar labelled with its ratio to the ceiling
+                 flood6.png    the same for IPv6 (one source per /64)
+                 flood_mixed.png  the mixed floods: Mpps per scenario, family
+                               and admitted share, labelled with the ratio to
+                               the oracle
+                               (rows without .family are IPv4; a PNG whose
+                               rows are absent is skipped, one line each)
   loadtest.json  loadtest.png  offered vs passed requests/s, and the limit
   legit.json     legit.png     the legitimate client's latency per setup,
                                without and with the flood
@@ -140,7 +146,9 @@ def xtics(labels):
 
 FLOOD = {  # scenario: legend, colour; in the order flood.sh runs them
     "xdp_drop": ("XDP_DROP (ceiling)", "#8c8c8c"),
+    "oracle": ("oracle (stateless: passes exactly the admitted sources)", "#8c8c8c"),
     "sluice": ("sluice (flood guard, coarse clock)", "#08519c"),
+    "sluice_default": ("sluice, default config (default guard, automatic clock)", "#756bb1"),
     "sluice_notop": ("sluice without top-talker samples", "#3f007d"),
     "sluice_plain": ("sluice, no guard, precise clock", "#4292c6"),
     "sluice_coarse": ("sluice, coarse clock only", "#6baed6"),
@@ -149,17 +157,28 @@ FLOOD = {  # scenario: legend, colour; in the order flood.sh runs them
     "iptables": ("iptables hashlimit", "#e6550d"),
     "nft": ("nft dynamic set", "#a63603"),
 }
+FAMILIES = {"ipv4": "IPv4", "ipv6": "IPv6"}
 
 
-def chart_flood(rows):
+def flood_check(rows):
+    """flood.json's own rules, past the field types: .family ipv4 or
+    ipv6 (IPv4 when absent), .mixed a share in (0, 1]."""
+    for i, r in enumerate(rows, 1):
+        r.setdefault("family", "ipv4")
+        if r["family"] not in FAMILIES:
+            raise BadInput(f"row {i}: .family is '{r['family']}', expected ipv4 or ipv6")
+        if "mixed" in r and not 0 < r["mixed"] <= 1:
+            raise BadInput(f"row {i}: .mixed is {r['mixed']}, expected a share in (0, 1]")
+
+
+def bars(rows, groups, key, label, title, subtitle, tic):
+    """Clustered bars: one cluster per group (key(row) in GROUPS), one bar
+    per scenario, LABEL(row) on each."""
     seen = list(dict.fromkeys(r["scenario"] for r in rows))
     order = [s for s in FLOOD if s in seen] + [s for s in seen if s not in FLOOD]
-    srcs = sorted({r["sources"] for r in rows})
     k = len(order)
     w = 0.84 / k
-    s = preamble(560, "Flood: frames received per second, by limiter and number of sources",
-                 ["on each bar: its ratio to the XDP_DROP ceiling in the same run "
-                  "(median of the rounds)", CAVEAT])
+    s = preamble(560, title, subtitle)
     labels = []
     plots = []
     for j, sc in enumerate(order):
@@ -167,15 +186,9 @@ def chart_flood(rows):
         for r in rows:
             if r["scenario"] != sc:
                 continue
-            x = srcs.index(r["sources"]) + (j - (k - 1) / 2) * w
+            x = groups.index(key(r)) + (j - (k - 1) / 2) * w
             pts.append((f"{x:.4f}", r["mpps"]))
-            if sc == "xdp_drop":
-                lab = "1×"
-            elif r.get("ratio_ceiling") is not None:
-                lab = num(r["ratio_ceiling"]) + "×"
-            else:
-                lab = num(r["mpps"])
-            labels.append((f"{x:.4f}", r["mpps"], lab))
+            labels.append((f"{x:.4f}", r["mpps"], label(r)))
         s += block(f"F{j}", pts)
         name, colour = FLOOD.get(sc, (sc, "#31a354"))
         plots.append(f"$F{j} using 1:2 with boxes lc rgb {q(colour)} title {q(name)}")
@@ -183,16 +196,64 @@ def chart_flood(rows):
     ymax = max(r["mpps"] for r in rows)
     rot = "rotate by 90 left offset 0,0.4" if k > 6 else "offset 0,0.6"
     plots.append(f"$L using 1:2:3 with labels noenhanced {rot} font \",8\" notitle")
-    s += tics([(i, f"{commas(n)} source" + ("" if n == 1 else "s"))
-                for i, n in enumerate(srcs)])
+    s += tics([(i, tic(g)) for i, g in enumerate(groups)])
     s += f"""set boxwidth {w * 0.92:.4f} absolute
-set xrange [-0.5:{len(srcs) - 0.5}]
-set yrange [0:{ymax * 1.15:.3f}]
+set xrange [-0.5:{len(groups) - 0.5}]
+set yrange [0:{ymax * 1.15 if ymax > 0 else 1:.3f}]
 set ylabel "received Mpps (millions of frames per second)"
 set key below center horizontal
 plot {", ".join(plots)}
 """
     return s
+
+
+def ceiling_label(r):
+    if r["scenario"] == "xdp_drop":
+        return "1×"
+    if r.get("ratio_ceiling") is not None:
+        return num(r["ratio_ceiling"]) + "×"
+    return num(r["mpps"])
+
+
+def chart_flood_family(rows, fam):
+    srcs = sorted({r["sources"] for r in rows})
+    per = "one source per /64, every limiter keyed by the /64; " if fam == "ipv6" else ""
+    return bars(rows, srcs, lambda r: r["sources"], ceiling_label,
+                f"{FAMILIES[fam]} flood: frames received per second, by limiter and number "
+                "of sources",
+                [f"{per}on each bar: its ratio to the XDP_DROP ceiling in the same run "
+                 "(median of the rounds)", CAVEAT],
+                lambda n: f"{commas(n)} source" + ("" if n == 1 else "s"))
+
+
+def chart_flood_mixed(rows):
+    groups = sorted({(r["family"], r["mixed"]) for r in rows})
+
+    def label(r):
+        if r["scenario"] == "oracle":
+            return "1×"
+        if r.get("ratio_oracle") is not None:
+            return num(r["ratio_oracle"]) + "×"
+        return num(r["mpps"])
+    n = sorted({r["sources"] for r in rows})
+    return bars(rows, groups, lambda r: (r["family"], r["mixed"]), label,
+                "Mixed floods: a share of the sources admitted, the rest far over the limit",
+                [f"{' / '.join(commas(x) for x in n)} sources; on each bar: its ratio to the "
+                 "oracle (passes exactly the admitted sources, no state) in the same run",
+                 CAVEAT],
+                lambda g: f"{FAMILIES[g[0]]}, {num(g[1] * 100, 1)}% admitted")
+
+
+def chart_flood(rows):
+    """flood.png, flood6.png, flood_mixed.png: (name, script or None)."""
+    flood_check(rows)
+    out = []
+    for fam, name in (("ipv4", "flood"), ("ipv6", "flood6")):
+        sel = [r for r in rows if r["family"] == fam and "mixed" not in r]
+        out.append((name, chart_flood_family(sel, fam) if sel else None))
+    sel = [r for r in rows if "mixed" in r]
+    out.append(("flood_mixed", chart_flood_mixed(sel) if sel else None))
+    return out
 
 
 # ---- loadtest.json: offered vs passed -----------------------------------
@@ -409,7 +470,9 @@ plot {", ".join(plots)}
 NUM, NUMN = "number", "number|null|missing"  # NUMN: optional
 CHARTS = [
     ("flood", chart_flood, {"scenario": "string", "sources": NUM, "mpps": NUM,
-                            "ratio_ceiling": NUMN}),
+                            "ratio_ceiling": NUMN, "family": "string|missing",
+                            "mixed": "number|missing", "ratio_oracle": NUMN,
+                            "ratio_ipv4": NUMN, "passed_share": NUMN}),
     ("loadtest", chart_loadtest, {"offered_qps": NUM, "sent_qps": NUM, "passed_qps": NUM,
                                   "rejection_rate": NUM, "limit_qps": NUM, "burst": NUM}),
     ("legit", chart_legit, {"limiter": "string", "flood": "boolean", "offered_qps": NUM,
@@ -460,22 +523,30 @@ def main(argv):
     with tempfile.TemporaryDirectory(prefix=".plot.", dir=outdir) as tmp:
         for name, chart, spec in CHARTS:
             src = os.path.join(indir, name + ".json")
-            png = os.path.join(outdir, name + ".png")
             if not os.path.exists(src):
                 print(f"plot: {src} not found: {name}.png skipped")
                 continue
             try:
-                script = chart(load(src, spec))
+                out = chart(load(src, spec))
             except BadInput as e:
                 print(f"plot: {src}: {e}", file=sys.stderr)
                 failed += 1
                 continue
-            err = render(gnuplot, script, png, tmp)
-            if err:
-                print(f"plot: gnuplot failed on {src}:\n  {err}", file=sys.stderr)
-                failed += 1
-                continue
-            print(f"plot: wrote {png}")
+            # A chart is one PNG named after its JSON, or several.
+            if isinstance(out, str):
+                out = [(name, out)]
+            for png_name, script in out:
+                png = os.path.join(outdir, png_name + ".png")
+                if script is None:
+                    print(f"plot: {src} has no rows for {png_name}.png: skipped")
+                    continue
+                err = render(gnuplot, script, png, tmp)
+                if err:
+                    print(f"plot: gnuplot failed on {src} ({png_name}.png):\n  {err}",
+                          file=sys.stderr)
+                    failed += 1
+                    continue
+                print(f"plot: wrote {png}")
     return 1 if failed else 0
 
 
