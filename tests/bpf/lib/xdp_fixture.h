@@ -113,7 +113,7 @@ int fixture_set_client(struct xdp_fixture *fx, const struct sl_client_key *k,
 /* 0, or -ENOENT when there was none. */
 int fixture_delete_client(struct xdp_fixture *fx, const struct sl_client_key *k);
 int fixture_client_count(struct xdp_fixture *fx);
-int fixture_clear_clients(struct xdp_fixture *fx);	/* and sl_refused */
+int fixture_clear_clients(struct xdp_fixture *fx);	/* and the refusal caches */
 int fixture_clear_refused(struct xdp_fixture *fx);
 int fixture_flood(struct xdp_fixture *fx, __u32 tier, struct sl_flood *out);
 
