@@ -165,24 +165,10 @@ int refused6_marked(struct xdp_fixture *fx, const __u32 a[4])
 	return !!(v & bit);
 }
 
-static int zero_map(const struct bpf_map *m, int ncpus)
-{
-	size_t sz = bpf_map__value_size(m) * ncpus;
-	void *zero = calloc(1, sz);
-	int err = zero ? 0 : -ENOMEM;
-
-	for (__u32 i = 0; !err && i < bpf_map__max_entries(m); i++)
-		if (bpf_map__update_elem(m, &i, sizeof(i), zero, sz, BPF_ANY))
-			err = -errno;
-	free(zero);
-	return err;
-}
-
 int refused6_clear(struct xdp_fixture *fx)
 {
-	int err = zero_map(fx->skel->maps.sl_refused6, fx->ncpus);
-
-	return err ?: zero_map(fx->skel->maps.sl_refstat6, fx->ncpus);
+	return fixture_zero_percpu(fx, fx->skel->maps.sl_refused6) ?:
+	       fixture_zero_percpu(fx, fx->skel->maps.sl_refstat6);
 }
 
 long refused_mark_bits(struct xdp_fixture *fx, int family)

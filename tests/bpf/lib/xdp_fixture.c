@@ -373,7 +373,7 @@ int fixture_client_count(struct xdp_fixture *fx)
 
 /* The refusal caches remember refused clients: forget them with the
  * clients, or the next test meets their refusals. */
-static int clear_percpu(struct xdp_fixture *fx, const struct bpf_map *m)
+int fixture_zero_percpu(struct xdp_fixture *fx, const struct bpf_map *m)
 {
 	size_t sz = bpf_map__value_size(m) * fx->ncpus;
 	void *zero = calloc(1, sz);
@@ -388,8 +388,8 @@ static int clear_percpu(struct xdp_fixture *fx, const struct bpf_map *m)
 
 int fixture_clear_refused(struct xdp_fixture *fx)
 {
-	return clear_percpu(fx, fx->skel->maps.sl_refused) ?:
-	       clear_percpu(fx, fx->skel->maps.sl_refused6);
+	return fixture_zero_percpu(fx, fx->skel->maps.sl_refused) ?:
+	       fixture_zero_percpu(fx, fx->skel->maps.sl_refused6);
 }
 
 int fixture_clear_clients(struct xdp_fixture *fx)
