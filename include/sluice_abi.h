@@ -60,6 +60,9 @@ static inline __u32 sl_tier_slot(__u32 gen, __u32 id)
 #define SL_MAP_REFUSED		"sl_refused"	/* refusal cache, lib/flood.bpf.h */
 #define SL_MAP_REFMARK		"sl_refmark"	/* its sources, a bitmap */
 #define SL_MAP_REFSTAT		"sl_refstat"	/* its per-CPU use */
+#define SL_MAP_REFUSED6		"sl_refused6"	/* the same for IPv6 sources */
+#define SL_MAP_REFMARK6		"sl_refmark6"
+#define SL_MAP_REFSTAT6		"sl_refstat6"
 #define SL_MAP_KNOWN		"sl_known"	/* known-client filter, same */
 
 /* ---- enums -------------------------------------------------------------- */

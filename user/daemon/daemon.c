@@ -14,6 +14,7 @@
 #include "daemon/rollout.h"
 #include "daemon/glob_sync.h"
 #include "kern/egress.h"
+#include "kern/refcache.h"
 #include "kern/tc.h"
 #include "export/metrics.h"
 #include "common/clock.h"
@@ -373,6 +374,10 @@ void daemon_sample(struct sl_daemon *d)
 		if (err < 0)
 			log_warn("%s: the services' timeout sweep failed: %s (tried again in a second)",
 				 ifc->name, strerror(-err));
+		err = refcache_tick(ifc, now);
+		if (err < 0)
+			log_warn("%s: rebuilding the refusal caches' bitmaps failed: %s (tried again in %d s)",
+				 ifc->name, strerror(-err), REFCACHE_SWEEP_S);
 	}
 	/* After the sweep: its timeouts are in this reading. */
 	svc_view_sample(d, now);

@@ -9,6 +9,7 @@
 #include "kern/apply_tiers.h"
 #include "kern/apply_pfx.h"
 #include "kern/edge_conn.h"
+#include "kern/refcache.h"
 #include "kern/tier_abi.h"
 #include "common/log.h"
 #include "common/names.h"
@@ -249,6 +250,12 @@ int tiers_free(struct sl_iface *ifc, const bool *removed, const bool *purge,
 		return err;
 	log_dbg("%s: deleted %ld client and global-limit entries of removed or re-keyed tiers",
 		ifc->name, deleted);
+	/* A refusal noted for a deleted client would outlast it. */
+	if (deleted) {
+		err = refcache_forget(ifc);
+		if (err)
+			return err;
+	}
 	for (__u32 id = 0; id < SL_MAX_TIERS; id++) {
 		if (!purge[id])
 			continue;

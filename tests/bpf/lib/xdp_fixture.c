@@ -371,11 +371,10 @@ int fixture_client_count(struct xdp_fixture *fx)
 	return n;
 }
 
-/* The refusal cache remembers refused clients: forget them with the
+/* The refusal caches remember refused clients: forget them with the
  * clients, or the next test meets their refusals. */
-int fixture_clear_refused(struct xdp_fixture *fx)
+int fixture_zero_percpu(struct xdp_fixture *fx, const struct bpf_map *m)
 {
-	const struct bpf_map *m = fx->skel->maps.sl_refused;
 	size_t sz = bpf_map__value_size(m) * fx->ncpus;
 	void *zero = calloc(1, sz);
 	int err = zero ? 0 : -ENOMEM;
@@ -385,6 +384,12 @@ int fixture_clear_refused(struct xdp_fixture *fx)
 			err = -errno;
 	free(zero);
 	return err;
+}
+
+int fixture_clear_refused(struct xdp_fixture *fx)
+{
+	return fixture_zero_percpu(fx, fx->skel->maps.sl_refused) ?:
+	       fixture_zero_percpu(fx, fx->skel->maps.sl_refused6);
 }
 
 int fixture_clear_clients(struct xdp_fixture *fx)

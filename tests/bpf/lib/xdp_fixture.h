@@ -113,8 +113,10 @@ int fixture_set_client(struct xdp_fixture *fx, const struct sl_client_key *k,
 /* 0, or -ENOENT when there was none. */
 int fixture_delete_client(struct xdp_fixture *fx, const struct sl_client_key *k);
 int fixture_client_count(struct xdp_fixture *fx);
-int fixture_clear_clients(struct xdp_fixture *fx);	/* and sl_refused */
+int fixture_clear_clients(struct xdp_fixture *fx);	/* and the refusal caches */
 int fixture_clear_refused(struct xdp_fixture *fx);
+/* Zero every element of per-CPU array `m` on every CPU. */
+int fixture_zero_percpu(struct xdp_fixture *fx, const struct bpf_map *m);
 int fixture_flood(struct xdp_fixture *fx, __u32 tier, struct sl_flood *out);
 
 /* Run one frame.  Returns the XDP verdict or -errno; the frame as the
