@@ -43,6 +43,8 @@ const volatile __u64 gen_gap_ns;
 struct gen_state {
 	__u64 next;		/* source index; userspace spreads the starts */
 	__u64 due;		/* pacing: when the next frame may leave */
+	__u32 first;		/* where the sequence starts again past the end */
+	__u32 stride;		/* 1: every source; the CPU count: every nth */
 };
 
 struct {
@@ -137,8 +139,8 @@ int bench_gen(struct xdp_md *ctx)
 	}
 	idx = st->next;
 	if (idx >= gen_nsrc)
-		idx = 0;
-	st->next = idx + 1;
+		idx = st->first;
+	st->next = idx + (st->stride ?: 1);
 	if (gen_v6)
 		return gen_set6(ip, end, idx);
 	return gen_set4(ip, end, idx);

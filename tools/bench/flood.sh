@@ -45,6 +45,10 @@
 #                    before their limit)
 #                    BENCH_MIXED_SHARES=none runs no mixed flood
 #   BENCH_KIND=udp   udp | syn | http
+#   BENCH_SPREAD=all all: every generator CPU walks every source, so each
+#                    receiving CPU sees them all; rss: each CPU sends every
+#                    CPU-count-th source only, as a NIC's RSS keeps a source
+#                    on one queue (rows say which: `spread`)
 #   BENCH_RATE=6/minute BENCH_BURST=1   the per-source limit of every
 #                    limiter: low enough that even 1M sources at the
 #                    peers' speed are far over it (drop-heavy for all)
@@ -77,7 +81,7 @@ done
 run_one() {	# scenario sources family [mixed-share]
 	local sc=$1 n=$2 fam=$3 mix=${4:-} j d1=0 rx0 rx1 ex=()
 	local base=(--sources "$n" --kind "$KIND" --seconds "$SECS"
-		    --warmup "$WARM" --family "$fam")
+		    --warmup "$WARM" --family "$fam" --spread "$SPREAD")
 	local sl=(--rx-prog sluice --sl-clients "$CLIENTS" --sl-rate "$RATE"
 		  --sl-burst "$BURST")
 
@@ -117,10 +121,10 @@ run_one() {	# scenario sources family [mixed-share]
 	# the window, from the peers' rule counters over the whole run.  The
 	# share passed: what reached the IP layers in the window (every XDP
 	# receiver), the rest of the peers' frames.
-	jq -c --arg sc "$sc" --argjson n "$n" --arg fam "$fam" \
+	jq -c --arg sc "$sc" --argjson n "$n" --arg fam "$fam" --arg sp "$SPREAD" \
 	   --arg mix "$mix" --argjson d "$d1" --argjson rx "$((rx1 - rx0))" \
 	   --argjson peer "$([[ $sc == iptables || $sc == nft ]] && echo 1 || echo 0)" '
-		{scenario: $sc, family: $fam, sources: $n}
+		{scenario: $sc, family: $fam, sources: $n, spread: $sp}
 		+ (if $mix == "" then {} else {mixed: ($mix | tonumber)} end)
 		+ . +
 		{dropped_share: (if .sluice then
@@ -193,7 +197,7 @@ jq -s '
 	 | from_entries) as $pair |
 	(group_by([.family, .sources, .mixed]) | map(group_by(.scenario)
 		| map(.[0] as $f | {scenario: $f.scenario, family: $f.family,
-			sources: $f.sources}
+			sources: $f.sources, spread: ($f.spread // "all")}
 		  + (if $f.mixed == null then {} else {mixed: $f.mixed} end)
 		  + {mpps: (map(.mpps) | median | r3),
 		     passed_share: (map(.passed_share | select(. != null))

@@ -394,7 +394,7 @@ int main(int argc, char **argv)
 	/* The generator. */
 	if (o.sources && !stopping) {
 		int ncpu = libbpf_num_possible_cpus();
-		struct { __u64 next, due; } start[ncpu];
+		struct { __u64 next, due; __u32 first, stride; } start[ncpu];
 		__u32 zero = 0;
 
 		flen = frame_build(frame, &o, rx_mac, tx_mac, &l4_off);
@@ -415,10 +415,16 @@ int main(int argc, char **argv)
 						  o.pps ?: 1;
 		if (bench_gen__load(gen))
 			goto load_fail;
-		/* Each CPU starts at its own share of the sources. */
-		for (int c = 0; c < ncpu; c++)
-			start[c].next = (__u64)o.sources * c / ncpu,
-			start[c].due = 0;
+		/* Each CPU starts at its own share of the sources and walks
+		 * all of them, or (--spread rss) takes every ncpu-th source
+		 * only, as a NIC's RSS keeps a source on one queue. */
+		for (int c = 0; c < ncpu; c++) {
+			start[c] = (typeof(start[0])){ .first = 0, .stride = 1,
+				.next = (__u64)o.sources * c / ncpu };
+			if (o.spread_rss)
+				start[c].first = start[c].next = c % o.sources,
+				start[c].stride = ncpu;
+		}
 		if (bpf_map__update_elem(gen->maps.gen_next, &zero, sizeof(zero),
 					 start, sizeof(start), BPF_ANY)) {
 			err = -errno;

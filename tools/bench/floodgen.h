@@ -26,7 +26,7 @@ struct opts {
 	enum kind kind;
 	__u32 sources, batch;
 	__u64 pps;
-	int threads, verbose, nice, gen_wait;
+	int threads, verbose, nice, gen_wait, spread_rss;
 	double seconds, warmup;
 	struct in_addr dst, base1, base2;
 	__u32 n1;

@@ -36,6 +36,8 @@ void opts_usage(FILE *f)
 "  --batch N          live-frames batch size, up to 256             [64]\n"
 "  --nice N           generator threads' nice value                 [0]\n"
 "  --gen-wait         attach, then start the flood on SIGUSR1\n"
+"  --spread all|rss   every CPU walks all sources, or each the sources a\n"
+"                     NIC's RSS would give it (every CPU-count-th)  [all]\n"
 "  --pps N            offered rate of all threads together; each runs\n"
 "                     flat out and drops what is early   [0: as fast as taken]\n"
 "measurement:\n"
@@ -116,6 +118,19 @@ static int name_index(const char *s, const char *const *names, int n)
 	return -1;
 }
 
+/* --OPT taking one of two words: *out 0 for `no`, 1 for `yes`. */
+static int parse_choice(const char *opt, const char *arg, const char *no,
+			const char *yes, int *out)
+{
+	if (strcmp(arg, no) && strcmp(arg, yes)) {
+		fprintf(stderr, "floodgen: --%s: expected %s or %s, got '%s'\n",
+			opt, no, yes, arg);
+		return -EINVAL;
+	}
+	*out = !strcmp(arg, yes);
+	return 0;
+}
+
 int opts_parse(int argc, char **argv, struct opts *o)
 {
 	static const struct option lo[] = {
@@ -132,6 +147,7 @@ int opts_parse(int argc, char **argv, struct opts *o)
 		{ "sl-action", 1, 0, 'A' }, { "sl-guard", 1, 0, 'g' },
 		{ "sl-coarse", 0, 0, 'c' }, { "sl-clients", 1, 0, 'C' },
 		{ "sl-shadow", 0, 0, 'S' }, { "gen-wait", 0, 0, 'W' },
+		{ "spread", 1, 0, 'Q' },
 		{ "sl-top", 1, 0, 'o' },
 		{ "pps", 1, 0, 'x' }, { "help", 0, 0, 'h' },
 		{ "family", 1, 0, 'f' }, { "mixed", 1, 0, 'm' },
@@ -224,16 +240,16 @@ int opts_parse(int argc, char **argv, struct opts *o)
 			break;
 		case 'c': o->coarse = 1; break;
 		case 'o':
-			if (strcmp(optarg, "on") && strcmp(optarg, "off")) {
-				fprintf(stderr, "floodgen: --sl-top: expected on or off, got '%s'\n",
-					optarg);
+			if (parse_choice("sl-top", optarg, "on", "off", &o->top_off))
 				return -EINVAL;
-			}
-			o->top_off = !strcmp(optarg, "off");
 			break;
 		case 'C': o->clients = strtoul(optarg, NULL, 0); break;
 		case 'S': o->shadow = 1; break;
 		case 'W': o->gen_wait = 1; break;
+		case 'Q':
+			if (parse_choice("spread", optarg, "all", "rss", &o->spread_rss))
+				return -EINVAL;
+			break;
 		case 'x': o->pps = strtoull(optarg, NULL, 0); break;
 		case 'v': o->verbose = 1; break;
 		case 'h': opts_usage(stdout); exit(0);

@@ -38,6 +38,7 @@ flood    MSHARES    BENCH_MIXED_SHARES   0.1 0.25 0.5
 flood    MSOURCES   BENCH_MIXED_SOURCES  65536
 flood    MSCENARIOS BENCH_MIXED_SCENARIOS oracle sluice sluice_default
 flood    KIND       BENCH_KIND           udp
+flood    SPREAD     BENCH_SPREAD         all
 flood    RATE       BENCH_RATE           6/minute
 flood    BURST      BENCH_BURST          1
 flood    GUARD      BENCH_GUARD          10000:20000
