@@ -45,6 +45,11 @@ client_new(const struct sl_tier *t, __u32 tier, struct sl_client_key *key,
 	struct sl_client *c;
 	struct sl_flood *f;
 
+	/* A packet no meter counts needs no bucket (a full one admits it
+	 * all the same): a spoofed flood of them, UDP or SYNs on a
+	 * requests-only tier, must not fill the table, guard or not. */
+	if (!meter_counts(t, p))
+		return METER_UNMETERED;
 	if (t->flags & SL_TIER_F_FLOOD_GUARD) {
 		const struct sl_meter *nm = &t->new_clients;
 		__u64 inc, old, want;

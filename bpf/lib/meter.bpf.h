@@ -51,6 +51,17 @@ static __always_inline __u64 meter_cost(__u8 unit, const struct sl_pkt *p)
 	return 0;
 }
 
+/* Does any meter of the tier count this packet? */
+static __always_inline int meter_counts(const struct sl_tier *t,
+					const struct sl_pkt *p)
+{
+#pragma unroll
+	for (int i = 0; i < SL_METERS_PER_TIER; i++)
+		if (meter_cost(t->meters[i].unit, p))
+			return 1;
+	return 0;
+}
+
 /* Take `inc` from one meter; 1 on success, 0 if it now refuses. */
 static __always_inline int meter_take(__u64 *tat, __u64 old, __u64 now,
 				      __u64 inc, __u64 tol)

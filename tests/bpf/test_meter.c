@@ -398,6 +398,68 @@ out:
 	fixture_close(&fx);
 }
 
+/* A packet from `src` that no meter of a requests-only tier counts. */
+static bool send_udp_from(struct xdp_fixture *fx, const char *src)
+{
+	struct pkt_spec s = { .kind = PKT_IPV4, .src = src,
+			      .proto = IPPROTO_UDP };
+
+	return expect_send(fx, src, &s, XDP_PASS, T0, SL_R_UNMETERED);
+}
+
+/*
+ * A packet that none of its tier's meters count (UDP or a SYN on a
+ * requests-only tier) gives its source no entry, with or without a flood
+ * guard: a full bucket would admit it all the same, and a spoofed flood
+ * of such packets must not fill the client table.  The first counted
+ * packet creates the entry.
+ */
+static void test_unmetered_no_entry(void)
+{
+	struct xdp_fixture fx;
+	struct sl_tier t;
+	char src[32];
+
+	if (!setup(&fx))
+		return;
+	if (!ASSERT_OK(fixture_set_limit(&fx, T0, FIXTURE_METERS(
+			{ SL_UNIT_REQUESTS, SL_ACT_DROP, .burst = 2,
+			  .per_sec = 1 }), &t), "requests tier"))
+		goto out;
+	for (int i = 1; i <= 20; i++) {
+		snprintf(src, sizeof(src), "198.18.6.%d", i);
+		send_udp_from(&fx, src);
+	}
+	ASSERT_EQ(fixture_client_count(&fx), 0, "no guard: no entries");
+	ASSERT_EQ(fixture_event(&fx, SL_EV_CLIENT_NEW), 0, "no client_new");
+	send_from(&fx, "198.18.6.1", XDP_PASS, SL_R_UNMETERED);
+	ASSERT_EQ(fixture_client_count(&fx), 0, "a bare ACK: no entry");
+
+	/* With a guard of 1 new client (burst 1), spent by one request. */
+	t.flags |= SL_TIER_F_FLOOD_GUARD;
+	if (!ASSERT_OK(gcra_meter_set(&t.new_clients, 1, 3600 * SL_NSEC_PER_SEC,
+				      1, SL_UNIT_PACKETS, SL_ACT_DROP),
+		       "new_clients") ||
+	    !ASSERT_OK(fixture_set_tier(&fx, T0, &t), "guarded tier"))
+		goto out;
+	{
+		struct pkt_spec get = { .kind = PKT_IPV4, .src = "198.18.7.1",
+					.tcp_flags = TH_ACK,
+					.payload = "GET / HTTP/1.1\r\n" };
+
+		expect_send(&fx, "a request", &get, XDP_PASS, T0, SL_R_PASSED);
+	}
+	ASSERT_EQ(fixture_client_count(&fx), 1, "the request's entry");
+	for (int i = 2; i <= 20; i++) {
+		snprintf(src, sizeof(src), "198.18.7.%d", i);
+		send_udp_from(&fx, src);
+	}
+	ASSERT_EQ(fixture_client_count(&fx), 1, "guard spent: still one entry");
+	ASSERT_EQ(fixture_event(&fx, SL_EV_CLIENT_NEW), 1, "one client_new");
+out:
+	fixture_close(&fx);
+}
+
 TEST_MAIN("bpf/meter",
 	  TEST(test_burst_exact),
 	  TEST(test_unit_bytes),
@@ -406,4 +468,5 @@ TEST_MAIN("bpf/meter",
 	  TEST(test_token_returns),
 	  TEST(test_several_meters),
 	  TEST(test_shadow),
-	  TEST(test_flood_guard));
+	  TEST(test_flood_guard),
+	  TEST(test_unmetered_no_entry));
