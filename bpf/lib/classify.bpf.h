@@ -89,21 +89,12 @@ static __always_inline int classify_hit(const struct sl_pfxc_slot *cs,
  * control's answer is cached per CPU under the prefix epoch, read
  * before the walk: a rewrite of the tries bumps it after the fact, so
  * a tier from a half-written trie is never kept. */
-static __always_inline __u32 classify_tier(const struct sl_global *g,
-					   const struct sl_pkt *p,
-					   const struct roll_sel *rs)
+static __always_inline __u32 classify_walk(const struct sl_pkt *p,
+					    const struct roll_sel *rs,
+					    __u32 dflt)
 {
-	__u32 tier, dflt = roll_select(g->default_tier, rs->dflt, rs->mask);
-	struct sl_pfxc_slot *cs = NULL;
 	struct sl_pfx_val *v;
-	__u32 epoch = 0;
-
-	if (!rs->canary) {
-		epoch = *(volatile __u32 *)&g->epoch;
-		cs = classify_cached(p);
-		if (cs && classify_hit(cs, p, epoch, dflt))
-			return cs->tier;
-	}
+	__u32 tier;
 
 	if (p->family == SL_AF_INET) {
 		struct sl_pfx_v4 k = { .prefixlen = 32 };
@@ -132,14 +123,33 @@ static __always_inline __u32 classify_tier(const struct sl_global *g,
 			KEEP_APART(tier, "v6");
 		}
 	}
-	tier = tier < SL_MAX_TIERS ? tier : dflt;
-	if (cs) {
-		__builtin_memcpy(cs->addr, p->src, sizeof(cs->addr));
-		cs->epoch = epoch;
-		cs->tier = tier;
-		cs->dflt = dflt;
-		cs->family = p->family;
-	}
+	return tier < SL_MAX_TIERS ? tier : dflt;
+}
+
+/* classify_walk(), the control's through this CPU's cache.  Each way
+ * out returns apart: a merged one costs the verifier ~5,000 states. */
+static __always_inline __u32 classify_tier(const struct sl_global *g,
+					   const struct sl_pkt *p,
+					   const struct roll_sel *rs)
+{
+	__u32 tier, dflt = roll_select(g->default_tier, rs->dflt, rs->mask);
+	struct sl_pfxc_slot *cs;
+	__u32 epoch;
+
+	if (rs->canary)
+		return classify_walk(p, rs, dflt);
+	epoch = *(volatile __u32 *)&g->epoch;
+	cs = classify_cached(p);
+	if (!cs)
+		return classify_walk(p, rs, dflt);
+	if (classify_hit(cs, p, epoch, dflt))
+		return cs->tier;
+	tier = classify_walk(p, rs, dflt);
+	__builtin_memcpy(cs->addr, p->src, sizeof(cs->addr));
+	cs->epoch = epoch;
+	cs->tier = tier;
+	cs->dflt = dflt;
+	cs->family = p->family;
 	return tier;
 }
 
