@@ -12,6 +12,7 @@
 
 #include "sluice_abi.h"
 #include "sluice_key.h"
+#include "sluice_pfxcache.h"
 #include "sluice_rollout.h"
 #include "common.bpf.h"
 #include "maps.bpf.h"
@@ -49,15 +50,51 @@ static __always_inline __u32 roll_select(__u32 control, __u32 canary,
 	return control ^ ((control ^ canary) & mask);
 }
 
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct sl_pfxc_block);
+} sl_pfx_cache SEC(".maps");
+
+/* The source's slot in this CPU's classification cache
+ * (include/sluice_pfxcache.h), or NULL. */
+static __always_inline struct sl_pfxc_slot *
+classify_cached(const struct sl_pkt *p)
+{
+	struct sl_pfxc_block *b;
+	__u32 zero = 0;
+
+	b = bpf_map_lookup_elem(&sl_pfx_cache, &zero);
+	if (!b)
+		return NULL;
+	return &b->slot[sl_pfxc_index(p->src) & (SL_PFXC_SLOTS - 1)];
+}
+
+/* Does slot `cs` hold the packet's source under this epoch and default
+ * tier?  One branch: the words compared without one each. */
+static __always_inline int classify_hit(const struct sl_pfxc_slot *cs,
+					const struct sl_pkt *p, __u32 epoch,
+					__u32 dflt)
+{
+	return ((cs->addr[0] ^ p->src[0]) | (cs->addr[1] ^ p->src[1]) |
+		(cs->addr[2] ^ p->src[2]) | (cs->addr[3] ^ p->src[3]) |
+		(cs->epoch ^ epoch) | (cs->dflt ^ dflt) |
+		(cs->family ^ p->family)) == 0;
+}
+
 /* The tier of the longest prefix holding the source, else the default
  * tier; a tier id past SL_MAX_TIERS also falls to the default, which
- * may itself be out of range (tier_lookup() then finds nothing). */
-static __always_inline __u32 classify_tier(const struct sl_global *g,
-					   const struct sl_pkt *p,
-					   const struct roll_sel *rs)
+ * may itself be out of range (tier_lookup() then finds nothing).  The
+ * control's answer is cached per CPU under the prefix epoch, read
+ * before the walk: a rewrite of the tries bumps it after the fact, so
+ * a tier from a half-written trie is never kept. */
+static __always_inline __u32 classify_walk(const struct sl_pkt *p,
+					    const struct roll_sel *rs,
+					    __u32 dflt)
 {
-	__u32 tier, dflt = roll_select(g->default_tier, rs->dflt, rs->mask);
 	struct sl_pfx_val *v;
+	__u32 tier;
 
 	if (p->family == SL_AF_INET) {
 		struct sl_pfx_v4 k = { .prefixlen = 32 };
@@ -87,6 +124,33 @@ static __always_inline __u32 classify_tier(const struct sl_global *g,
 		}
 	}
 	return tier < SL_MAX_TIERS ? tier : dflt;
+}
+
+/* classify_walk(), the control's through this CPU's cache.  Each way
+ * out returns apart: a merged one costs the verifier ~5,000 states. */
+static __always_inline __u32 classify_tier(const struct sl_global *g,
+					   const struct sl_pkt *p,
+					   const struct roll_sel *rs)
+{
+	__u32 tier, dflt = roll_select(g->default_tier, rs->dflt, rs->mask);
+	struct sl_pfxc_slot *cs;
+	__u32 epoch;
+
+	if (rs->canary)
+		return classify_walk(p, rs, dflt);
+	epoch = *(volatile __u32 *)&g->epoch;
+	cs = classify_cached(p);
+	if (!cs)
+		return classify_walk(p, rs, dflt);
+	if (classify_hit(cs, p, epoch, dflt))
+		return cs->tier;
+	tier = classify_walk(p, rs, dflt);
+	__builtin_memcpy(cs->addr, p->src, sizeof(cs->addr));
+	cs->epoch = epoch;
+	cs->tier = tier;
+	cs->dflt = dflt;
+	cs->family = p->family;
+	return tier;
 }
 
 /* Tier `tier` of the live generation of the control's tiers or of the

@@ -110,7 +110,7 @@ client_meter(struct xdp_md *ctx, const struct sl_global *g,
 	 * is metered first (lib/edge_conn.bpf.h). */
 	edge = edge_conn_tier(g, t, p);
 	ec->now = now;
-	if (edge && !(p->tcp_flags & TCPF_SYN) &&
+	if (edge && !(p->tcp_flags & TCPF_SYN) && edge_conn_near(t, c, now) &&
 	    edge_conn_seg(ctx, t, c, p, ec))
 		return METER_EDGE;
 	r = glob_meter(t, c, key, p, now, refuser, wait_ns);

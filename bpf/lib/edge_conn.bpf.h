@@ -120,6 +120,32 @@ static __always_inline __s64 edge_conn_wait(const struct sl_tier *t,
 	return best;
 }
 
+/* edge_conn_seg()'s first test, inline: is the client near enough to
+ * its http limit for the segment to be an edge connection's?  Most
+ * segments of an edge tier are not, and skip the call. */
+static __always_inline int edge_conn_near(const struct sl_tier *t,
+					  struct sl_client *c, __u64 now)
+{
+	const struct sl_edge_cfg *e;
+	__s64 best = -(__s64)(1ULL << 62);
+	__u32 zero = 0;
+
+	e = bpf_map_lookup_elem(&sl_edge, &zero);
+	if (!e || !e->nports)
+		return 0;
+#pragma unroll
+	for (int i = 0; i < SL_METERS_PER_TIER; i++) {
+		const struct sl_meter *m = &t->meters[i];
+		__s64 w = READ_ONCE_U64(c->tat[i]) - m->tolerance_ns +
+			  gcra_cost_ns(m, 1) - now;
+
+		if (m->unit == SL_UNIT_REQUESTS && m->action == SL_ACT_HTTP &&
+		    m->reply != SL_REPLY_NONE && w > best)
+			best = w;
+	}
+	return best >= (__s64)e->min_wait_ns - (__s64)EDGE_CONN_LINGER_NS;
+}
+
 static __always_inline __u64 edge_conn_mix(__u64 h, __u64 w)
 {
 	h = (h ^ w) * 0x9e3779b97f4a7c15ULL;

@@ -47,34 +47,43 @@ struct sl_pkt {
 };
 
 /* HTTP/1.x request methods followed by a space, as little-endian
- * 64-bit loads of the first payload bytes, with the mask of the bytes
- * that matter. */
+ * loads of the first payload bytes. */
 #define M8(a, b, c, d, e, f, g, h) \
 	((__u64)(a) | (__u64)(b) << 8 | (__u64)(c) << 16 | (__u64)(d) << 24 | \
 	 (__u64)(e) << 32 | (__u64)(f) << 40 | (__u64)(g) << 48 | (__u64)(h) << 56)
-#define MASK_LEN(n)	((n) == 8 ? ~0ULL : ((1ULL << ((n) * 8)) - 1))
+
+/* Ordered by the first four bytes: one switch, a few compares, and the
+ * first byte rejects most payloads (binary, TLS, lower case, a body)
+ * before it; every method starts with one of C D G H O P T. */
+#define M4(a, b, c, d)	((__u32)M8(a, b, c, d, 0, 0, 0, 0))
+#define HTTP_FIRST	(1U << ('C' - 'C') | 1U << ('D' - 'C') | 1U << ('G' - 'C') | \
+			 1U << ('H' - 'C') | 1U << ('O' - 'C') | 1U << ('P' - 'C') | \
+			 1U << ('T' - 'C'))
 
 static __always_inline int parse_http_method(__u64 w, __u32 avail)
 {
-	/* Ordered by how common they are on an API. */
-	if (avail >= 4 && (w & MASK_LEN(4)) == M8('G', 'E', 'T', ' ', 0, 0, 0, 0))
-		return 1;
-	if (avail >= 5 && (w & MASK_LEN(5)) == M8('P', 'O', 'S', 'T', ' ', 0, 0, 0))
-		return 1;
-	if (avail >= 4 && (w & MASK_LEN(4)) == M8('P', 'U', 'T', ' ', 0, 0, 0, 0))
-		return 1;
-	if (avail >= 5 && (w & MASK_LEN(5)) == M8('H', 'E', 'A', 'D', ' ', 0, 0, 0))
-		return 1;
-	if (avail >= 7 && (w & MASK_LEN(7)) == M8('D', 'E', 'L', 'E', 'T', 'E', ' ', 0))
-		return 1;
-	if (avail >= 6 && (w & MASK_LEN(6)) == M8('P', 'A', 'T', 'C', 'H', ' ', 0, 0))
-		return 1;
-	if (avail >= 8 && w == M8('O', 'P', 'T', 'I', 'O', 'N', 'S', ' '))
-		return 1;
-	if (avail >= 8 && w == M8('C', 'O', 'N', 'N', 'E', 'C', 'T', ' '))
-		return 1;
-	if (avail >= 6 && (w & MASK_LEN(6)) == M8('T', 'R', 'A', 'C', 'E', ' ', 0, 0))
-		return 1;
+	__u32 first = (__u32)(w & 0xff) - 'C', rest = (__u32)(w >> 32);
+
+	if (first > 'T' - 'C' || !((1U << first) & HTTP_FIRST))
+		return 0;
+	switch ((__u32)w) {
+	case M4('G', 'E', 'T', ' '):
+	case M4('P', 'U', 'T', ' '):
+		return 1;		/* avail >= 4: parse_is_request */
+	case M4('P', 'O', 'S', 'T'):
+	case M4('H', 'E', 'A', 'D'):
+		return avail >= 5 && (rest & 0xff) == ' ';
+	case M4('D', 'E', 'L', 'E'):
+		return avail >= 7 && (rest & 0xffffff) == M4('T', 'E', ' ', 0);
+	case M4('P', 'A', 'T', 'C'):
+		return avail >= 6 && (rest & 0xffff) == M4('H', ' ', 0, 0);
+	case M4('T', 'R', 'A', 'C'):
+		return avail >= 6 && (rest & 0xffff) == M4('E', ' ', 0, 0);
+	case M4('O', 'P', 'T', 'I'):
+		return avail >= 8 && rest == M4('O', 'N', 'S', ' ');
+	case M4('C', 'O', 'N', 'N'):
+		return avail >= 8 && rest == M4('E', 'C', 'T', ' ');
+	}
 	return 0;
 }
 

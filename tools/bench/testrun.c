@@ -7,8 +7,11 @@
  *   sluice_pass      a known client under its limit
  *   sluice_drop      a known client over its limit
  *   xdp_drop         XDP_DROP and nothing else
- * (plus the pass path on the coarse clock and over IPv6), and the TC
- * egress program (bpf/sluice_egress.bpf.c) on the segments leaving:
+ * (plus the pass path on the coarse clock and over IPv6), and
+ *   sluice_pass_svc  the pass path of a config as sluiced applies it, with
+ *                    services, edge replies and edge connections on the
+ *                    packet's port (tools/bench/testrun.c: SVC_CONFIG)
+ * and the TC egress program (bpf/sluice_egress.bpf.c) on the segments leaving:
  *   egress_response  a status line on a connection sl_conns holds (its
  *                    request answered by the first run: the parse and
  *                    one lookup, what a retransmitted response costs)
@@ -24,7 +27,7 @@
  * reports the mean ns per run, and the median over the rounds is kept.
  * Rounds interleave the scenarios, so a noisy moment hits them all.
  *
- *   testrun [-j] [-o FILE] [-r REPEAT] [-n ROUNDS]
+ *   testrun [-j] [-o FILE] [-r REPEAT] [-n ROUNDS] [-s SCENARIO]
  * Prints a table (or JSON with -j) and writes a JSON list of
  * {"scenario", "ns_per_pkt", "ratio_baseline"} to FILE (default
  * $BUILD/bench/testrun.json).  Exit: 0 ok, 1 failure, 2 usage.
@@ -44,7 +47,11 @@
 #include "../../tests/bpf/lib/pkt.h"
 #include "../../tests/bpf/lib/egress_fixture.h"
 #include "../../tests/bpf/lib/xdp_fixture.h"
+#include "../../tests/bpf/lib/svc_rig.h"
 #include "baseline.skel.h"
+#include "config/config.h"
+#include "kern/apply.h"
+#include "kern/stats.h"
 #include "sluice_talk.h"
 
 #define MAX_ROUNDS	101
@@ -60,13 +67,14 @@ struct scenario {
 };
 
 enum { S_BASE, S_PASS, S_DROP, S_XDP_DROP, S_PASS_COARSE, S_PASS_V6,
-       S_PASS_NOTOP, S_DROP_NOTOP, S_EG_RESP, S_EG_INTERIM, S_EG_OTHER, S__N };
+       S_PASS_NOTOP, S_DROP_NOTOP, S_PASS_SVC, S_EG_RESP, S_EG_INTERIM, S_EG_OTHER, S__N };
 
 /* The top-talker sampling period less one: what sluiced settles on at
  * these rates (a quarter ring per 250 ms drain), or off. */
 #define TOP_MASK_LOADED	4095ULL
 
 static int json;
+static const char *only;	/* -s: run this scenario alone */
 
 /* Errors go to stderr, or as {"error": ...} to stdout under -j. */
 static void __attribute__((format(printf, 1, 2))) fail(const char *fmt, ...)
@@ -129,6 +137,90 @@ static int sluice_prefixes(struct xdp_fixture *fx)
 	for (size_t i = 0; i < sizeof(pfx) / sizeof(pfx[0]) && !err; i++)
 		err = fixture_add_prefix(fx, pfx[i].cidr, pfx[i].tier);
 	return err;
+}
+
+/* examples/sluice.yaml's tiers, the client's with an http requests
+ * meter (edge replies: the default 429) beside a packets meter that
+ * admits the data segment, edge connections and services on its port 80.
+ * Every meter tolerates less than 16 ms, so the loader keeps the precise
+ * clock, as the other sluice rows have it. */
+#define SVC_CONFIG							\
+	"interfaces: [lo]\n"						\
+	"tiers:\n"							\
+	"  - name: normal\n"						\
+	"    match: [0.0.0.0/0, '::/0']\n"				\
+	"    limits:\n"							\
+	"      - {unit: requests, rate: 100000000/s, burst: 1000, action: http}\n" \
+	"      - {unit: packets, rate: 100000000/s, burst: 1000}\n"	\
+	"  - {name: vip, match: [198.18.10.0/24, '2001:2:0:10::/64'],\n"	\
+	"     limits: [{unit: requests, rate: 10/s, burst: 20, action: http}]}\n" \
+	"  - {name: partner, match: [198.18.20.0/24, '2001:2:0:20::/64'],\n" \
+	"     limits: [{unit: requests, rate: 5/s, burst: 10, action: http}]}\n" \
+	"  - {name: blocked, match: [198.18.66.0/24], verdict: drop}\n"	\
+	"  - {name: monitors, match: [198.18.99.0/24], verdict: pass}\n"	\
+	"edge_connections: {ports: [80]}\n"				\
+	"services:\n"							\
+	"  - {name: web, port: 80}\n"					\
+	"  - {name: api, port: 80, paths: [/api]}\n"			\
+	"  - {name: secure, port: 443, tls: true}\n"
+
+/* The config applied as sluiced applies it (tests/bpf/lib/svc_rig.h),
+ * then the first packet creates the client. */
+static int setup_svc(struct rig *r, struct scenario *s)
+{
+	struct apply_summary sum = {};
+	char errbuf[CFG_ERR_MAX];
+	struct sl_config *cfg = NULL;
+	int err;
+
+	memset(r, 0, sizeof(*r));
+	r->names_fd = r->svc_names_fd = -1;
+	err = fixture_open(&r->fx, 65536);
+	if (err == FIXTURE_SKIP)
+		return -EPERM;
+	if (err)
+		return err;
+	r->fx.skel->data->sl_talk_mask = TOP_MASK_LOADED;
+	memset(&r->fx.global, 0, sizeof(r->fx.global));
+	r->names_fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, SL_MAP_TIER_NAMES, 4,
+				     sizeof(struct sl_tier_name), SL_MAX_TIERS,
+				     NULL);
+	r->svc_names_fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, SL_MAP_SVC_NAMES,
+					 4, sizeof(struct sl_svc_name),
+					 SL_MAX_SERVICES, NULL);
+	if (r->names_fd < 0 || r->svc_names_fd < 0)
+		return -errno;
+	err = fixture_set_global(&r->fx) ?: rig_iface(r);
+	if (err)
+		return err;
+	if (cfg_parse("testrun.yaml", SVC_CONFIG, strlen(SVC_CONFIG), &cfg,
+		      errbuf)) {
+		fail("%s", errbuf);
+		return -EINVAL;
+	}
+	err = stats_init(&r->ifc.stats) ?: apply_config(&r->ifc, cfg, &sum);
+	apply_summary_free(&sum);
+	cfg_free(cfg);
+	if (!err)
+		err = build(s, PKT_IPV4, "198.18.0.1");
+	if (!err && fixture_run(&r->fx, s->pkt.data, s->pkt.len, NULL, NULL) !=
+		    XDP_PASS)
+		err = -EPROTO;
+	if (err)
+		return err;
+	/* Admitted by tier normal's meters, not passed for another reason. */
+	for (__u32 id = 0; id < SL_MAX_TIERS; id++) {
+		if (strcmp(r->ifc.tier_names[id], "normal"))
+			continue;
+		if (fixture_stat_packets(&r->fx, id, SL_R_PASSED) != 1) {
+			fail("sluice_pass_svc: the packet was not metered");
+			return -EPROTO;
+		}
+		s->prog_fd = r->fx.prog_fd;
+		s->verdict = XDP_PASS;
+		return 0;
+	}
+	return -ENOENT;
 }
 
 /* One fixture per sluice scenario: each has its own client state. */
@@ -213,7 +305,11 @@ static int measure(struct scenario *sc, __u32 repeat, int rounds)
 	for (int r = 0; r < rounds; r++) {
 		for (int i = 0; i < S__N; i++) {
 			__u32 ns;
-			int v = prog_run_repeat(sc[i].prog_fd, sc[i].pkt.data,
+			int v;
+
+			if (only && strcmp(only, sc[i].name))
+				continue;
+			v = prog_run_repeat(sc[i].prog_fd, sc[i].pkt.data,
 						sc[i].pkt.len, repeat, &ns);
 
 			if (v < 0 && v != sc[i].verdict) {
@@ -283,11 +379,12 @@ static int write_json(const char *path, const struct scenario *sc)
 static void usage(FILE *f)
 {
 	fprintf(f,
-"usage: testrun [-j] [-o FILE] [-r REPEAT] [-n ROUNDS]\n"
+"usage: testrun [-j] [-o FILE] [-r REPEAT] [-n ROUNDS] [-s SCENARIO]\n"
 "  -j         print JSON instead of the table\n"
 "  -o FILE    where to write the JSON (default $BUILD/bench/testrun.json)\n"
 "  -r REPEAT  runs per round and scenario (default 1000000)\n"
-"  -n ROUNDS  rounds; the median is kept (default 7, at most %d)\n",
+"  -n ROUNDS  rounds; the median is kept (default 7, at most %d)\n"
+"  -s NAME    run scenario NAME alone (to profile it; nothing written)\n",
 		MAX_ROUNDS);
 }
 
@@ -305,6 +402,8 @@ int main(int argc, char **argv)
 				   "under its limit, no top-talker samples" },
 		[S_DROP_NOTOP] = { "sluice_drop_notop",
 				   "over its limit, no top-talker samples" },
+		[S_PASS_SVC] = { "sluice_pass_svc",
+				 "under its limit, services + edge replies" },
 		[S_EG_RESP] = { "egress_response",
 				"TC egress: a status line, connection known" },
 		[S_EG_INTERIM] = { "egress_interim",
@@ -318,20 +417,24 @@ int main(int argc, char **argv)
 	const char *build = getenv("BUILD"), *out = NULL;
 	char out_default[PATH_MAX];
 	struct baseline *b = NULL;
+	struct rig svc = { .names_fd = -1, .svc_names_fd = -1 };
 	__u32 repeat = 1000000;
 	int rounds = 7, c, err;
 
-	while ((c = getopt(argc, argv, "jo:r:n:h")) != -1) {
+	while ((c = getopt(argc, argv, "jo:r:n:s:h")) != -1) {
 		switch (c) {
 		case 'j': json = 1; break;
 		case 'o': out = optarg; break;
 		case 'r': repeat = strtoul(optarg, NULL, 0); break;
 		case 'n': rounds = atoi(optarg); break;
+		case 's': only = optarg; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
 	}
-	if (!repeat || rounds < 1 || rounds > MAX_ROUNDS) {
+	for (c = 0; only && c < S__N && strcmp(only, sc[c].name); c++)
+		;
+	if (!repeat || rounds < 1 || rounds > MAX_ROUNDS || c == S__N) {
 		usage(stderr);
 		return 2;
 	}
@@ -361,7 +464,8 @@ int main(int argc, char **argv)
 	      setup_sluice(&fx[S_PASS_NOTOP], &sc[S_PASS_NOTOP], PKT_IPV4, 0, 0,
 			   SL_TALK_OFF) ?:
 	      setup_sluice(&fx[S_DROP_NOTOP], &sc[S_DROP_NOTOP], PKT_IPV4, 0, 1,
-			   SL_TALK_OFF);
+			   SL_TALK_OFF) ?:
+	      setup_svc(&svc, &sc[S_PASS_SVC]);
 	if (err) {
 		fail("loading sluice_xdp: %s", strerror(-err));
 		goto out;
@@ -384,10 +488,10 @@ int main(int argc, char **argv)
 		print_json(stdout, sc);
 	else
 		print_table(sc, repeat, rounds);
-	err = write_json(out, sc);
+	err = only ? 0 : write_json(out, sc);
 	if (err)
 		fail("%s: %s", out, strerror(-err));
-	else if (!json)
+	else if (!json && !only)
 		printf("wrote %s\n", out);
 out:
 	for (int i = 0; i < S__N; i++) {
@@ -396,6 +500,7 @@ out:
 		if (fx[i].skel)
 			fixture_close(&fx[i]);
 	}
+	rig_close(&svc);
 	baseline__destroy(b);
 	return err ? 1 : 0;
 }

@@ -9,6 +9,7 @@
 #include "kern/loader.h"
 #include "common/log.h"
 #include "sluice_abi.h"
+#include "sluice_pfxcache.h"
 #include "sluice_edge.h"
 #include "sluice_reply.h"
 #include "sluice_gate.h"
@@ -56,6 +57,7 @@ static const struct map_class map_classes[] = {
 	{ SL_MAP_REFUSED6,	MAP_CACHE,	"the IPv6 refusal cache" },
 	{ SL_MAP_REFMARK6,	MAP_CACHE,	"the IPv6 refusal cache's sources" },
 	{ SL_MAP_REFSTAT6,	MAP_CACHE,	"the IPv6 refusal cache's use" },
+	{ SL_MAP_PFX_CACHE,	MAP_CACHE,	"the classification cache" },
 	{ SL_MAP_TALK,		MAP_CACHE,	"top-talker samples" },
 	{ SL_MAP_TALK_HEAD,	MAP_CACHE,	"top-talker ring heads" },
 	{ SL_MAP_SVC_SCRATCH,	MAP_CACHE,	"scratch room for service lookups" },

@@ -191,25 +191,31 @@ static int cidr_parse(const char *cidr, __u8 addr[16], int *len)
 	return family;
 }
 
+/* Then the epoch, as sluiced bumps it after rewriting the tries: it
+ * retires the classifications the program cached (sluice_pfxcache.h). */
 int fixture_add_prefix(struct xdp_fixture *fx, const char *cidr, __u32 tier)
 {
 	struct sl_pfx_val val = { .tier = tier };
 	__u8 addr[16] = {};
-	int len, family = cidr_parse(cidr, addr, &len);
+	int len, err, family = cidr_parse(cidr, addr, &len);
 
 	if (family == 4) {
 		struct sl_pfx_v4 k = { .prefixlen = len };
 
 		memcpy(k.addr, addr, 4);
-		return update(fx->skel->maps.sl_pfx_v4, &k, &val);
-	}
-	if (family == 6) {
+		err = update(fx->skel->maps.sl_pfx_v4, &k, &val);
+	} else if (family == 6) {
 		struct sl_pfx_v6 k = { .prefixlen = len };
 
 		memcpy(k.addr, addr, 16);
-		return update(fx->skel->maps.sl_pfx_v6, &k, &val);
+		err = update(fx->skel->maps.sl_pfx_v6, &k, &val);
+	} else {
+		return family;
 	}
-	return family;
+	if (err)
+		return err;
+	fx->global.epoch++;
+	return fixture_set_global(fx);
 }
 
 int fixture_map_count(struct bpf_map *m)
