@@ -23,7 +23,9 @@ CAP=1024	# CFG_CLIENTS_MIN (user/config/config.h)
 LRU_BATCH=128	# LOCAL_FREE_TARGET (kernel/bpf/bpf_lru_list.c)
 {
 	cfg_top "$LAB_GW_IF" "$SOCK" "$CAP"
-	cfg_tier normal "$ANY" "$REQ_SLOW"
+	# A packets meter too: its UDP is counted, so it gets an entry (a
+	# packet no meter counts gives its source none).
+	cfg_tier normal "$ANY" "$REQ_SLOW" "{unit: packets, rate: 100000/s, burst: 100000}"
 	cfg_tier churn 198.19.0.0/16 "{unit: packets, rate: 1000/s, burst: 1000}"
 } >"$CFG"
 
